@@ -1,0 +1,206 @@
+"""Indicator-store benchmark: demo build, import rate, rollup refresh, size, memory, page queries.
+
+Usage: python benchmarks/bench_store.py [--scale 1 10] [--backend sqlite postgresql] [--repeat 30]
+Prints one block of figures per (backend, scale). Figures, not pass/fail: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TODAY = date(2026, 11, 29)
+PG = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/bench")
+
+
+def _pg_fresh(url: str) -> None:
+    from sqlalchemy import text
+
+    from dashboard.db import make_engine
+
+    base, _, name = url.rpartition("/")
+    admin = make_engine(f"{base}/postgres")
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _size(repo, url: str) -> int:
+    from sqlalchemy import text
+
+    if url.startswith("sqlite"):
+        path = Path(url[len("sqlite:///") :])
+        with repo.engine.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with repo.engine.connect() as c:
+        return c.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+
+
+def page_queries(repo):
+    """The four page queries of the issue, as closures."""
+    from dashboard.aggregate import evaluate, evaluate_frame
+    from dashboard.catalog import Scope
+    from dashboard.periods import parse_period, split
+
+    cat = repo.catalog()
+    scope = Scope.national()
+    ind = cat.indicators["INM-03"]
+    py = cat.country()
+    sixty = parse_period("202111:202610", TODAY)
+    last12 = parse_period("LAST_12_MONTHS", TODAY)
+    quarter = parse_period("2026Q3", TODAY)
+    region = cat.unit("PY-11")  # Central: the region with the most facilities
+    region_facilities = cat.descendants(region, 3)
+    facility = next(u for u in cat.level_units(3) if u.facility_type == "HR")
+    all_inds = list(cat.indicators.values())
+    districts = cat.level_units(2)
+    return {
+        "a_national_60_months": lambda: evaluate(repo, scope, [ind], [py], split(sixty, "month")),
+        "b_every_district_12_months": lambda: evaluate(repo, scope, [ind], districts, [last12]),
+        "c_region_scorecard_quarter_vs_year_earlier": lambda: evaluate_frame(
+            repo, scope, all_inds, region_facilities, [quarter, quarter.year_earlier()]
+        ),
+        "d_facility_profile_24_months": lambda: evaluate(
+            repo, scope, all_inds, [facility], split(parse_period("202411:202610", TODAY), "month")
+        ),
+    }, len(region_facilities)
+
+
+def time_queries(repo, repeat: int) -> dict:
+    queries, n_fac = page_queries(repo)
+    out = {"scorecard_facilities": n_fac}
+    for name, fn in queries.items():
+        fn()  # warm the catalog and the database cache
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rows = fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        out[name] = {
+            "rows": len(rows),
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
+        }
+    return out
+
+
+def import_rate(repo, tmp: Path) -> dict:
+    """Write a long CSV with one new month for every facility and element, import it."""
+    import pandas as pd
+
+    from dashboard.importers import import_file
+
+    with repo.engine.connect() as c:
+        src = pd.read_sql(
+            "SELECT o.code AS org_unit, d.code AS data_element, v.value FROM data_value v "
+            "JOIN org_unit o ON o.id = v.org_unit_id JOIN data_element d ON d.id = v.data_element_id "
+            "WHERE v.month BETWEEN 202501 AND 202504",
+            c,
+        )
+    src = src.drop_duplicates(["org_unit", "data_element"]).copy()
+    frames = []
+    for k, month in enumerate(("202606", "202607", "202608", "202609")):
+        f = src.copy()
+        f["period"] = month
+        f["value"] = f["value"] + k + 1  # every value changes: the update path is measured too
+        frames.append(f)
+    data = pd.concat(frames)[["data_element", "period", "org_unit", "value"]]
+    path = tmp / "bench_import.csv"
+    data.to_csv(path, index=False)
+    t0 = time.perf_counter()
+    report = import_file(repo, path, dry_run=False, today=TODAY)
+    dt = time.perf_counter() - t0
+    assert report.ok, report.render("en")[:2000]
+    return {
+        "values": len(data),
+        "seconds_incl_rollup": round(dt, 2),
+        "values_per_s_incl_rollup": round(len(data) / dt),
+        "updated": report.updated,
+        "inserted": report.inserted,
+    }
+
+
+def serving_memory(url: str) -> dict:
+    """Peak RSS of a fresh process that builds the app and answers the page queries."""
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from dashboard.config import Settings\n"
+        "from dashboard.app import create_app\n"
+        "import benchmarks.bench_store as b\n"
+        "s = Settings.from_env({'DASHBOARD_DATABASE_URL': %r, 'DASHBOARD_TODAY': '2026-11-29'})\n"
+        "app = create_app(s)\n"
+        "from dashboard.db import make_engine\n"
+        "from dashboard.repository import Repository\n"
+        "r = Repository(make_engine(%r))\n"
+        "q, _ = b.page_queries(r)\n"
+        "[f() for f in q.values() for _ in range(3)]\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    ) % (str(ROOT), url, url)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return {"serving_peak_rss_mb": round(int(out.stdout.strip().splitlines()[-1]) / 1024, 1)}
+
+
+def run(backend: str, scale: int, repeat: int, tmp: Path) -> dict:
+    from dashboard.db import make_engine
+    from dashboard.demo import build_demo
+    from dashboard.repository import Repository
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / f'bench_{scale}.sqlite3'}"
+    else:
+        url = PG.rsplit("/", 1)[0] + f"/bench_{scale}"
+        _pg_fresh(url)
+    repo = Repository(make_engine(url))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    summary = build_demo(repo, seed=1, scale=scale, today=TODAY)
+    build_s = time.perf_counter() - t0
+    res = {
+        "backend": backend,
+        "scale": scale,
+        "facilities": summary.facilities,
+        "values": summary.values,
+        "demo_build_s": round(build_s, 1),
+        "demo_timings_s": {k: round(v, 2) for k, v in summary.timings.items()},
+        "build_peak_rss_mb": round(max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024, 1),
+    }
+    t0 = time.perf_counter()
+    repo.refresh_rollups()
+    res["rollup_refresh_s"] = round(time.perf_counter() - t0, 2)
+    res["database_mb"] = round(_size(repo, url) / 1e6, 1)
+    res["queries"] = time_queries(repo, repeat)
+    res["import"] = import_rate(repo, tmp)
+    res.update(serving_memory(url))
+    repo.engine.dispose()
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", type=int, nargs="+", default=[1])
+    ap.add_argument("--backend", nargs="+", default=["sqlite", "postgresql"])
+    ap.add_argument("--repeat", type=int, default=30)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        for scale in args.scale:
+            for backend in args.backend:
+                print(json.dumps(run(backend, scale, args.repeat, Path(d)), indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Database schema (SQLAlchemy Core), engine factory and Alembic migration runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+# Country (level 0) -> 18 health regions (1) -> 263 districts (2) -> facilities (3).
+# region_id / district_id are denormalised ancestors so that rollups need no recursion.
+org_unit = Table(
+    "org_unit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("parent_id", Integer, ForeignKey("org_unit.id")),
+    Column("region_id", Integer),
+    Column("district_id", Integer),
+    Column("region_number", SmallInteger),
+    Column("facility_type", String(8)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("beds", Integer),
+    Column("catchment_population", Integer),
+    Column("opened", Date),
+    Column("closed", Date),
+)
+
+# kind: 'count' (reported monthly by facilities), 'population' (stock by org unit and year),
+# 'derived' (computed by the rollup: reporting and data-quality counts).
+data_element = Table(
+    "data_element",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("name_es", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("description", Text),
+)
+
+indicator = Table(
+    "indicator",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("domain", String(16), nullable=False),
+    Column("sort", Integer, nullable=False, default=0),
+    Column("name_es", String(200), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("definition_es", Text),
+    Column("definition_en", Text),
+    Column("numerator", Text, nullable=False),
+    Column("denominator", Text, nullable=False),
+    Column("factor", Float, nullable=False),
+    Column("unit_es", String(60)),
+    Column("unit_en", String(60)),
+    Column("decimals", SmallInteger, nullable=False, default=1),
+    Column("direction", String(8), nullable=False),
+    Column("facility_types", String(60), nullable=False, default=""),
+    Column("target", Float),
+    Column("near", Float),
+    Column("band_low", Float),
+    Column("band_high", Float),
+    Column("target_source", Text),
+)
+
+# Overrides of an indicator's target per region/district/facility and/or year.
+target_override = Table(
+    "target_override",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("indicator_id", Integer, ForeignKey("indicator.id"), nullable=False),
+    Column("org_unit_id", Integer, ForeignKey("org_unit.id")),
+    Column("year", SmallInteger),
+    Column("target", Float),
+    Column("near", Float),
+    Column("band_low", Float),
+    Column("band_high", Float),
+    Column("source", Text),
+    UniqueConstraint("indicator_id", "org_unit_id", "year", name="uq_target_override"),
+)
+
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(400), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    Column("rows", Integer, nullable=False, default=0),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+)
+
+data_value = Table(
+    "data_value",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("batch_id", Integer, nullable=False),
+    # Month before element: a facility's months are contiguous for profiles and scorecards.
+    PrimaryKeyConstraint("org_unit_id", "month", "data_element_id", name="pk_data_value"),
+)
+
+# Every value an import changed: the audit trail of corrections.
+value_change = Table(
+    "value_change",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, nullable=False),
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("old_value", Float, nullable=False),
+    Column("new_value", Float, nullable=False),
+)
+
+population = Table(
+    "population",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("org_unit_id", "data_element_id", "year", name="pk_population"),
+)
+
+# One monthly report per facility: expected (active that month) and when it arrived.
+report = Table(
+    "report",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("expected", SmallInteger, nullable=False, default=1),
+    Column("received_on", Date),
+    PrimaryKeyConstraint("org_unit_id", "month", name="pk_report"),
+    Index("ix_report_month", "month", "org_unit_id", "received_on"),
+)
+
+# Facility-level counts made by the rollup (reports expected/received/on time, outliers).
+derived_value = Table(
+    "derived_value",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("org_unit_id", "month", "data_element_id", name="pk_derived_value"),
+)
+
+# Analytics rollups for districts, regions and the country, per facility type ('*' = all).
+agg_value = Table(
+    "agg_value",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("ftype", String(8), nullable=False),
+    Column("month", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("org_unit_id", "data_element_id", "ftype", "month", name="pk_agg_value"),
+)
+
+# Resolved populations for every org unit (own figure, else the sum of its children).
+agg_population = Table(
+    "agg_population",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("ftype", String(8), nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint(
+        "org_unit_id", "data_element_id", "ftype", "year", name="pk_agg_population"
+    ),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
+)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Engine for SQLite (file created on first use) or PostgreSQL (psycopg 3)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

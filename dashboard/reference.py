@@ -1,0 +1,86 @@
+"""Built-in reference data: Paraguay's org-unit tree (INE / MSPBS) and the indicator catalogue.
+
+Sources (see dashboard/data/SOURCE.md): regions and districts from INE Paraguay, Censo Nacional de
+Población y Viviendas 2022, resultados finales; region numbers from MSPBS; ISO 3166-2:PY codes.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from .catalog import COUNTRY_CODE
+from .repository import Repository
+
+DATA = Path(__file__).parent / "data"
+COUNTRY_NAME = "Paraguay"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def regions() -> list[dict[str, str]]:
+    return _rows("paraguay_health_regions.csv")
+
+
+def districts() -> list[dict[str, str]]:
+    return _rows("paraguay_districts.csv")
+
+
+def _num(v: str) -> float | None:
+    return float(v) if v not in ("", None) else None
+
+
+def tree_rows() -> list[dict]:
+    """Country, 18 health regions and 263 districts as org-unit rows, parents first."""
+    rows: list[dict] = [{"code": COUNTRY_CODE, "name": COUNTRY_NAME, "level": 0, "parent": None}]
+    for r in regions():
+        rows.append(
+            {
+                "code": r["iso_code"],
+                "name": r["department"],
+                "level": 1,
+                "parent": COUNTRY_CODE,
+                "region_number": int(r["health_region"]),
+                "latitude": _num(r["capital_lat"]),
+                "longitude": _num(r["capital_lon"]),
+            }
+        )
+    for d in districts():
+        rows.append(
+            {
+                "code": d["district_code"],
+                "name": d["district"],
+                "level": 2,
+                "parent": d["department_iso_code"],
+                "latitude": _num(d["seat_lat"]),
+                "longitude": _num(d["seat_lon"]),
+            }
+        )
+    return rows
+
+
+def data_element_rows() -> list[dict]:
+    return [dict(r) for r in _rows("data_elements.csv")]
+
+
+def indicator_rows() -> list[dict]:
+    out = []
+    for i, r in enumerate(_rows("indicators.csv")):
+        row: dict = dict(r)
+        for k in ("factor", "target", "near", "band_low", "band_high"):
+            row[k] = _num(row[k])
+        row["decimals"] = int(row["decimals"])
+        row["sort"] = i
+        out.append(row)
+    return out
+
+
+def load_reference(repo: Repository) -> None:
+    """Load the org-unit tree and the catalogue (idempotent: updates by code)."""
+    repo.ensure_schema()
+    repo.upsert_data_elements(data_element_rows())
+    repo.upsert_indicators(indicator_rows())
+    repo.upsert_org_units(tree_rows())

@@ -1,0 +1,906 @@
+"""The only module with SQL: writes of metadata and values, rollup refresh, scoped reads."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine
+
+from . import db
+from .catalog import (
+    FACILITY_TYPES,
+    Catalog,
+    DataElement,
+    Expression,
+    Indicator,
+    OrgUnit,
+    Scope,
+    Target,
+)
+from .periods import add_months
+
+ALL_TYPES = "*"
+REPORT_DEADLINE_DAY = 15  # a monthly report is on time if received by the 15th of next month
+OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin) flagging extreme outliers
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _ints(values: Iterable[int]) -> str:
+    """Comma list of integers for an IN clause; int() makes inlining safe."""
+    return ",".join(str(int(v)) for v in values) or "NULL"
+
+
+class Repository:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._catalog: Catalog | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ensure_schema(self) -> None:
+        db.upgrade(self.engine)
+
+    # ==== catalog ==========================================================================
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = self._load_catalog()
+        return self._catalog
+
+    def invalidate(self) -> None:
+        self._catalog = None
+
+    def _load_catalog(self) -> Catalog:
+        with self.engine.connect() as conn:
+            units = {r.id: OrgUnit(**r._asdict()) for r in conn.execute(select(db.org_unit)).all()}
+            des = {
+                r.code: DataElement(r.id, r.code, r.kind, r.name_es, r.name_en)
+                for r in conn.execute(select(db.data_element)).all()
+            }
+            inds: dict[str, Indicator] = {}
+            for r in conn.execute(
+                select(db.indicator).order_by(db.indicator.c.sort, db.indicator.c.code)
+            ).all():
+                inds[r.code] = Indicator(
+                    id=r.id,
+                    code=r.code,
+                    domain=r.domain,
+                    sort=r.sort,
+                    name_es=r.name_es,
+                    name_en=r.name_en,
+                    definition_es=r.definition_es or "",
+                    definition_en=r.definition_en or "",
+                    numerator=Expression.parse(r.numerator),
+                    denominator=Expression.parse(r.denominator),
+                    factor=r.factor,
+                    unit_es=r.unit_es or "",
+                    unit_en=r.unit_en or "",
+                    decimals=r.decimals,
+                    direction=r.direction,
+                    facility_types=tuple(r.facility_types.split()) if r.facility_types else (),
+                    target=Target(r.target, r.near, r.band_low, r.band_high, r.target_source),
+                )
+            overrides = {
+                (r.indicator_id, r.org_unit_id, r.year): Target(
+                    r.target, r.near, r.band_low, r.band_high, r.source
+                )
+                for r in conn.execute(select(db.target_override)).all()
+            }
+        return Catalog(units=units, data_elements=des, indicators=inds, overrides=overrides)
+
+    # ==== metadata writes ===================================================================
+    def upsert_org_units(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
+        """Insert or update org units by code; rows carry 'parent' as a code.
+
+        Rows must come parents first (country, regions, districts, facilities).
+        """
+        with self._begin(conn) as c:
+            existing = {
+                r.code: r.id for r in c.execute(select(db.org_unit.c.code, db.org_unit.c.id))
+            }
+            cols = {col.name for col in db.org_unit.columns} - {
+                "id",
+                "parent_id",
+                "region_id",
+                "district_id",
+            }
+            ins = upd = 0
+            for row in rows:
+                values = {k: row.get(k) for k in cols if k in row}
+                parent = row.get("parent")
+                values["parent_id"] = existing[parent] if parent else None
+                if row["code"] in existing:
+                    c.execute(
+                        update(db.org_unit)
+                        .where(db.org_unit.c.id == existing[row["code"]])
+                        .values(**values)
+                    )
+                    upd += 1
+                else:
+                    existing[row["code"]] = c.execute(
+                        insert(db.org_unit).values(**values)
+                    ).inserted_primary_key[0]
+                    ins += 1
+            self._denormalise_ancestors(c)
+        self.invalidate()
+        return WriteCounts(inserted=ins, updated=upd)
+
+    def _denormalise_ancestors(self, c: Connection) -> None:
+        rows = c.execute(
+            select(db.org_unit.c.id, db.org_unit.c.parent_id, db.org_unit.c.level)
+        ).all()
+        parent = {r.id: r.parent_id for r in rows}
+        level = {r.id: r.level for r in rows}
+        updates = []
+        for uid in parent:
+            region = district = None
+            cur: int | None = uid
+            while cur is not None:
+                if level[cur] == 1:
+                    region = cur
+                elif level[cur] == 2:
+                    district = cur
+                cur = parent[cur]
+            updates.append({"uid": uid, "r": region, "d": district})
+        c.execute(
+            update(db.org_unit)
+            .where(db.org_unit.c.id == bindparam("uid"))
+            .values(region_id=bindparam("r"), district_id=bindparam("d")),
+            updates,
+        )
+
+    def _upsert_by_code(
+        self, table, rows: Sequence[dict], conn: Connection | None = None
+    ) -> WriteCounts:
+        with self._begin(conn) as c:
+            existing = {r.code: r.id for r in c.execute(select(table.c.code, table.c.id))}
+            ins = upd = 0
+            for row in rows:
+                if row["code"] in existing:
+                    c.execute(
+                        update(table).where(table.c.id == existing[row["code"]]).values(**row)
+                    )
+                    upd += 1
+                else:
+                    c.execute(insert(table).values(**row))
+                    ins += 1
+        self.invalidate()
+        return WriteCounts(inserted=ins, updated=upd)
+
+    def upsert_data_elements(
+        self, rows: Sequence[dict], conn: Connection | None = None
+    ) -> WriteCounts:
+        return self._upsert_by_code(db.data_element, rows, conn)
+
+    def upsert_indicators(
+        self, rows: Sequence[dict], conn: Connection | None = None
+    ) -> WriteCounts:
+        return self._upsert_by_code(db.indicator, rows, conn)
+
+    def upsert_populations(
+        self, rows: Sequence[dict], conn: Connection | None = None
+    ) -> WriteCounts:
+        """rows: org_unit_id, data_element_id, year, value."""
+        with self._begin(conn) as c:
+            current = {
+                (r.org_unit_id, r.data_element_id, r.year): r.value
+                for r in c.execute(select(db.population))
+            }
+            new, changed, same = [], [], 0
+            for r in rows:
+                key = (r["org_unit_id"], r["data_element_id"], r["year"])
+                if key not in current:
+                    new.append(r)
+                elif current[key] != r["value"]:
+                    changed.append(r)
+                else:
+                    same += 1
+            if new:
+                c.execute(insert(db.population), new)
+            for r in changed:
+                t = db.population.c
+                c.execute(
+                    update(db.population)
+                    .where(
+                        (t.org_unit_id == r["org_unit_id"])
+                        & (t.data_element_id == r["data_element_id"])
+                        & (t.year == r["year"])
+                    )
+                    .values(value=r["value"])
+                )
+        return WriteCounts(len(new), len(changed), same)
+
+    def upsert_targets(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
+        """rows: indicator_id, org_unit_id (or None), year (or None), target, near, band_low, band_high, source."""
+        with self._begin(conn) as c:
+            t = db.target_override.c
+            ins = upd = 0
+            for r in rows:
+                cond = (
+                    (t.indicator_id == r["indicator_id"])
+                    & (
+                        t.org_unit_id.is_(None)
+                        if r["org_unit_id"] is None
+                        else t.org_unit_id == r["org_unit_id"]
+                    )
+                    & (t.year.is_(None) if r["year"] is None else t.year == r["year"])
+                )
+                found = c.execute(select(t.id).where(cond)).first()
+                if found:
+                    c.execute(update(db.target_override).where(t.id == found.id).values(**r))
+                    upd += 1
+                else:
+                    c.execute(insert(db.target_override).values(**r))
+                    ins += 1
+        self.invalidate()
+        return WriteCounts(inserted=ins, updated=upd)
+
+    def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
+        with self._begin(conn) as c:
+            c.execute(delete(db.meta).where(db.meta.c.key == key))
+            c.execute(insert(db.meta).values(key=key, value=value))
+
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+
+    # ==== data values =======================================================================
+    def start_batch(self, source: str, fmt: str, conn: Connection) -> int:
+        return conn.execute(
+            insert(db.import_batch).values(source=source, format=fmt, imported_at=datetime.now())
+        ).inserted_primary_key[0]
+
+    def finish_batch(self, batch_id: int, rows: int, counts: WriteCounts, conn: Connection) -> None:
+        conn.execute(
+            update(db.import_batch)
+            .where(db.import_batch.c.id == batch_id)
+            .values(
+                rows=rows,
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+            )
+        )
+
+    def diff_values(
+        self, frame: pd.DataFrame, conn: Connection | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+        """Split incoming values (org_unit_id, data_element_id, month, value) into new, changed
+        (with old_value) and the count unchanged, against what the database holds."""
+        with self._connect(conn) as c:
+            self._load_staging(c, frame)
+            new = pd.DataFrame(
+                c.execute(
+                    text(
+                        "SELECT s.org_unit_id, s.data_element_id, s.month, s.value FROM staging_value s "
+                        "LEFT JOIN data_value d ON d.org_unit_id = s.org_unit_id AND "
+                        "d.data_element_id = s.data_element_id AND d.month = s.month "
+                        "WHERE d.org_unit_id IS NULL"
+                    )
+                ).all(),
+                columns=["org_unit_id", "data_element_id", "month", "value"],
+            )
+            changed = pd.DataFrame(
+                c.execute(
+                    text(
+                        "SELECT s.org_unit_id, s.data_element_id, s.month, s.value, d.value FROM staging_value s "
+                        "JOIN data_value d ON d.org_unit_id = s.org_unit_id AND "
+                        "d.data_element_id = s.data_element_id AND d.month = s.month "
+                        "WHERE d.value <> s.value"
+                    )
+                ).all(),
+                columns=["org_unit_id", "data_element_id", "month", "value", "old_value"],
+            )
+            c.execute(text("DROP TABLE staging_value"))
+        return new, changed, len(frame) - len(new) - len(changed)
+
+    def write_values(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> WriteCounts:
+        """Insert new values, update changed ones (logging old and new), skip identical ones."""
+        self._load_staging(conn, frame)
+        q = (
+            "FROM staging_value s JOIN data_value d ON d.org_unit_id = s.org_unit_id AND "
+            "d.data_element_id = s.data_element_id AND d.month = s.month WHERE d.value <> s.value"
+        )
+        conn.execute(
+            text(
+                "INSERT INTO value_change (batch_id, org_unit_id, data_element_id, month, old_value, new_value) "
+                f"SELECT {int(batch_id)}, s.org_unit_id, s.data_element_id, s.month, d.value, s.value {q}"
+            )
+        )
+        updated = conn.execute(
+            text(f"SELECT COUNT(*) FROM value_change WHERE batch_id = {int(batch_id)}")
+        ).scalar_one()
+        if updated:
+            conn.execute(
+                text(
+                    "UPDATE data_value SET value = (SELECT s.value FROM staging_value s WHERE "
+                    "s.org_unit_id = data_value.org_unit_id AND s.data_element_id = data_value.data_element_id "
+                    f"AND s.month = data_value.month), batch_id = {int(batch_id)} WHERE EXISTS (SELECT 1 "
+                    "FROM value_change v WHERE v.batch_id = "
+                    f"{int(batch_id)} AND v.org_unit_id = data_value.org_unit_id AND "
+                    "v.data_element_id = data_value.data_element_id AND v.month = data_value.month)"
+                )
+            )
+        inserted = conn.execute(
+            text(
+                "INSERT INTO data_value (org_unit_id, data_element_id, month, value, batch_id) "
+                f"SELECT s.org_unit_id, s.data_element_id, s.month, s.value, {int(batch_id)} "
+                "FROM staging_value s LEFT JOIN data_value d ON d.org_unit_id = s.org_unit_id AND "
+                "d.data_element_id = s.data_element_id AND d.month = s.month WHERE d.org_unit_id IS NULL"
+            )
+        ).rowcount
+        conn.execute(text("DROP TABLE staging_value"))
+        return WriteCounts(inserted, updated, len(frame) - inserted - updated)
+
+    def bulk_insert_values(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> None:
+        """Fast path for an empty store (the demo build): plain inserts, no diffing."""
+        f = frame[["org_unit_id", "data_element_id", "month", "value"]].copy()
+        f["batch_id"] = batch_id
+        self._copy_rows(conn, "data_value", list(f.columns), f)
+
+    def _load_staging(self, conn: Connection, frame: pd.DataFrame) -> None:
+        conn.execute(text("DROP TABLE IF EXISTS staging_value"))
+        conn.execute(
+            text(
+                "CREATE TEMPORARY TABLE staging_value (org_unit_id INTEGER NOT NULL, "
+                "data_element_id INTEGER NOT NULL, month INTEGER NOT NULL, value DOUBLE PRECISION NOT NULL, "
+                "PRIMARY KEY (org_unit_id, data_element_id, month))"
+            )
+        )
+        cols = ["org_unit_id", "data_element_id", "month", "value"]
+        self._copy_rows(conn, "staging_value", cols, frame[cols])
+
+    def _copy_rows(
+        self, conn: Connection, table: str, columns: list[str], frame: pd.DataFrame
+    ) -> None:
+        """Bulk load: COPY on PostgreSQL, executemany on SQLite."""
+        if frame.empty:
+            return
+        raw = conn.connection.driver_connection
+        if self.dialect == "postgresql":
+            buf = io.StringIO()
+            frame.to_csv(buf, index=False, header=False, na_rep="\\N", sep="\t")
+            buf.seek(0)
+            with (
+                raw.cursor() as cur,
+                cur.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)"
+                ) as cp,
+            ):
+                while chunk := buf.read(1 << 20):
+                    cp.write(chunk)
+        else:
+            marks = ",".join("?" * len(columns))
+            cur = raw.cursor()
+            cur.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                _python_rows(frame),
+            )
+            cur.close()
+
+    # ==== reports ===========================================================================
+    def ensure_expected_reports(
+        self, first_month: int, last_month: int, conn: Connection | None = None
+    ) -> None:
+        """Every facility active in a month is expected to report for it."""
+        with self._begin(conn) as c:
+            facilities = c.execute(
+                select(db.org_unit.c.id, db.org_unit.c.opened, db.org_unit.c.closed).where(
+                    db.org_unit.c.level == 3
+                )
+            ).all()
+            have = {
+                (r.org_unit_id, r.month)
+                for r in c.execute(
+                    select(db.report.c.org_unit_id, db.report.c.month).where(
+                        db.report.c.month.between(first_month, last_month)
+                    )
+                )
+            }
+            rows = []
+            m = first_month
+            months = []
+            while m <= last_month:
+                months.append(m)
+                m = add_months(m, 1)
+            for f in facilities:
+                for m in months:
+                    if (f.id, m) in have or not _active(f.opened, f.closed, m):
+                        continue
+                    rows.append((f.id, m, 1, None))
+            if rows:
+                self._copy_rows(
+                    c,
+                    "report",
+                    ["org_unit_id", "month", "expected", "received_on"],
+                    pd.DataFrame(rows, columns=["org_unit_id", "month", "expected", "received_on"]),
+                )
+
+    def mark_received(self, pairs: pd.DataFrame, received_on: date, conn: Connection) -> None:
+        """pairs: org_unit_id, month (and optionally received_on) of reports that arrived."""
+        pairs = pairs.drop_duplicates(["org_unit_id", "month"]).copy()
+        if "received_on" not in pairs:
+            pairs["received_on"] = received_on
+        have = {
+            (r.org_unit_id, r.month): r.received_on
+            for r in conn.execute(
+                select(db.report.c.org_unit_id, db.report.c.month, db.report.c.received_on).where(
+                    db.report.c.org_unit_id.in_([int(x) for x in pairs.org_unit_id.unique()])
+                )
+            )
+        }
+        new, fill = [], []
+        for uid, month, rec in pairs[["org_unit_id", "month", "received_on"]].itertuples(
+            index=False
+        ):
+            key = (int(uid), int(month))
+            if key not in have:
+                new.append(
+                    {"org_unit_id": key[0], "month": key[1], "expected": 0, "received_on": rec}
+                )
+            elif have[key] is None:
+                fill.append({"u": key[0], "m": key[1], "r": rec})
+        if new:
+            conn.execute(insert(db.report), new)
+        if fill:
+            conn.execute(
+                update(db.report)
+                .where(
+                    (db.report.c.org_unit_id == bindparam("u"))
+                    & (db.report.c.month == bindparam("m"))
+                )
+                .values(received_on=bindparam("r")),
+                fill,
+            )
+
+    def bulk_insert_reports(self, frame: pd.DataFrame, conn: Connection) -> None:
+        self._copy_rows(conn, "report", ["org_unit_id", "month", "expected", "received_on"], frame)
+
+    def bulk_insert_populations(self, frame: pd.DataFrame, conn: Connection) -> None:
+        self._copy_rows(
+            conn, "population", ["org_unit_id", "data_element_id", "year", "value"], frame
+        )
+
+    # ==== rollups ===========================================================================
+    def refresh_rollups(self, conn: Connection | None = None) -> dict[str, float]:
+        """Rebuild derived values (reporting, outliers), value and population rollups."""
+        import time
+
+        timings: dict[str, float] = {}
+        with self._begin(conn) as c:
+            t0 = time.perf_counter()
+            self._refresh_derived(c)
+            timings["derived_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self._refresh_agg_values(c)
+            timings["values_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            self._refresh_agg_population(c)
+            timings["population_s"] = time.perf_counter() - t0
+            last = c.execute(text("SELECT MAX(month) FROM data_value")).scalar()
+            self.set_meta("data_last_month", str(last or ""), conn=c)
+            self.set_meta("refreshed_at", datetime.now().isoformat(timespec="seconds"), conn=c)
+        if self.dialect == "postgresql":
+            with self.engine.connect() as c2:
+                c2.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        return timings
+
+    def _de_ids(self, c: Connection) -> dict[str, int]:
+        return {
+            r.code: r.id for r in c.execute(select(db.data_element.c.code, db.data_element.c.id))
+        }
+
+    def _refresh_derived(self, c: Connection) -> None:
+        ids = self._de_ids(c)
+        c.execute(delete(db.derived_value))
+        rep = pd.DataFrame(
+            c.execute(
+                select(
+                    db.report.c.org_unit_id,
+                    db.report.c.month,
+                    db.report.c.expected,
+                    db.report.c.received_on,
+                )
+            ).all(),
+            columns=["org_unit_id", "month", "expected", "received_on"],
+        )
+        parts = []
+        if not rep.empty:
+            # Fresh index: the deadline Series below is built positionally.
+            rep = rep[rep.expected == 1].reset_index(drop=True)
+            y, m = rep.month // 100, rep.month % 100
+            ny, nm = np.where(m == 12, y + 1, y), np.where(m == 12, 1, m + 1)
+            deadline = pd.to_datetime(
+                pd.DataFrame({"year": ny, "month": nm, "day": REPORT_DEADLINE_DAY})
+            ).dt.date
+            received = rep.received_on.notna()
+            ontime = received & (rep.received_on.where(received, date.max) <= deadline)
+            for code, mask in (
+                ("REP_EXPECTED", slice(None)),
+                ("REP_RECEIVED", received),
+                ("REP_ONTIME", ontime),
+            ):
+                if code in ids:
+                    part = rep.loc[mask, ["org_unit_id", "month"]].copy()
+                    part["data_element_id"] = ids[code]
+                    part["value"] = 1.0
+                    parts.append(part)
+        if "DQ_VALUES" in ids:
+            parts.extend(self._outlier_counts(c, ids))
+        if parts:
+            frame = pd.concat(parts, ignore_index=True)[
+                ["org_unit_id", "data_element_id", "month", "value"]
+            ]
+            self._copy_rows(c, "derived_value", list(frame.columns), frame)
+
+    def _outlier_counts(self, c: Connection, ids: dict[str, int]) -> list[pd.DataFrame]:
+        counts = [
+            r.id
+            for r in c.execute(
+                select(db.data_element.c.id).where(db.data_element.c.kind == "count")
+            )
+        ]
+        vals = pd.DataFrame(
+            c.execute(
+                text(
+                    "SELECT org_unit_id, data_element_id, month, value FROM data_value "
+                    f"WHERE data_element_id IN ({_ints(counts)})"
+                )
+            ).all(),
+            columns=["org_unit_id", "data_element_id", "month", "value"],
+        )
+        if vals.empty:
+            return []
+        g = vals.groupby(["org_unit_id", "data_element_id"])["value"]
+        med = g.transform("median")
+        dev = (vals.value - med).abs()
+        mad = dev.groupby([vals.org_unit_id, vals.data_element_id]).transform("median")
+        # Series of at least 6 values only; a flat series (MAD 0) flags nothing.
+        n = g.transform("size")
+        z = 0.6745 * dev / mad.where(mad > 0)
+        vals["out"] = ((z >= OUTLIER_Z) & (n >= 6)).astype(float)
+        per = vals.groupby(["org_unit_id", "month"]).agg(
+            values=("value", "size"), outliers=("out", "sum")
+        )
+        per = per.reset_index()
+        a = per[["org_unit_id", "month"]].assign(
+            data_element_id=ids["DQ_VALUES"], value=per["values"].astype(float)
+        )
+        out = [a]
+        if "DQ_OUTLIERS" in ids:
+            b = per[["org_unit_id", "month"]].assign(
+                data_element_id=ids["DQ_OUTLIERS"], value=per["outliers"]
+            )
+            out.append(b)
+        return out
+
+    def _refresh_agg_values(self, c: Connection) -> None:
+        c.execute(delete(db.agg_value))
+        c.execute(
+            text(
+                "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
+                "SELECT o.district_id, v.data_element_id, o.facility_type, v.month, SUM(v.value) "
+                "FROM (SELECT org_unit_id, data_element_id, month, value FROM data_value "
+                "      UNION ALL SELECT org_unit_id, data_element_id, month, value FROM derived_value) v "
+                "JOIN org_unit o ON o.id = v.org_unit_id "
+                "WHERE o.level = 3 AND o.district_id IS NOT NULL "
+                "GROUP BY o.district_id, v.data_element_id, o.facility_type, v.month"
+            )
+        )
+        for child_level in (2, 1):
+            c.execute(
+                text(
+                    "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
+                    "SELECT o.parent_id, a.data_element_id, a.ftype, a.month, SUM(a.value) "
+                    "FROM agg_value a JOIN org_unit o ON o.id = a.org_unit_id "
+                    f"WHERE o.level = {child_level} AND o.parent_id IS NOT NULL "
+                    "GROUP BY o.parent_id, a.data_element_id, a.ftype, a.month"
+                )
+            )
+        c.execute(
+            text(
+                "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
+                f"SELECT org_unit_id, data_element_id, '{ALL_TYPES}', month, SUM(value) FROM agg_value "
+                "GROUP BY org_unit_id, data_element_id, month"
+            )
+        )
+
+    def _refresh_agg_population(self, c: Connection) -> None:
+        c.execute(delete(db.agg_population))
+        units = pd.DataFrame(
+            c.execute(
+                select(
+                    db.org_unit.c.id,
+                    db.org_unit.c.level,
+                    db.org_unit.c.parent_id,
+                    db.org_unit.c.facility_type,
+                )
+            ).all(),
+            columns=["id", "level", "parent_id", "facility_type"],
+        ).set_index("id")
+        pop = pd.DataFrame(
+            c.execute(select(db.population)).all(),
+            columns=["org_unit_id", "data_element_id", "year", "value"],
+        )
+        if pop.empty:
+            return
+        key = ["org_unit_id", "data_element_id", "year"]
+        pop = pop.join(units, on="org_unit_id")
+        out = []
+        # Typed rows: catchment populations of facilities of each type, summed up the tree.
+        typed = pop[pop.level == 3].copy()
+        typed["ftype"] = typed.facility_type
+        cur = typed[key + ["ftype", "value"]]
+        out.append(cur)
+        for _ in (2, 1, 0):
+            cur = cur.join(units.parent_id, on="org_unit_id").dropna(subset=["parent_id"])
+            cur = (
+                cur.assign(org_unit_id=cur.parent_id.astype(int))
+                .groupby(key + ["ftype"], as_index=False)["value"]
+                .sum()
+            )
+            out.append(cur)
+        # All types: a unit's own figure (census) wins; else the sum of its children's.
+        own = pop[key + ["value"]].set_index(key)["value"]
+        resolved = own[own.index.get_level_values(0).isin(units.index[units.level == 3])]
+        all_rows = [resolved]
+        for level in (2, 1, 0):
+            child = (
+                resolved.reset_index()
+                .join(units.parent_id, on="org_unit_id")
+                .dropna(subset=["parent_id"])
+            )
+            child = (
+                child.assign(org_unit_id=child.parent_id.astype(int)).groupby(key)["value"].sum()
+            )
+            mine = own[own.index.get_level_values(0).isin(units.index[units.level == level])]
+            resolved = pd.concat([mine, child[~child.index.isin(mine.index)]])
+            all_rows.append(resolved)
+        total = pd.concat(all_rows).reset_index().assign(ftype=ALL_TYPES)
+        out.append(total[key + ["ftype", "value"]])
+        frame = pd.concat(out, ignore_index=True)[
+            ["org_unit_id", "data_element_id", "ftype", "year", "value"]
+        ]
+        frame["org_unit_id"] = frame.org_unit_id.astype(int)
+        self._copy_rows(c, "agg_population", list(frame.columns), frame)
+
+    # ==== scoped reads ======================================================================
+    def _visible(self, units: Iterable[OrgUnit], scope: Scope) -> list[OrgUnit]:
+        return self.catalog().filter_scope(units, scope)
+
+    def sums(
+        self,
+        scope: Scope,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+        buckets: Sequence[tuple[int, int]],
+    ) -> list[tuple[int, int, int, float]]:
+        """Rows (unit id, data element id, bucket index, Σ value) over each bucket's months.
+
+        Facilities read their own values (the type filter is the caller's business); districts,
+        regions and the country read the rollup for the facility types asked for (None = all).
+        Units outside the scope are dropped.
+        """
+        units = self._visible(units, scope)
+        if not units or not de_ids or not buckets:
+            return []
+        out: list[tuple[int, int, int, float]] = []
+        facilities = [u.id for u in units if u.level == 3]
+        aggregates = [u.id for u in units if u.level < 3]
+        types = (ALL_TYPES,) if ftypes is None else tuple(t for t in ftypes if t in FACILITY_TYPES)
+        des = _ints(de_ids)
+        for group in _disjoint_groups(buckets):
+            case = " ".join(
+                f"WHEN month BETWEEN {int(buckets[i][0])} AND {int(buckets[i][1])} THEN {i}"
+                for i in group
+            )
+            months = " OR ".join(
+                f"month BETWEEN {int(a)} AND {int(b)}"
+                for a, b in _merge([buckets[i] for i in group])
+            )
+            if facilities:
+                ids = _ints(facilities)
+                where = f"org_unit_id IN ({ids}) AND data_element_id IN ({des}) AND ({months})"
+                out += self._fetch(
+                    f"SELECT org_unit_id, data_element_id, CASE {case} END AS b, SUM(value) FROM ("
+                    f"SELECT org_unit_id, data_element_id, month, value FROM data_value WHERE {where} "
+                    f"UNION ALL SELECT org_unit_id, data_element_id, month, value FROM derived_value "
+                    f"WHERE {where}) v GROUP BY org_unit_id, data_element_id, CASE {case} END"
+                )
+            if aggregates and types:
+                type_list = ",".join(f"'{t}'" for t in types)
+                out += self._fetch(
+                    f"SELECT org_unit_id, data_element_id, CASE {case} END AS b, SUM(value) FROM agg_value "
+                    f"WHERE org_unit_id IN ({_ints(aggregates)}) AND data_element_id IN ({des}) "
+                    f"AND ftype IN ({type_list}) AND ({months}) "
+                    f"GROUP BY org_unit_id, data_element_id, CASE {case} END"
+                )
+        return out
+
+    def _fetch(self, sql: str) -> list[tuple]:
+        """Run a read on the driver's cursor: many small rows cost far less than through Result.
+
+        Only for SQL built here from integers and validated codes (no user text)."""
+        with self.engine.connect() as c:
+            cur = c.connection.driver_connection.cursor()
+            try:
+                cur.execute(sql)
+                return cur.fetchall()
+            finally:
+                cur.close()
+
+    def populations(
+        self,
+        scope: Scope,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+    ) -> dict[tuple[int, int], dict[int, float]]:
+        """{(unit id, data element id): {year: population}} for every stored year."""
+        units = self._visible(units, scope)
+        if not units or not de_ids:
+            return {}
+        out: dict[tuple[int, int], dict[int, float]] = {}
+        types = [ALL_TYPES] if ftypes is None else list(ftypes)
+        facility_ids = {u.id for u in units if u.level == 3}
+        with self.engine.connect() as c:
+            stmt = text(
+                "SELECT org_unit_id, data_element_id, year, ftype, value FROM agg_population "
+                f"WHERE org_unit_id IN ({_ints(u.id for u in units)}) AND data_element_id IN ({_ints(de_ids)}) "
+                "AND ftype IN :types"
+            ).bindparams(bindparam("types", expanding=True))
+            # A facility's own catchment counts once whatever the type filter lists.
+            rows = c.execute(
+                stmt, {"types": types + ([ALL_TYPES] if facility_ids and ftypes else [])}
+            )
+            for uid, de, year, ftype, value in rows:
+                if (uid in facility_ids) != (ftype == ALL_TYPES) and ftypes is not None:
+                    continue
+                d = out.setdefault((uid, de), {})
+                d[year] = d.get(year, 0.0) + value
+        return out
+
+    def facilities_reporting(
+        self,
+        scope: Scope,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        buckets: Sequence[tuple[int, int]],
+    ) -> dict[tuple[int, int], int]:
+        """Distinct facilities with a received report, per (unit id, bucket index)."""
+        units = self._visible(units, scope)
+        out: dict[tuple[int, int], int] = {}
+        if not units or not buckets:
+            return out
+        col = {0: "0", 1: "o.region_id", 2: "o.district_id", 3: "o.id"}
+        type_sql = ""
+        if ftypes is not None:
+            type_sql = (
+                " AND o.facility_type IN ("
+                + ",".join(f"'{t}'" for t in ftypes if t in FACILITY_TYPES)
+                + ")"
+            )
+        with self.engine.connect() as c:
+            for level in sorted({u.level for u in units}):
+                ids = [u.id for u in units if u.level == level]
+                unit_filter = f" AND {col[level]} IN ({_ints(ids)})" if level else ""
+                for group in _disjoint_groups(buckets):
+                    case = " ".join(
+                        f"WHEN r.month BETWEEN {int(buckets[i][0])} AND {int(buckets[i][1])} THEN {i}"
+                        for i in group
+                    )
+                    months = " OR ".join(
+                        f"r.month BETWEEN {int(a)} AND {int(b)}"
+                        for a, b in _merge([buckets[i] for i in group])
+                    )
+                    sql = (
+                        f"SELECT {col[level]} AS k, CASE {case} END AS b, COUNT(DISTINCT r.org_unit_id) "
+                        f"FROM report r JOIN org_unit o ON o.id = r.org_unit_id WHERE ({months}) "
+                        f"AND r.received_on IS NOT NULL{unit_filter}{type_sql} GROUP BY "
+                        + (f"{col[level]}, " if level else "")
+                        + f"CASE {case} END"
+                    )
+                    for k, b, n in c.execute(text(sql)):
+                        out[(ids[0] if level == 0 else k, b)] = n
+        return out
+
+    def data_months(self) -> tuple[int | None, int | None]:
+        with self.engine.connect() as c:
+            row = c.execute(text("SELECT MIN(month), MAX(month) FROM data_value")).one()
+        return row[0], row[1]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as c:
+            return {
+                t: c.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                for t in (
+                    "org_unit",
+                    "data_value",
+                    "report",
+                    "agg_value",
+                    "population",
+                    "indicator",
+                )
+            }
+
+    # ==== helpers ===========================================================================
+    def _begin(self, conn: Connection | None):
+        return _Nested(conn) if conn is not None else self.engine.begin()
+
+    def _connect(self, conn: Connection | None):
+        return _Nested(conn) if conn is not None else self.engine.begin()
+
+
+class _Nested:
+    """Context manager that reuses a caller's connection (their transaction decides)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _python_rows(frame: pd.DataFrame):
+    cols = []
+    for name in frame.columns:
+        s = frame[name]
+        if s.dtype.kind in "iu":
+            cols.append(s.astype(object).map(int).tolist())
+        elif s.dtype.kind == "f":
+            cols.append([None if v != v else float(v) for v in s.tolist()])
+        else:
+            cols.append(
+                [
+                    None if (v is None or (isinstance(v, float) and v != v)) else v
+                    for v in s.tolist()
+                ]
+            )
+    return list(zip(*cols, strict=True))
+
+
+def _active(opened: date | None, closed: date | None, month: int) -> bool:
+    first = date(month // 100, month % 100, 1)
+    if opened and opened > date(month // 100, month % 100, 28):
+        return False
+    return not (closed and closed < first)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= add_months(out[-1][1], 1):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _disjoint_groups(buckets: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Bucket indexes split into groups whose spans do not overlap (one SQL query each)."""
+    groups: list[list[int]] = []
+    for i in sorted(range(len(buckets)), key=lambda i: buckets[i]):
+        for g in groups:
+            if all(buckets[i][0] > buckets[j][1] or buckets[i][1] < buckets[j][0] for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups

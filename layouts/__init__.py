@@ -1,0 +1,1 @@
+"""Dash component trees: one module a page, ids in ids.py."""
