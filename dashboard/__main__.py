@@ -37,14 +37,18 @@ def _fail(msg: str, code: int = 2) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
+    from sqlalchemy import text
+
     from .db import make_engine, metadata
     from .demo import build_demo
     from .repository import Repository
 
-    engine = make_engine(settings.database_url)
     # A rebuild starts from an empty store so the same seed gives the same data.
-    from sqlalchemy import text
-
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url[len("sqlite:///") :])
+        for p in path.parent.glob(path.name + "*"):
+            p.unlink()
+    engine = make_engine(settings.database_url)
     with engine.begin() as conn:
         metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

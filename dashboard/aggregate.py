@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog, Indicator, OrgUnit, Scope, Target
-from .periods import Period, split
+from .periods import Period, pieces, split
 from .repository import Repository
 
-REPORTING = ("REP_EXPECTED", "REP_RECEIVED", "REP_ONTIME")
+REPORTING = ("REP_EXPECTED", "REP_RECEIVED", "REP_ONTIME", "REP_FACILITIES")
 STATUSES = ("met", "near", "not_met", "no_target", "no_data")
 
 
@@ -70,15 +70,17 @@ def effective_types(ind: Indicator, ftypes: tuple[str, ...] | None) -> tuple[str
     return tuple(t for t in sorted(ftypes) if t in ind.facility_types)
 
 
-def _population(years: dict[int, float] | None, period: Period) -> float:
+def _population(years: dict[int, float] | None, months_by_year: dict[int, int]) -> float:
     """A stock: the year's figure scaled by the share of the year the period covers.
     A year without a figure takes the nearest year that has one."""
     if not years:
         return np.nan
     total = 0.0
-    for year, months in period.months_by_year().items():
-        nearest = min(years, key=lambda y: (abs(y - year), -y))
-        total += years[nearest] * months / 12.0
+    for year, months in months_by_year.items():
+        v = years.get(year)
+        if v is None:
+            v = years[min(years, key=lambda y: (abs(y - year), -y))]
+        total += v * months / 12.0
     return total
 
 
@@ -97,7 +99,14 @@ def _expression(expr, arr: np.ndarray, index: dict[str, int]) -> np.ndarray:
     return np.where(present, total, np.nan)
 
 
-def _status(value: np.ndarray, direction: str, tgt: np.ndarray, near: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _status(
+    value: np.ndarray,
+    direction: str,
+    tgt: np.ndarray,
+    near: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
     """Vectorised status_of (same rules)."""
     out = np.full(value.shape, "no_target", dtype=object)
     with np.errstate(invalid="ignore"):
@@ -136,30 +145,38 @@ def evaluate_frame(
     if not units or not periods or not indicators:
         return pd.DataFrame(columns=COLUMNS)
     buckets = [(p.start, p.end) for p in periods]
+    spans = [p.months_by_year() for p in periods]
     nu, nb = len(units), len(periods)
     uidx = {u.id: i for i, u in enumerate(units)}
     is_fac = np.array([u.level == 3 for u in units])
     utype = np.array([u.facility_type or "" for u in units], dtype=object)
     codes = {c for ind in indicators for c in (*ind.numerator.codes, *ind.denominator.codes)}
     des = [cat.data_elements[c] for c in sorted(codes | set(REPORTING)) if c in cat.data_elements]
+    if not des:
+        return pd.DataFrame(columns=COLUMNS)
     index = {d.code: k for k, d in enumerate(des)}
     didx = {d.id: k for k, d in enumerate(des)}
     counted = [d.id for d in des if d.kind != "population"]
+    counted_cols = np.array([didx[i] for i in counted], dtype=int)
     pops = [d for d in des if d.kind == "population"]
     fac_units = [u for u in units if u.level == 3]
     agg_units = [u for u in units if u.level < 3]
 
     def fill(arr: np.ndarray, group_units: list[OrgUnit], types) -> None:
-        for uid, de, b, v in repo.sums(scope, group_units, types, counted, buckets):
-            arr[uidx[uid], b, didx[de]] = v
-        if pops and group_units:
+        if not group_units:
+            return
+        rows = np.array([uidx[u.id] for u in group_units])
+        arr[np.ix_(rows, np.arange(nb), counted_cols)] = repo.sums(
+            scope, group_units, types, counted, buckets
+        )
+        if pops:
             popv = repo.populations(scope, group_units, types, [d.id for d in pops])
             for u in group_units:
                 for d in pops:
                     years = popv.get((u.id, d.id))
                     if years:
-                        for b, p in enumerate(periods):
-                            arr[uidx[u.id], b, didx[d.id]] = _population(years, p)
+                        for b, mby in enumerate(spans):
+                            arr[uidx[u.id], b, didx[d.id]] = _population(years, mby)
 
     base = np.full((nu, nb, len(des)), np.nan)
     fill(base, fac_units, None)  # a facility's own values do not depend on the type filter
@@ -167,8 +184,7 @@ def evaluate_frame(
     for ind in indicators:
         groups.setdefault(effective_types(ind, ftypes), []).append(ind)
     years = np.array([p.end // 100 for p in periods])
-    single = [bi for bi, p in enumerate(periods) if p.start == p.end]
-    multi = [bi for bi, p in enumerate(periods) if p.start != p.end]
+    multi = [bi for bi, p in enumerate(periods) if len(pieces(p.start, p.end)) > 1]
 
     parts: dict[str, dict[str, np.ndarray]] = {}
     for types, inds in groups.items():
@@ -177,18 +193,33 @@ def evaluate_frame(
         arr = base.copy()
         fill(arr, agg_units, types)
         applicable = ~is_fac | (True if types is None else np.isin(utype, list(types)))
-        expected = np.nan_to_num(arr[:, :, index["REP_EXPECTED"]]) if "REP_EXPECTED" in index else np.zeros((nu, nb))
-        received = np.nan_to_num(arr[:, :, index["REP_RECEIVED"]]) if "REP_RECEIVED" in index else np.zeros((nu, nb))
-        ontime = np.nan_to_num(arr[:, :, index["REP_ONTIME"]]) if "REP_ONTIME" in index else np.zeros((nu, nb))
-        reporting = np.where(is_fac[:, None], (received > 0).astype(float), received)
+        expected = (
+            np.nan_to_num(arr[:, :, index["REP_EXPECTED"]])
+            if "REP_EXPECTED" in index
+            else np.zeros((nu, nb))
+        )
+        received = (
+            np.nan_to_num(arr[:, :, index["REP_RECEIVED"]])
+            if "REP_RECEIVED" in index
+            else np.zeros((nu, nb))
+        )
+        ontime = (
+            np.nan_to_num(arr[:, :, index["REP_ONTIME"]])
+            if "REP_ONTIME" in index
+            else np.zeros((nu, nb))
+        )
+        # Distinct facilities reporting: exact from the rollup when a bucket is one whole
+        # month, quarter or year; a span of several pieces asks the report table.
+        if "REP_FACILITIES" in index:
+            reporting = np.nan_to_num(arr[:, :, index["REP_FACILITIES"]])
+        else:
+            reporting = received.copy()
+        reporting = np.where(is_fac[:, None], np.minimum(reporting, 1.0), reporting)
         if multi and agg_units:
             counts = repo.facilities_reporting(scope, agg_units, types, [buckets[b] for b in multi])
-            for (uid, j), n in counts.items():
-                reporting[uidx[uid], multi[j]] = n
             for u in agg_units:
-                for b in multi:
-                    if (u.id, multi.index(b)) not in counts:
-                        reporting[uidx[u.id], b] = 0
+                for j, b in enumerate(multi):
+                    reporting[uidx[u.id], b] = counts.get((u.id, j), 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             completeness = np.where(expected > 0, 100.0 * received / expected, np.nan)
             timeliness = np.where(expected > 0, 100.0 * ontime / expected, np.nan)
@@ -222,31 +253,37 @@ def evaluate_frame(
                 "target": tg[0],
                 "status": _status(value, ind.direction, tg[0], tg[1], tg[2], tg[3]),
             }
-    frames = []
     codes_u = np.array([u.code for u in units], dtype=object)
     names_u = np.array([u.name for u in units], dtype=object)
     levels_u = np.array([u.level_name for u in units], dtype=object)
     pids = np.array([p.id for p in periods], dtype=object)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
     for ind in indicators:
         part = parts.get(ind.code)
         if part is None:
             continue
         keep = np.repeat(part["applicable"], nb)
-        cols = {
-            "indicator": np.full(nu * nb, ind.code, dtype=object),
-            "org_unit": np.repeat(codes_u, nb),
-            "org_unit_name": np.repeat(names_u, nb),
-            "level": np.repeat(levels_u, nb),
-            "period": np.tile(pids, nu),
-        }
-        for k in ("numerator", "denominator", "value", "completeness", "timeliness", "target", "status"):
-            cols[k] = part[k].reshape(-1)
+        n = int(keep.sum())
+        cols["indicator"].append(np.full(n, ind.code, dtype=object))
+        cols["org_unit"].append(np.repeat(codes_u, nb)[keep])
+        cols["org_unit_name"].append(np.repeat(names_u, nb)[keep])
+        cols["level"].append(np.repeat(levels_u, nb)[keep])
+        cols["period"].append(np.tile(pids, nu)[keep])
+        for k in (
+            "numerator",
+            "denominator",
+            "value",
+            "completeness",
+            "timeliness",
+            "target",
+            "status",
+        ):
+            cols[k].append(part[k].reshape(-1)[keep])
         for k in ("expected_reports", "received_reports", "facilities_reporting"):
-            cols[k] = part[k].reshape(-1).astype(int)
-        frames.append(pd.DataFrame(cols)[keep])
-    if not frames:
+            cols[k].append(part[k].reshape(-1)[keep].astype(int))
+    if not cols["indicator"]:
         return pd.DataFrame(columns=COLUMNS)
-    return pd.concat(frames, ignore_index=True)[COLUMNS]
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
 
 
 def _f(v: float | None) -> float:

@@ -248,5 +248,8 @@ class Catalog:
                 t = self.overrides.get((ind.id, u.id, y))
                 if t is not None:
                     return t
-        t = self.overrides.get((ind.id, None, year))
-        return t or ind.target
+        for y in (year, None):
+            t = self.overrides.get((ind.id, None, y))
+            if t is not None:
+                return t
+        return ind.target

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -126,6 +127,7 @@ data_value = Table(
     Column("batch_id", Integer, nullable=False),
     # Month before element: a facility's months are contiguous for profiles and scorecards.
     PrimaryKeyConstraint("org_unit_id", "month", "data_element_id", name="pk_data_value"),
+    sqlite_with_rowid=False,
 )
 
 # Every value an import changed: the audit trail of corrections.
@@ -149,6 +151,7 @@ population = Table(
     Column("year", SmallInteger, nullable=False),
     Column("value", Float, nullable=False),
     PrimaryKeyConstraint("org_unit_id", "data_element_id", "year", name="pk_population"),
+    sqlite_with_rowid=False,
 )
 
 # One monthly report per facility: expected (active that month) and when it arrived.
@@ -163,27 +166,21 @@ report = Table(
     Index("ix_report_month", "month", "org_unit_id", "received_on"),
 )
 
-# Facility-level counts made by the rollup (reports expected/received/on time, outliers).
-derived_value = Table(
-    "derived_value",
+# Analytics rollups, columnar: one row per org unit × facility type × period holding the sums of
+# every data element as a sparse vector (uint16 element ids, then float64 sums). Grains: months
+# ('M', 202409), quarters ('Q', 20243) and years ('Y', 2024); facilities carry ftype '*', districts,
+# regions and the country one row per facility type and one for all types ('*'). Reporting and
+# data-quality counts (REP_*, DQ_*) are computed into the same vectors.
+rollup = Table(
+    "rollup",
     metadata,
     Column("org_unit_id", Integer, nullable=False),
-    Column("data_element_id", Integer, nullable=False),
-    Column("month", Integer, nullable=False),
-    Column("value", Float, nullable=False),
-    PrimaryKeyConstraint("org_unit_id", "month", "data_element_id", name="pk_derived_value"),
-)
-
-# Analytics rollups for districts, regions and the country, per facility type ('*' = all).
-agg_value = Table(
-    "agg_value",
-    metadata,
-    Column("org_unit_id", Integer, nullable=False),
-    Column("data_element_id", Integer, nullable=False),
     Column("ftype", String(8), nullable=False),
-    Column("month", Integer, nullable=False),
-    Column("value", Float, nullable=False),
-    PrimaryKeyConstraint("org_unit_id", "data_element_id", "ftype", "month", name="pk_agg_value"),
+    Column("grain", String(1), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("vals", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("org_unit_id", "ftype", "grain", "period", name="pk_rollup"),
+    sqlite_with_rowid=False,
 )
 
 # Resolved populations for every org unit (own figure, else the sum of its children).

@@ -193,3 +193,23 @@ def split(period: Period, by: str) -> list[Period]:
     if chunk:
         out.append(period_for_span(chunk[0], chunk[-1], like=by))
     return out
+
+
+def pieces(start: int, end: int) -> list[tuple[str, int]]:
+    """Cover a month span with the fewest rollup periods: whole years ('Y', 2024), whole
+    quarters ('Q', 20243) and single months ('M', 202409)."""
+    out: list[tuple[str, int]] = []
+    i, last = to_index(start), to_index(end)
+    while i <= last:
+        m = from_index(i)
+        y, mo = divmod(m, 100)
+        if mo == 1 and i + 11 <= last:
+            out.append(("Y", y))
+            i += 12
+        elif mo % 3 == 1 and i + 2 <= last:
+            out.append(("Q", y * 10 + (mo + 2) // 3))
+            i += 3
+        else:
+            out.append(("M", m))
+            i += 1
+    return out

@@ -23,10 +23,11 @@ from .catalog import (
     Scope,
     Target,
 )
-from .periods import add_months
+from .periods import add_months, pieces
 
 ALL_TYPES = "*"
 REPORT_DEADLINE_DAY = 15  # a monthly report is on time if received by the 15th of next month
+ROLLUP_FORMAT = "3"  # bump when the rollup vectors change layout: old ones are rebuilt
 OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin) flagging extreme outliers
 
 
@@ -52,7 +53,10 @@ class Repository:
         return self.engine.dialect.name
 
     def ensure_schema(self) -> None:
+        """Upgrade the schema; rebuild rollups written in an older layout."""
         db.upgrade(self.engine)
+        if self.get_meta("rollup_format") not in (None, ROLLUP_FORMAT):
+            self.refresh_rollups()
 
     # ==== catalog ==========================================================================
     def catalog(self) -> Catalog:
@@ -324,14 +328,13 @@ class Repository:
             text(f"SELECT COUNT(*) FROM value_change WHERE batch_id = {int(batch_id)}")
         ).scalar_one()
         if updated:
+            # UPDATE ... FROM (PostgreSQL, SQLite >= 3.33): one join, not a lookup per row.
             conn.execute(
                 text(
-                    "UPDATE data_value SET value = (SELECT s.value FROM staging_value s WHERE "
-                    "s.org_unit_id = data_value.org_unit_id AND s.data_element_id = data_value.data_element_id "
-                    f"AND s.month = data_value.month), batch_id = {int(batch_id)} WHERE EXISTS (SELECT 1 "
-                    "FROM value_change v WHERE v.batch_id = "
-                    f"{int(batch_id)} AND v.org_unit_id = data_value.org_unit_id AND "
-                    "v.data_element_id = data_value.data_element_id AND v.month = data_value.month)"
+                    f"UPDATE data_value SET value = s.value, batch_id = {int(batch_id)} "
+                    "FROM staging_value s WHERE s.org_unit_id = data_value.org_unit_id "
+                    "AND s.data_element_id = data_value.data_element_id "
+                    "AND s.month = data_value.month AND s.value <> data_value.value"
                 )
             )
         inserted = conn.execute(
@@ -371,6 +374,16 @@ class Repository:
             return
         raw = conn.connection.driver_connection
         if self.dialect == "postgresql":
+            blobs = [
+                c
+                for c in frame.columns
+                if frame[c].dtype == object and len(frame) and isinstance(frame[c].iloc[0], bytes)
+            ]
+            if blobs:
+                frame = frame.copy()
+                for c in blobs:
+                    # COPY text format: bytea as hex, its backslash escaped.
+                    frame[c] = ["\\\\x" + b.hex() for b in frame[c]]
             buf = io.StringIO()
             frame.to_csv(buf, index=False, header=False, na_rep="\\N", sep="\t")
             buf.seek(0)
@@ -475,17 +488,33 @@ class Repository:
         )
 
     # ==== rollups ===========================================================================
-    def refresh_rollups(self, conn: Connection | None = None) -> dict[str, float]:
-        """Rebuild derived values (reporting, outliers), value and population rollups."""
+    def refresh_rollups(
+        self, years: Iterable[int] | None = None, conn: Connection | None = None
+    ) -> dict[str, float]:
+        """Rebuild the columnar rollups (values, reporting and data-quality counts) and the
+        population rollup from the raw tables.
+
+        With `years`, only the rollup rows of those calendar years are rebuilt: every row of a
+        year (its months, quarters and the year) depends on that year's data alone, outliers
+        included, so an import of one month costs a year's work, not the whole history.
+        """
         import time
 
         timings: dict[str, float] = {}
+        span = None if years is None else sorted({int(y) for y in years})
         with self._begin(conn) as c:
             t0 = time.perf_counter()
-            self._refresh_derived(c)
-            timings["derived_s"] = time.perf_counter() - t0
+            ids = self._de_ids(c)
+            kinds = {
+                r.id: r.kind
+                for r in c.execute(select(db.data_element.c.id, db.data_element.c.kind))
+            }
+            raw = self._raw_values(c, [i for i, k in kinds.items() if k == "count"], span)
+            derived = self._derived(c, ids, raw, span)
+            facts = pd.concat([raw, *derived], ignore_index=True) if derived else raw
+            timings["read_and_derive_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            self._refresh_agg_values(c)
+            self._write_rollup(c, facts, ids.get("REP_FACILITIES"), span)
             timings["values_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             self._refresh_agg_population(c)
@@ -493,6 +522,7 @@ class Repository:
             last = c.execute(text("SELECT MAX(month) FROM data_value")).scalar()
             self.set_meta("data_last_month", str(last or ""), conn=c)
             self.set_meta("refreshed_at", datetime.now().isoformat(timespec="seconds"), conn=c)
+            self.set_meta("rollup_format", ROLLUP_FORMAT, conn=c)
         if self.dialect == "postgresql":
             with self.engine.connect() as c2:
                 c2.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
@@ -503,120 +533,160 @@ class Repository:
             r.code: r.id for r in c.execute(select(db.data_element.c.code, db.data_element.c.id))
         }
 
-    def _refresh_derived(self, c: Connection) -> None:
-        ids = self._de_ids(c)
-        c.execute(delete(db.derived_value))
+    def _raw_values(
+        self, c: Connection, count_ids: list[int], years: list[int] | None
+    ) -> pd.DataFrame:
+        cur = c.connection.driver_connection.cursor()
+        try:
+            cur.execute(
+                "SELECT org_unit_id, month, data_element_id, value FROM data_value "
+                f"WHERE data_element_id IN ({_ints(count_ids)}){_years_sql('month', years)}"
+            )
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        arr = np.array(rows, dtype=float).reshape(-1, 4)
+        return pd.DataFrame(
+            {
+                "org_unit_id": arr[:, 0].astype(np.int64),
+                "month": arr[:, 1].astype(np.int64),
+                "data_element_id": arr[:, 2].astype(np.int64),
+                "value": arr[:, 3],
+            }
+        )
+
+    def _derived(
+        self, c: Connection, ids: dict[str, int], raw: pd.DataFrame, years: list[int] | None
+    ) -> list[pd.DataFrame]:
+        """Facility-month counts: reports expected, received, on time; values and outliers."""
         rep = pd.DataFrame(
             c.execute(
-                select(
-                    db.report.c.org_unit_id,
-                    db.report.c.month,
-                    db.report.c.expected,
-                    db.report.c.received_on,
+                text(
+                    "SELECT org_unit_id, month, expected, received_on FROM report "
+                    f"WHERE expected = 1{_years_sql('month', years)}"
                 )
             ).all(),
             columns=["org_unit_id", "month", "expected", "received_on"],
         )
         parts = []
         if not rep.empty:
-            # Fresh index: the deadline Series below is built positionally.
-            rep = rep[rep.expected == 1].reset_index(drop=True)
             y, m = rep.month // 100, rep.month % 100
             ny, nm = np.where(m == 12, y + 1, y), np.where(m == 12, 1, m + 1)
             deadline = pd.to_datetime(
                 pd.DataFrame({"year": ny, "month": nm, "day": REPORT_DEADLINE_DAY})
             ).dt.date
             received = rep.received_on.notna()
-            ontime = received & (rep.received_on.where(received, date.max) <= deadline)
+            received_on = pd.to_datetime(rep.received_on).dt.date
+            ontime = received & (received_on.where(received, date.max) <= deadline)
             for code, mask in (
                 ("REP_EXPECTED", slice(None)),
                 ("REP_RECEIVED", received),
                 ("REP_ONTIME", ontime),
+                ("REP_FACILITIES", received),
             ):
                 if code in ids:
                     part = rep.loc[mask, ["org_unit_id", "month"]].copy()
                     part["data_element_id"] = ids[code]
                     part["value"] = 1.0
                     parts.append(part)
-        if "DQ_VALUES" in ids:
-            parts.extend(self._outlier_counts(c, ids))
-        if parts:
-            frame = pd.concat(parts, ignore_index=True)[
-                ["org_unit_id", "data_element_id", "month", "value"]
-            ]
-            self._copy_rows(c, "derived_value", list(frame.columns), frame)
+        if "DQ_VALUES" in ids and len(raw):
+            parts.extend(_outlier_counts(raw, ids))
+        return [p[["org_unit_id", "month", "data_element_id", "value"]] for p in parts]
 
-    def _outlier_counts(self, c: Connection, ids: dict[str, int]) -> list[pd.DataFrame]:
-        counts = [
-            r.id
-            for r in c.execute(
-                select(db.data_element.c.id).where(db.data_element.c.kind == "count")
-            )
-        ]
-        vals = pd.DataFrame(
+    def _write_rollup(
+        self,
+        c: Connection,
+        facts: pd.DataFrame,
+        rep_facilities: int | None,
+        years: list[int] | None,
+    ) -> None:
+        if years is None:
+            c.execute(delete(db.rollup))
+        else:
             c.execute(
                 text(
-                    "SELECT org_unit_id, data_element_id, month, value FROM data_value "
-                    f"WHERE data_element_id IN ({_ints(counts)})"
+                    f"DELETE FROM rollup WHERE (grain = 'Y' AND period IN ({_ints(years)})) "
+                    f"OR (grain = 'Q' AND period / 10 IN ({_ints(years)})) "
+                    f"OR (grain = 'M' AND period / 100 IN ({_ints(years)}))"
                 )
-            ).all(),
-            columns=["org_unit_id", "data_element_id", "month", "value"],
-        )
-        if vals.empty:
-            return []
-        g = vals.groupby(["org_unit_id", "data_element_id"])["value"]
-        med = g.transform("median")
-        dev = (vals.value - med).abs()
-        mad = dev.groupby([vals.org_unit_id, vals.data_element_id]).transform("median")
-        # Series of at least 6 values only; a flat series (MAD 0) flags nothing.
-        n = g.transform("size")
-        z = 0.6745 * dev / mad.where(mad > 0)
-        vals["out"] = ((z >= OUTLIER_Z) & (n >= 6)).astype(float)
-        per = vals.groupby(["org_unit_id", "month"]).agg(
-            values=("value", "size"), outliers=("out", "sum")
-        )
-        per = per.reset_index()
-        a = per[["org_unit_id", "month"]].assign(
-            data_element_id=ids["DQ_VALUES"], value=per["values"].astype(float)
-        )
-        out = [a]
-        if "DQ_OUTLIERS" in ids:
-            b = per[["org_unit_id", "month"]].assign(
-                data_element_id=ids["DQ_OUTLIERS"], value=per["outliers"]
             )
-            out.append(b)
-        return out
+        units = c.execute(
+            select(
+                db.org_unit.c.id,
+                db.org_unit.c.level,
+                db.org_unit.c.district_id,
+                db.org_unit.c.region_id,
+                db.org_unit.c.facility_type,
+            )
+        ).all()
+        country = [u.id for u in units if u.level == 0]
+        if facts.empty or not country:
+            return
+        # Lookup arrays by org-unit id: district, region and type code of each facility.
+        size = max(u.id for u in units) + 1
+        district = np.full(size, -1, dtype=np.int64)
+        region = np.full(size, -1, dtype=np.int64)
+        tcode = np.zeros(size, dtype=np.int64)
+        for u in units:
+            if u.level == 3 and u.district_id is not None:
+                district[u.id] = u.district_id
+                region[u.id] = u.region_id
+                tcode[u.id] = TYPE_CODES.get(u.facility_type or "", 0)
+        org = facts.org_unit_id.to_numpy(np.int64)
+        keep = (org < size) & (district[np.minimum(org, size - 1)] >= 0)
+        org, month = org[keep], facts.month.to_numpy(np.int64)[keep]
+        de, value = (
+            facts.data_element_id.to_numpy(np.int64)[keep],
+            facts.value.to_numpy(float)[keep],
+        )
 
-    def _refresh_agg_values(self, c: Connection) -> None:
-        c.execute(delete(db.agg_value))
-        c.execute(
-            text(
-                "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
-                "SELECT o.district_id, v.data_element_id, o.facility_type, v.month, SUM(v.value) "
-                "FROM (SELECT org_unit_id, data_element_id, month, value FROM data_value "
-                "      UNION ALL SELECT org_unit_id, data_element_id, month, value FROM derived_value) v "
-                "JOIN org_unit o ON o.id = v.org_unit_id "
-                "WHERE o.level = 3 AND o.district_id IS NOT NULL "
-                "GROUP BY o.district_id, v.data_element_id, o.facility_type, v.month"
-            )
+        periods: list[tuple[str, int]] = []
+        chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        for grain, period in (
+            ("M", month),
+            ("Q", (month // 100) * 10 + (month % 100 + 2) // 3),
+            ("Y", month // 100),
+        ):
+            uniq, pidx = np.unique(period, return_inverse=True)
+            base = len(periods)
+            periods += [(grain, int(p)) for p in uniq]
+            pidx = pidx + base
+            # Facility level first: it is what the district, region and country rows add up.
+            keys, sums = _sum_by(_key(org, 0, pidx, de), value)
+            f_org, _, f_p, f_de = _unkey(keys)
+            if rep_facilities is not None and grain != "M":
+                # "Facilities reporting" over a quarter or year counts each facility once.
+                sums = np.where(f_de == rep_facilities, np.minimum(sums, 1.0), sums)
+            chunks.append((keys, sums))
+            f_t = tcode[f_org]
+            for parent in (district[f_org], region[f_org], np.full(len(f_org), country[0])):
+                chunks.append(_sum_by(_key(parent, f_t, f_p, f_de), sums))
+                chunks.append(_sum_by(_key(parent, 0, f_p, f_de), sums))
+        keys = np.concatenate([k for k, _ in chunks])
+        sums = np.concatenate([s for _, s in chunks])
+        # Each chunk is sorted and groups never span chunks (unit ids are unique).
+        group = keys >> DE_BITS
+        change = np.flatnonzero(group[1:] != group[:-1]) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [len(keys)]])
+        rec = np.empty(len(keys), dtype=VECTOR)
+        rec["id"] = keys & ((1 << DE_BITS) - 1)
+        rec["v"] = sums
+        buf = rec.tobytes()
+        size_ = VECTOR.itemsize
+        g_unit, g_type, g_p, _ = _unkey(keys[starts])
+        grains = np.array([g for g, _ in periods], dtype=object)
+        pvals = np.array([p for _, p in periods], dtype=np.int64)
+        rows = pd.DataFrame(
+            {
+                "org_unit_id": g_unit,
+                "ftype": np.array(TYPE_NAMES, dtype=object)[g_type],
+                "grain": grains[g_p],
+                "period": pvals[g_p],
+                "vals": [buf[a * size_ : b * size_] for a, b in zip(starts, ends, strict=True)],
+            }
         )
-        for child_level in (2, 1):
-            c.execute(
-                text(
-                    "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
-                    "SELECT o.parent_id, a.data_element_id, a.ftype, a.month, SUM(a.value) "
-                    "FROM agg_value a JOIN org_unit o ON o.id = a.org_unit_id "
-                    f"WHERE o.level = {child_level} AND o.parent_id IS NOT NULL "
-                    "GROUP BY o.parent_id, a.data_element_id, a.ftype, a.month"
-                )
-            )
-        c.execute(
-            text(
-                "INSERT INTO agg_value (org_unit_id, data_element_id, ftype, month, value) "
-                f"SELECT org_unit_id, data_element_id, '{ALL_TYPES}', month, SUM(value) FROM agg_value "
-                "GROUP BY org_unit_id, data_element_id, month"
-            )
-        )
+        self._copy_rows(c, "rollup", ["org_unit_id", "ftype", "grain", "period", "vals"], rows)
 
     def _refresh_agg_population(self, c: Connection) -> None:
         c.execute(delete(db.agg_population))
@@ -688,47 +758,72 @@ class Repository:
         ftypes: tuple[str, ...] | None,
         de_ids: Sequence[int],
         buckets: Sequence[tuple[int, int]],
-    ) -> list[tuple[int, int, int, float]]:
-        """Rows (unit id, data element id, bucket index, Σ value) over each bucket's months.
+    ) -> np.ndarray:
+        """Σ of each data element over each bucket's months, shape (units, buckets, elements).
 
-        Facilities read their own values (the type filter is the caller's business); districts,
-        regions and the country read the rollup for the facility types asked for (None = all).
-        Units outside the scope are dropped.
+        NaN where nothing was reported. Facilities read their own vectors (the type filter is
+        the caller's business); districts, regions and the country read the rows of the
+        facility types asked for (None = all types). Units outside the scope stay NaN.
+        Each bucket is read as its fewest whole years, quarters and months.
         """
-        units = self._visible(units, scope)
-        if not units or not de_ids or not buckets:
-            return []
-        out: list[tuple[int, int, int, float]] = []
-        facilities = [u.id for u in units if u.level == 3]
-        aggregates = [u.id for u in units if u.level < 3]
+        out = np.full((len(units), len(buckets), len(de_ids)), np.nan)
+        visible = self._visible(units, scope)
+        if not visible or not de_ids or not buckets:
+            return out
+        pos = {u.id: i for i, u in enumerate(units)}
+        col = np.full(max(max(de_ids), 1) + 1, -1)
+        col[np.asarray(de_ids)] = np.arange(len(de_ids))
+        where_piece: dict[tuple[str, int], list[int]] = {}
+        for b, (start, end) in enumerate(buckets):
+            for piece in pieces(start, end):
+                where_piece.setdefault(piece, []).append(b)
+        by_grain: dict[str, list[int]] = {}
+        for grain, period in where_piece:
+            by_grain.setdefault(grain, []).append(period)
+        periods_sql = " OR ".join(
+            f"(grain = '{g}' AND period IN ({_ints(sorted(ps))}))" for g, ps in by_grain.items()
+        )
+        facilities = [u.id for u in visible if u.level == 3]
+        aggregates = [u.id for u in visible if u.level < 3]
         types = (ALL_TYPES,) if ftypes is None else tuple(t for t in ftypes if t in FACILITY_TYPES)
-        des = _ints(de_ids)
-        for group in _disjoint_groups(buckets):
-            case = " ".join(
-                f"WHEN month BETWEEN {int(buckets[i][0])} AND {int(buckets[i][1])} THEN {i}"
-                for i in group
+        queries = []
+        if facilities:
+            queries.append((facilities, (ALL_TYPES,)))
+        if aggregates and types:
+            queries.append((aggregates, types))
+        for ids, tps in queries:
+            rows = self._fetch(
+                "SELECT org_unit_id, grain, period, vals FROM rollup "
+                f"WHERE org_unit_id IN ({_ints(ids)}) "
+                f"AND ftype IN ({','.join(repr(t) for t in tps)}) AND ({periods_sql})"
             )
-            months = " OR ".join(
-                f"month BETWEEN {int(a)} AND {int(b)}"
-                for a, b in _merge([buckets[i] for i in group])
+            if not rows:
+                continue
+            rec, row_of = decode_vectors([r[3] for r in rows])
+            ids_ok = rec["id"] < len(col)
+            k = np.where(ids_ok, col[np.minimum(rec["id"], len(col) - 1)], -1)
+            keep = k >= 0
+            unit_of_row = np.array([pos[r[0]] for r in rows])
+            # A piece may serve several buckets (overlapping periods): one scatter per use.
+            uses = [(i, b) for i, r in enumerate(rows) for b in where_piece[(r[1], r[2])]]
+            use_row = np.array([i for i, _ in uses])
+            use_bucket = np.array([b for _, b in uses])
+            first_use = np.searchsorted(use_row, np.arange(len(rows)))
+            n_uses = np.bincount(use_row, minlength=len(rows))
+            sel = np.flatnonzero(keep)
+            reps = n_uses[row_of[sel]]
+            rec_idx = np.repeat(sel, reps)
+            offsets = np.arange(len(rec_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
+            use_idx = first_use[row_of[rec_idx]] + offsets
+            flat = np.zeros(out.size)
+            seen = np.zeros(out.size, dtype=bool)
+            target = np.ravel_multi_index(
+                (unit_of_row[row_of[rec_idx]], use_bucket[use_idx], k[rec_idx]), out.shape
             )
-            if facilities:
-                ids = _ints(facilities)
-                where = f"org_unit_id IN ({ids}) AND data_element_id IN ({des}) AND ({months})"
-                out += self._fetch(
-                    f"SELECT org_unit_id, data_element_id, CASE {case} END AS b, SUM(value) FROM ("
-                    f"SELECT org_unit_id, data_element_id, month, value FROM data_value WHERE {where} "
-                    f"UNION ALL SELECT org_unit_id, data_element_id, month, value FROM derived_value "
-                    f"WHERE {where}) v GROUP BY org_unit_id, data_element_id, CASE {case} END"
-                )
-            if aggregates and types:
-                type_list = ",".join(f"'{t}'" for t in types)
-                out += self._fetch(
-                    f"SELECT org_unit_id, data_element_id, CASE {case} END AS b, SUM(value) FROM agg_value "
-                    f"WHERE org_unit_id IN ({_ints(aggregates)}) AND data_element_id IN ({des}) "
-                    f"AND ftype IN ({type_list}) AND ({months}) "
-                    f"GROUP BY org_unit_id, data_element_id, CASE {case} END"
-                )
+            np.add.at(flat, target, rec["v"][rec_idx])
+            seen[target] = True
+            view = out.reshape(-1)
+            view[seen] = np.where(np.isnan(view[seen]), 0.0, view[seen]) + flat[seen]
         return out
 
     def _fetch(self, sql: str) -> list[tuple]:
@@ -755,23 +850,22 @@ class Repository:
         if not units or not de_ids:
             return {}
         out: dict[tuple[int, int], dict[int, float]] = {}
-        types = [ALL_TYPES] if ftypes is None else list(ftypes)
+        types = [ALL_TYPES] if ftypes is None else [t for t in ftypes if t in FACILITY_TYPES]
         facility_ids = {u.id for u in units if u.level == 3}
-        with self.engine.connect() as c:
-            stmt = text(
-                "SELECT org_unit_id, data_element_id, year, ftype, value FROM agg_population "
-                f"WHERE org_unit_id IN ({_ints(u.id for u in units)}) AND data_element_id IN ({_ints(de_ids)}) "
-                "AND ftype IN :types"
-            ).bindparams(bindparam("types", expanding=True))
-            # A facility's own catchment counts once whatever the type filter lists.
-            rows = c.execute(
-                stmt, {"types": types + ([ALL_TYPES] if facility_ids and ftypes else [])}
-            )
-            for uid, de, year, ftype, value in rows:
-                if (uid in facility_ids) != (ftype == ALL_TYPES) and ftypes is not None:
-                    continue
-                d = out.setdefault((uid, de), {})
-                d[year] = d.get(year, 0.0) + value
+        # A facility's own catchment counts once whatever the type filter lists.
+        if facility_ids and ftypes:
+            types.append(ALL_TYPES)
+        rows = self._fetch(
+            "SELECT org_unit_id, data_element_id, year, ftype, value FROM agg_population "
+            f"WHERE org_unit_id IN ({_ints(u.id for u in units)}) "
+            f"AND data_element_id IN ({_ints(de_ids)}) "
+            f"AND ftype IN ({','.join(repr(t) for t in types)})"
+        )
+        for uid, de, year, ftype, value in rows:
+            if ftypes is not None and (uid in facility_ids) != (ftype == ALL_TYPES):
+                continue
+            d = out.setdefault((uid, de), {})
+            d[year] = d.get(year, 0.0) + value
         return out
 
     def facilities_reporting(
@@ -904,3 +998,91 @@ def _disjoint_groups(buckets: Sequence[tuple[int, int]]) -> list[list[int]]:
         else:
             groups.append([i])
     return groups
+
+
+# One record per data element present: (element id, Σ value). Packed, so the blobs of many
+# rows joined together are one array that numpy reads without a Python loop.
+VECTOR = np.dtype([("id", "<u2"), ("v", "<f8")])
+
+
+def encode_vector(ids: np.ndarray, vals: np.ndarray) -> bytes:
+    rec = np.empty(len(ids), dtype=VECTOR)
+    rec["id"] = ids
+    rec["v"] = vals
+    return rec.tobytes()
+
+
+def decode_vectors(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """All records of many blobs, and for each record the index of the blob it came from."""
+    joined = b"".join(bytes(b) for b in blobs)
+    rec = np.frombuffer(joined, dtype=VECTOR)
+    lengths = np.fromiter(
+        (len(b) // VECTOR.itemsize for b in blobs), dtype=np.int64, count=len(blobs)
+    )
+    return rec, np.repeat(np.arange(len(blobs)), lengths)
+
+
+def _outlier_counts(raw: pd.DataFrame, ids: dict[str, int]) -> list[pd.DataFrame]:
+    """Per facility-month: values reported and extreme outliers: modified z-score (Iglewicz and
+    Hoaglin) of each facility × element series within a calendar year, as the WHO data-quality
+    tool's annual review flags them. Within a year, so a year's rollup depends on that year only."""
+    vals = raw
+    year = vals.month // 100
+    g = vals.groupby([vals.org_unit_id, vals.data_element_id, year])["value"]
+    med = g.transform("median")
+    dev = (vals.value - med).abs()
+    mad = dev.groupby([vals.org_unit_id, vals.data_element_id, year]).transform("median")
+    # Series of at least 6 values only; a flat series (MAD 0) flags nothing.
+    n = g.transform("size")
+    z = 0.6745 * dev / mad.where(mad > 0)
+    out_flag = ((z >= OUTLIER_Z) & (n >= 6)).astype(float)
+    per = (
+        pd.DataFrame({"org_unit_id": vals.org_unit_id, "month": vals.month, "out": out_flag})
+        .groupby(["org_unit_id", "month"])
+        .agg(values=("out", "size"), outliers=("out", "sum"))
+        .reset_index()
+    )
+    out = [
+        per[["org_unit_id", "month"]].assign(
+            data_element_id=ids["DQ_VALUES"], value=per["values"].astype(float)
+        )
+    ]
+    if "DQ_OUTLIERS" in ids:
+        out.append(
+            per[["org_unit_id", "month"]].assign(
+                data_element_id=ids["DQ_OUTLIERS"], value=per["outliers"]
+            )
+        )
+    return out
+
+
+# Composite integer keys for the rollup: unit | type | period index | data element.
+DE_BITS, PERIOD_BITS, TYPE_BITS = 12, 14, 4
+TYPE_NAMES = [ALL_TYPES, *FACILITY_TYPES]
+TYPE_CODES = {t: i for i, t in enumerate(TYPE_NAMES)}
+
+
+def _key(unit, ftype, pidx, de) -> np.ndarray:
+    k = np.asarray(unit, dtype=np.int64) << TYPE_BITS | np.asarray(ftype, dtype=np.int64)
+    k = k << PERIOD_BITS | np.asarray(pidx, dtype=np.int64)
+    return k << DE_BITS | np.asarray(de, dtype=np.int64)
+
+
+def _unkey(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    de = keys & ((1 << DE_BITS) - 1)
+    rest = keys >> DE_BITS
+    pidx = rest & ((1 << PERIOD_BITS) - 1)
+    rest = rest >> PERIOD_BITS
+    return rest >> TYPE_BITS, rest & ((1 << TYPE_BITS) - 1), pidx, de
+
+
+def _sum_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sum values per key; keys come back sorted."""
+    s = pd.Series(values).groupby(keys, sort=True).sum()
+    return s.index.to_numpy(np.int64), s.to_numpy(float)
+
+
+def _years_sql(column: str, years: list[int] | None) -> str:
+    if years is None:
+        return ""
+    return f" AND {column} / 100 IN ({_ints(years)})"

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 from conftest import TODAY, add_facilities, put_population, put_values
 
@@ -223,16 +225,16 @@ def test_aggregate_scope_hides_everything_outside_it(two_usf):
     facilities = query(two_usf, region1, ind, cat.unit("PY"), period, by="facility")
     assert {r.org_unit for r in facilities} == {"F1", "F2"}
     # The repository enforces the scope itself, whatever the caller asks for.
-    assert (
-        two_usf.sums(
-            region1,
-            [cat.unit("F9"), cat.unit("PY-2")],
-            None,
-            [cat.data_elements["CPN_1"].id],
-            [(202403, 202403)],
-        )
-        == []
+    hidden = two_usf.sums(
+        region1,
+        [cat.unit("F9"), cat.unit("PY-2"), cat.unit("F1")],
+        None,
+        [cat.data_elements["CPN_1"].id],
+        [(202403, 202403)],
     )
+    assert hidden.shape == (3, 1, 1)
+    assert np.isnan(hidden[0]).all() and np.isnan(hidden[1]).all()
+    assert hidden[2, 0, 0] == 10
 
 
 def test_aggregate_completeness_and_timeliness(two_usf):
@@ -307,3 +309,45 @@ def test_evaluate_orders_results_indicator_unit_period(two_usf):
 )
 def test_status_of_honours_direction(value, direction, target, expected):
     assert status_of(value, direction, target) == expected
+
+
+def test_rollups_in_an_old_layout_are_rebuilt_on_open(two_usf):
+    put_values(two_usf, [("F1", "CPN_1", 202403, 10), ("F1", "CPN_1_T1", 202403, 4)])
+    two_usf.set_meta("rollup_format", "0")
+    with two_usf.engine.begin() as c:
+        c.exec_driver_sql("DELETE FROM rollup")
+    assert one(two_usf, "MNI-05", "0101", "202403").value is None
+    two_usf.ensure_schema()
+    assert one(two_usf, "MNI-05", "0101", "202403").value == pytest.approx(40.0)
+
+
+def test_refresh_of_some_years_equals_a_full_refresh(two_usf):
+    rows = [
+        (f, "CPN_1", m, 10 + i)
+        for i, (f, m) in enumerate(
+            (f, m) for f in ("F1", "F2") for m in (202311, 202402, 202405, 202501)
+        )
+    ]
+    put_values(two_usf, rows)
+    cat = two_usf.catalog()
+    changed = pd.DataFrame(
+        [(cat.unit("F1").id, cat.data_elements["CPN_1"].id, 202405, 99.0)],
+        columns=["org_unit_id", "data_element_id", "month", "value"],
+    )
+    with two_usf.engine.begin() as conn:
+        two_usf.write_values(changed, two_usf.start_batch("t", "t", conn), conn)
+    two_usf.refresh_rollups(years=[2024])
+    units = [cat.unit(c) for c in ("F1", "0101", "PY-1", "PY")]
+    buckets = [
+        (202301, 202312),
+        (202401, 202412),
+        (202402, 202402),
+        (202404, 202406),
+        (202311, 202501),
+    ]
+    des = [cat.data_elements[c].id for c in ("CPN_1", "REP_RECEIVED", "DQ_VALUES")]
+    partial = two_usf.sums(NATIONAL, units, None, des, buckets)
+    two_usf.refresh_rollups()
+    full = two_usf.sums(NATIONAL, units, None, des, buckets)
+    np.testing.assert_array_equal(partial, full)
+    assert full[0, 3, 0] == 99.0

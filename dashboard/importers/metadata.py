@@ -1,0 +1,567 @@
+"""Import metadata files: org units, data elements, indicators, populations and targets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from ..catalog import (
+    COUNTRY_CODE,
+    DIRECTIONS,
+    FACILITY_TYPES,
+    Catalog,
+    Expression,
+    ExpressionError,
+)
+from ..repository import Repository, WriteCounts
+from .common import (
+    ImportReport,
+    Problem,
+    Table,
+    database_errors,
+    non_numeric_reason,
+    parse_date,
+    parse_number,
+)
+from .values import MAX_YEAR, MIN_YEAR, unknown_code
+
+ORG_UNIT_REQUIRED = ("code", "name", "level", "parent")
+ORG_UNIT_OPTIONAL = (
+    "facility_type",
+    "latitude",
+    "longitude",
+    "beds",
+    "catchment_population",
+    "opened",
+    "closed",
+)
+DATA_ELEMENT_REQUIRED = ("code", "kind", "name_es", "name_en")
+INDICATOR_REQUIRED = (
+    "code",
+    "domain",
+    "name_es",
+    "name_en",
+    "numerator",
+    "denominator",
+    "factor",
+    "direction",
+)
+INDICATOR_OPTIONAL = (
+    "definition_es",
+    "definition_en",
+    "unit_es",
+    "unit_en",
+    "decimals",
+    "facility_types",
+    "target",
+    "near",
+    "band_low",
+    "band_high",
+    "target_source",
+)
+POPULATION_REQUIRED = ("org_unit", "year", "data_element", "value")
+TARGET_REQUIRED = ("indicator", "target")
+TARGET_OPTIONAL = ("org_unit", "year", "near", "band_low", "band_high", "source")
+KINDS = ("count", "population", "derived")
+
+LEVEL_WORDS = {
+    **{str(i): i for i in range(4)},
+    "country": 0,
+    "region": 1,
+    "district": 2,
+    "facility": 3,
+    "país": 0,
+    "pais": 0,
+    "región": 1,
+    "distrito": 2,
+    "establecimiento": 3,
+}
+# Paraguay with a margin: catches swapped or unsigned coordinates before they reach the map.
+LATITUDE = (-28.5, -19.0)
+LONGITUDE = (-63.0, -54.0)
+_DE_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+_YEAR = re.compile(r"\d{4}")
+
+
+@dataclass
+class _Sheet:
+    """Row-by-row checks of a (small) metadata table, collecting every problem."""
+
+    table: Table
+    problems: list[Problem] = field(default_factory=list)
+    skipped: int = 0
+
+    def records(self) -> list[tuple[int, _Row]]:
+        frame = self.table.frame.apply(lambda s: s.astype(str).str.strip())
+        return [
+            (int(self.table.rows[i]), _Row(self, int(self.table.rows[i]), rec))
+            for i, rec in enumerate(frame.to_dict("records"))
+        ]
+
+
+class _Row:
+    def __init__(self, sheet: _Sheet, row: int, cells: dict[str, str]):
+        self.sheet, self.row, self.cells = sheet, row, cells
+        self.failed = False
+
+    def has(self, col: str) -> bool:
+        return col in self.cells
+
+    def raw(self, col: str) -> str:
+        return self.cells.get(col, "")
+
+    def bad(self, col: str, reason: str, value: str | None = "", **params: Any) -> None:
+        self.failed = True
+        shown = self.raw(col) if value == "" else value
+        self.sheet.problems.append(
+            Problem(
+                self.sheet.table.file,
+                self.row,
+                self.sheet.table.display(col),
+                shown,
+                reason,
+                params,
+            )
+        )
+
+    def text(self, col: str, *, required: bool = False, max_len: int | None = None) -> str:
+        t = self.raw(col)
+        if not t and required:
+            self.bad(col, "missing_value")
+        elif max_len is not None and len(t) > max_len:
+            self.bad(col, "too_long", max=max_len)
+            return ""
+        return t
+
+    def number(
+        self,
+        col: str,
+        *,
+        required: bool = False,
+        low: float | None = None,
+        high: float | None = None,
+        whole: bool = False,
+        positive: bool = False,
+        non_negative: bool = False,
+    ) -> float | None:
+        t = self.raw(col)
+        if not t:
+            if required:
+                self.bad(col, "missing_value")
+            return None
+        v = parse_number(t, self.sheet.table.decimal_comma)
+        if v != v:
+            self.bad(col, non_numeric_reason(self.sheet.table.decimal_comma))
+            return None
+        if whole and (v < 0 or v != int(v)):
+            self.bad(col, "not_whole")
+            return None
+        if positive and v <= 0:
+            self.bad(col, "not_positive")
+            return None
+        if non_negative and v < 0:
+            self.bad(col, "negative_value")
+            return None
+        if low is not None and high is not None and not low <= v <= high:
+            self.bad(col, "out_of_range", low=low, high=high)
+            return None
+        return int(v) if whole else v
+
+    def date(self, col: str) -> date | None:
+        t = self.raw(col)
+        if not t:
+            return None
+        d = parse_date(t)
+        if d is None:
+            self.bad(col, "bad_date")
+        return d
+
+    def year(self, col: str, *, required: bool = False) -> int | None:
+        t = self.raw(col)
+        if not t:
+            if required:
+                self.bad(col, "missing_value")
+            return None
+        if not _YEAR.fullmatch(t) or not MIN_YEAR <= int(t) <= MAX_YEAR:
+            self.bad(col, "bad_year")
+            return None
+        return int(t)
+
+    def org_unit(self, col: str, catalog: Catalog, *, required: bool = False) -> int | None:
+        code = self.raw(col)
+        if not code:
+            if required:
+                self.bad(col, "missing_value")
+            return None
+        unit = catalog.by_code.get(code)
+        if unit is None:
+            _, reason, params = unknown_code(code, catalog.by_code, "unknown_org_unit", zeros=True)
+            self.bad(col, reason or "", **params)
+            return None
+        return unit.id
+
+
+class _Seen:
+    """First row of each key: identical repeats are skipped, different ones are problems."""
+
+    def __init__(self) -> None:
+        self.first: dict[Any, tuple[int, Any]] = {}
+
+    def repeat(self, row: _Row, key: Any, content: Any, col: str, reason: str) -> bool:
+        """True when the row repeats an earlier one and must not be written again."""
+        if key not in self.first:
+            self.first[key] = (row.row, content)
+            return False
+        first_row, first_content = self.first[key]
+        if first_content == content:
+            row.sheet.skipped += 1
+        else:
+            row.bad(col, reason, first=first_row)
+        return True
+
+
+# ==== org units ==============================================================================
+def check_org_units(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+    table.require(ORG_UNIT_REQUIRED)
+    sheet = _Sheet(table)
+    records = sheet.records()
+    first_row_of: dict[str, int] = {}
+    for row_no, r in records:
+        first_row_of.setdefault(r.raw("code"), row_no)
+    in_file: dict[str, int] = {}  # code -> level, for rows already read
+    seen = _Seen()
+    out = []
+    for _, r in records:
+        code = r.text("code", required=True, max_len=32)
+        name = r.text("name", required=True, max_len=200)
+        level = _level(r)
+        if code and seen.repeat(r, code, r.cells, "code", "duplicate_code"):
+            continue
+        existing = catalog.by_code.get(code) if code else None
+        if existing is not None and level is not None and existing.level != level:
+            r.bad("level", "level_change", level=existing.level)
+        parent = r.raw("parent")
+        if level == 0:
+            if code and code != COUNTRY_CODE:
+                r.bad("code", "only_one_country", code=COUNTRY_CODE)
+            if parent:
+                r.bad("parent", "country_no_parent")
+        elif level is not None:
+            _check_parent(r, parent, level, in_file, first_row_of, catalog)
+        if code and level is not None:
+            # Registered even when the row has problems, so its children are judged on their own.
+            in_file[code] = level
+        unit: dict[str, Any] = {
+            "code": code,
+            "name": name,
+            "level": level,
+            "parent": parent or None,
+        }
+        _facility_type(r, unit, level, existing)
+        _coordinates(r, unit)
+        for col in ("beds", "catchment_population"):
+            if r.has(col):
+                unit[col] = r.number(col, whole=True)
+        for col in ("opened", "closed"):
+            if r.has(col):
+                unit[col] = r.date(col)
+        if unit.get("opened") and unit.get("closed") and unit["closed"] < unit["opened"]:
+            r.bad("closed", "closed_before_opened")
+        if not r.failed:
+            out.append(unit)
+    return out, sheet
+
+
+def _level(r: _Row) -> int | None:
+    t = r.text("level", required=True)
+    if not t:
+        return None
+    level = LEVEL_WORDS.get(t.lower())
+    if level is None:
+        r.bad("level", "bad_level")
+    return level
+
+
+def _check_parent(
+    r: _Row,
+    parent: str,
+    level: int,
+    in_file: dict[str, int],
+    first_row_of: dict[str, int],
+    catalog: Catalog,
+) -> None:
+    if not parent:
+        r.bad("parent", "missing_value")
+        return
+    parent_level = in_file.get(parent)
+    if parent_level is None and parent in catalog.by_code:
+        parent_level = catalog.by_code[parent].level
+    if parent_level is None:
+        if first_row_of.get(parent, 0) > r.row:
+            r.bad("parent", "parent_later", first=first_row_of[parent])
+        else:
+            _, reason, params = unknown_code(parent, catalog.by_code, "unknown_parent", zeros=True)
+            r.bad("parent", reason or "", **params)
+    elif parent_level != level - 1:
+        r.bad(
+            "parent",
+            "wrong_parent_level",
+            parent_level=parent_level,
+            level=level,
+            expected=level - 1,
+        )
+
+
+def _facility_type(r: _Row, unit: dict[str, Any], level: int | None, existing: Any) -> None:
+    ftype = r.raw("facility_type").upper()
+    if level == 3:
+        if ftype:
+            if ftype in FACILITY_TYPES:
+                unit["facility_type"] = ftype
+            else:
+                r.bad("facility_type", "bad_facility_type", types=", ".join(FACILITY_TYPES))
+        elif not (existing is not None and existing.facility_type):
+            # Rollups group facilities by type: a facility without one would vanish from them.
+            r.bad("facility_type", "missing_value")
+    elif ftype and level is not None:
+        r.bad("facility_type", "type_not_facility")
+
+
+def _coordinates(r: _Row, unit: dict[str, Any]) -> None:
+    if not (r.has("latitude") or r.has("longitude")):
+        return
+    lat = r.number("latitude", low=LATITUDE[0], high=LATITUDE[1])
+    lon = r.number("longitude", low=LONGITUDE[0], high=LONGITUDE[1])
+    if bool(r.raw("latitude")) != bool(r.raw("longitude")):
+        r.bad("longitude" if r.raw("latitude") else "latitude", "coordinates_pair")
+    unit["latitude"], unit["longitude"] = lat, lon
+
+
+# ==== data elements ==========================================================================
+def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+    table.require(DATA_ELEMENT_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    for _, r in sheet.records():
+        code = r.text("code", required=True, max_len=32)
+        if code and not _DE_CODE.fullmatch(code):
+            # Indicator expressions can only name codes of this shape.
+            r.bad("code", "bad_code")
+        if code and seen.repeat(r, code, r.cells, "code", "duplicate_code"):
+            continue
+        kind = r.text("kind", required=True).lower()
+        if kind and kind not in KINDS:
+            r.bad("kind", "bad_kind")
+        existing = catalog.data_elements.get(code)
+        if existing is not None and kind in KINDS and existing.kind != kind:
+            # Stored values of the old kind would be misread (counts summed as populations).
+            r.bad("kind", "kind_change", kind=existing.kind)
+        row = {
+            "code": code,
+            "kind": kind,
+            "name_es": r.text("name_es", required=True, max_len=200),
+            "name_en": r.text("name_en", required=True, max_len=200),
+        }
+        if r.has("description"):
+            row["description"] = r.text("description") or None
+        if not r.failed:
+            out.append(row)
+    return out, sheet
+
+
+# ==== indicators =============================================================================
+def check_indicators(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+    table.require(INDICATOR_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    next_sort = max((i.sort for i in catalog.indicators.values()), default=-1) + 1
+    for _, r in sheet.records():
+        code = r.text("code", required=True, max_len=32)
+        if code and seen.repeat(r, code, r.cells, "code", "duplicate_code"):
+            continue
+        row: dict[str, Any] = {
+            "code": code,
+            "domain": r.text("domain", required=True, max_len=16),
+            "name_es": r.text("name_es", required=True, max_len=200),
+            "name_en": r.text("name_en", required=True, max_len=200),
+            "numerator": _expression(r, "numerator", catalog),
+            "denominator": _expression(r, "denominator", catalog),
+            "factor": r.number("factor", required=True, positive=True),
+        }
+        direction = r.text("direction", required=True).lower()
+        if direction and direction not in DIRECTIONS:
+            r.bad("direction", "bad_direction")
+        row["direction"] = direction
+        for col in ("definition_es", "definition_en", "target_source"):
+            if r.has(col):
+                row[col] = r.text(col) or None
+        for col in ("unit_es", "unit_en"):
+            if r.has(col):
+                row[col] = r.text(col, max_len=60) or None
+        if r.has("decimals"):
+            decimals = r.number("decimals", whole=True)
+            if decimals is not None and decimals > 6:
+                r.bad("decimals", "bad_decimals")
+            row["decimals"] = 1 if decimals is None else decimals
+        if r.has("facility_types"):
+            types = [t.upper() for t in re.split(r"[\s,;]+", r.raw("facility_types")) if t]
+            if any(t not in FACILITY_TYPES for t in types):
+                r.bad("facility_types", "bad_facility_type", types=", ".join(FACILITY_TYPES))
+            row["facility_types"] = " ".join(types)
+        for col in ("target", "near", "band_low", "band_high"):
+            if r.has(col):
+                row[col] = r.number(col)
+        _band_order(r, row)
+        if code not in catalog.indicators:
+            row["sort"] = next_sort
+            next_sort += 1
+        if not r.failed:
+            out.append(row)
+    return out, sheet
+
+
+def _expression(r: _Row, col: str, catalog: Catalog) -> str:
+    text = r.text(col, required=True)
+    if not text:
+        return text
+    try:
+        expr = Expression.parse(text)
+    except ExpressionError as exc:
+        r.bad(col, "bad_expression", error=str(exc))
+        return text
+    for code in expr.codes:
+        if code not in catalog.data_elements:
+            r.bad(col, "unknown_expression_code", code=code)
+    return text
+
+
+def _band_order(r: _Row, row: dict[str, Any]) -> None:
+    low, high = row.get("band_low"), row.get("band_high")
+    if low is not None and high is not None and low > high:
+        r.bad("band_low", "band_order")
+
+
+# ==== populations ============================================================================
+def check_populations(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+    table.require(POPULATION_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    for _, r in sheet.records():
+        unit_id = r.org_unit("org_unit", catalog, required=True)
+        year = r.year("year", required=True)
+        de_id = None
+        code = r.text("data_element", required=True)
+        if code:
+            de = catalog.data_elements.get(code)
+            if de is None:
+                r.bad("data_element", "unknown_data_element")
+            elif de.kind != "population":
+                r.bad("data_element", "not_population", kind=de.kind)
+            else:
+                de_id = de.id
+        value = r.number("value", required=True, non_negative=True)
+        if r.failed:
+            continue
+        if seen.repeat(r, (unit_id, de_id, year), value, "value", "duplicate_conflict"):
+            continue
+        out.append({"org_unit_id": unit_id, "data_element_id": de_id, "year": year, "value": value})
+    return out, sheet
+
+
+# ==== targets ================================================================================
+def check_targets(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+    table.require(TARGET_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    for _, r in sheet.records():
+        ind_id = None
+        code = r.text("indicator", required=True)
+        if code:
+            ind = catalog.indicators.get(code)
+            if ind is None:
+                r.bad("indicator", "unknown_indicator")
+            else:
+                ind_id = ind.id
+        row: dict[str, Any] = {
+            "indicator_id": ind_id,
+            "org_unit_id": r.org_unit("org_unit", catalog),  # blank: every unit
+            "year": r.year("year"),  # blank: every year
+            **{col: r.number(col) for col in ("target", "near", "band_low", "band_high")},
+            "source": r.text("source") or None,
+        }
+        _band_order(r, row)
+        if r.failed:
+            continue
+        key = (ind_id, row["org_unit_id"], row["year"])
+        if seen.repeat(r, key, row, "indicator", "duplicate_conflict"):
+            continue
+        out.append(row)
+    return out, sheet
+
+
+# ==== entry ==================================================================================
+@dataclass(frozen=True)
+class Kind:
+    format: str
+    check: Callable[[Table, Catalog], tuple[list[dict], _Sheet]]
+    upsert: Callable[[Repository], Callable[[Sequence[dict], Connection], WriteCounts]]
+    refresh: bool  # rollups depend on it (the tree, populations)
+
+
+KINDS_BY_NAME = {
+    "org-units": Kind("metadata-org-units", check_org_units, lambda r: r.upsert_org_units, True),
+    "data-elements": Kind(
+        "metadata-data-elements", check_data_elements, lambda r: r.upsert_data_elements, False
+    ),
+    "indicators": Kind(
+        "metadata-indicators", check_indicators, lambda r: r.upsert_indicators, False
+    ),
+    "populations": Kind(
+        "metadata-populations", check_populations, lambda r: r.upsert_populations, True
+    ),
+    "targets": Kind("metadata-targets", check_targets, lambda r: r.upsert_targets, False),
+}
+
+
+def import_metadata(
+    repo: Repository, table: Table, kind: str, report: ImportReport, *, dry_run: bool
+) -> ImportReport:
+    spec = KINDS_BY_NAME[kind]
+    report.format = spec.format
+    rows, sheet = spec.check(table, repo.catalog())
+    report.rows, report.skipped = len(table.frame), sheet.skipped
+    problems = table.problems + sheet.problems
+    if problems:
+        report.problems.extend(sorted(problems, key=lambda p: p.row))
+        return report
+    upsert = spec.upsert(repo)
+    with database_errors():
+        if dry_run:
+            # The real upsert inside a transaction that is rolled back: exact counts, no writes.
+            with repo.engine.connect() as conn:
+                trans = conn.begin()
+                try:
+                    counts = upsert(rows, conn)
+                finally:
+                    trans.rollback()
+        else:
+            with repo.engine.begin() as conn:
+                counts = upsert(rows, conn)
+    repo.invalidate()
+    report.inserted, report.updated, report.unchanged = (
+        counts.inserted,
+        counts.updated,
+        counts.unchanged,
+    )
+    if spec.refresh and not dry_run:
+        repo.refresh_rollups()
+    return report
