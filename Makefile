@@ -1,11 +1,18 @@
 # Targets named in README.md.
 PY ?= python3
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# axe-core for the browser tests (tests/browser/): npm ci reinstalls node_modules when the lock file
+# changes (npm rewrites node_modules/.package-lock.json on every install).
+NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: install demo run test test-sqlite test-postgres lint bench
+.PHONY: install demo run test test-sqlite test-postgres test-browser lint bench
 
-install:
+install: $(NODE_DEPS)
 	$(PY) -m pip install -q -e ".[test]"
+
+$(NODE_DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 demo: install
 	$(PY) -m dashboard demo
@@ -16,11 +23,16 @@ run: install
 
 test: install test-sqlite test-postgres
 
+# The whole suite, browser tests included (they need /usr/bin/chromium: see .ci/run).
 test-sqlite:
 	$(PY) -m pytest -q
 
+# Browser tests don't depend on the database backend, so this pass leaves them out.
 test-postgres:
-	DASHBOARD_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q
+	DASHBOARD_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m "not browser"
+
+test-browser:
+	$(PY) -m pytest -q -m browser tests/browser
 
 lint:
 	$(PY) -m ruff check dashboard layouts callbacks tests benchmarks

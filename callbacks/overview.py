@@ -1,62 +1,39 @@
-"""Fills the first overview table from the indicator store."""
+"""Resumen: fills the KPI cards and the attention list from the view state."""
 
-from dash import Input, Output, html
+from dash import Input, Output
 
-from dashboard.aggregate import evaluate
-from dashboard.catalog import Scope
-from dashboard.periods import parse_period
+from dashboard.catalog import FACILITY_TYPES
+from dashboard.i18n import fmt_period, t
+from dashboard.views import overview
 from layouts import ids
+from layouts import overview as page
 
-
-def _num(v, decimals: int) -> str:
-    if v is None:
-        return "—"
-    s = f"{v:,.{decimals}f}"
-    return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+from .common import context, filters_of, guarded
 
 
 def register(app, deps) -> None:
-    repo, settings = deps["repo"], deps["settings"]
-
     @app.callback(
-        Output(ids.OVERVIEW_TABLE, "children"),
+        Output(ids.OVERVIEW_CARDS, "children"),
+        Output(ids.OVERVIEW_ATTENTION, "children"),
         Output(ids.OVERVIEW_TITLE, "children"),
-        Input(ids.URL, "pathname"),
+        Input(ids.VIEW, "data"),
     )
-    def fill(_path):
-        cat = repo.catalog()
-        period = parse_period("LAST_12_MONTHS", settings.current_date())
-        rows = evaluate(
-            repo, Scope.national(), list(cat.indicators.values()), [cat.country()], [period]
+    @guarded(3, page="resumen")
+    def fill(view):
+        f = filters_of(view)
+        c = context(deps)
+        ov = overview(c, f)
+        unit = ov.unit.name.title() if ov.unit.level == 2 else ov.unit.name
+        title = t(
+            "overview_title",
+            f.lang,
+            unit=unit,
+            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, f.lang),
         )
-        status = {
-            "met": "✔ cumple",
-            "near": "▲ cerca",
-            "not_met": "✖ no cumple",
-            "no_target": "sin meta",
-            "no_data": "sin datos",
-        }
-        body = [
-            html.Tr(
-                [
-                    html.Td(r.indicator),
-                    html.Td(cat.indicators[r.indicator].name_es),
-                    html.Td(
-                        _num(r.value, cat.indicators[r.indicator].decimals),
-                        style={"textAlign": "right"},
-                    ),
-                    html.Td(cat.indicators[r.indicator].unit_es),
-                    html.Td(status[r.status]),
-                    html.Td(_num(r.completeness, 1) + " %", style={"textAlign": "right"}),
-                ]
-            )
-            for r in rows
-        ]
-        head = html.Tr(
-            [
-                html.Th(h)
-                for h in ("Código", "Indicador", "Valor", "Unidad", "Estado", "Completitud")
-            ]
+        if f.ftype:
+            title += f" · {FACILITY_TYPES[f.ftype][1 if f.lang == 'en' else 0]}"
+        return (
+            page.cards(ov, c.cat, f, f.lang, c.small_count),
+            page.attention(ov, c.cat, f, f.lang),
+            title,
         )
-        title = f"Paraguay, últimos 12 meses ({period.start // 100}-{period.start % 100:02d} a {period.end // 100}-{period.end % 100:02d})"
-        return html.Table([html.Thead(head), html.Tbody(body)]), title

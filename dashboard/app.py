@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from .catalog import Scope
 from .config import Settings
 from .db import make_engine
 from .repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
+ASSET_MAX_AGE = 7 * 24 * 3600  # static assets are versioned by Dash's fingerprints
 
 
 def create_app(settings: Settings | None = None):
     import dash
     from flask_compress import Compress
 
-    from callbacks import overview as overview_callbacks
-    from layouts import overview
+    from callbacks import facility as facility_cb
+    from callbacks import map_page as map_cb
+    from callbacks import overview as overview_cb
+    from callbacks import scorecard as scorecard_cb
+    from callbacks import shell as shell_cb
+    from callbacks import trends as trends_cb
+    from layouts import shell
 
     settings = settings or Settings.from_env()
     repo = Repository(make_engine(settings.database_url))
@@ -26,9 +34,58 @@ def create_app(settings: Settings | None = None):
         assets_folder=str(ROOT / "assets"),
         title="Tablero MSPBS",
         serve_locally=True,
-        suppress_callback_exceptions=False,
+        suppress_callback_exceptions=True,
+        update_title=None,
+        compress=False,
     )
-    Compress(app.server)
-    app.layout = overview.layout
-    overview_callbacks.register(app, {"repo": repo, "settings": settings})
+    app.index_string = app.index_string.replace("<html>", '<html lang="es">')
+    server = app.server
+    server.config["COMPRESS_MIMETYPES"] = [
+        "text/html",
+        "text/css",
+        "application/json",
+        "application/javascript",
+        "text/javascript",
+        "image/svg+xml",
+    ]
+    server.config["COMPRESS_LEVEL"] = 6
+    server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
+    Compress(server)
+    app.layout = shell.layout
+    boundaries, districts, tiles = _maps(settings)
+    deps = {
+        "boundaries": boundaries,
+        "district_boundaries": districts,
+        "tiles": tiles,
+        "repo": repo,
+        "settings": settings,
+        # Login comes later; until then every visitor has the national scope.
+        "scope": Scope.national,
+    }
+    for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb):
+        module.register(app, deps)
+    logging.getLogger("dashboard").setLevel(logging.INFO)
     return app
+
+
+def _maps(settings: Settings):
+    """Department boundaries (simplified once, here) and the tile grid; without a boundary
+    file the map page still works through the tile grid and the facility points."""
+    from .boundaries import BoundaryError, find_boundaries, load_boundaries, load_tilegrid
+
+    log = logging.getLogger("dashboard")
+
+    def load(path, level):
+        if path is None:
+            return None
+        try:
+            b = load_boundaries(path, level)
+            log.info("%s boundaries: %s (%d units)", level, path, len(b.codes))
+            return b
+        except BoundaryError as exc:
+            log.warning("%s boundaries not loaded: %s", level, exc)
+            return None
+
+    regions = load(settings.boundaries_path or find_boundaries({}, settings.data_dir), "region")
+    districts = load(settings.district_boundaries_path, "district")
+    return regions, districts, load_tilegrid()

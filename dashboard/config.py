@@ -19,6 +19,9 @@ class Settings:
     database_url: str
     data_dir: Path
     boundaries_path: Path | None = None
+    # Optional district polygons (INE CNPV 2022 layer, key CLAVE); without them districts
+    # show as bubbles at their seat.
+    district_boundaries_path: Path | None = None
     # Fixed "today" for reproducible relative periods in tests; None means the real date.
     today: date | None = None
     # Minimum count shown before small-number suppression kicks in (pages and exports).
@@ -31,11 +34,13 @@ class Settings:
         data_dir = Path(env.get("DASHBOARD_DATA_DIR") or default_data_dir())
         url = env.get("DASHBOARD_DATABASE_URL") or f"sqlite:///{data_dir / 'dashboard.sqlite3'}"
         boundaries = env.get("DASHBOARD_BOUNDARIES")
+        districts = env.get("DASHBOARD_DISTRICT_BOUNDARIES")
         today = env.get("DASHBOARD_TODAY")
         return cls(
             database_url=url,
             data_dir=data_dir,
             boundaries_path=Path(boundaries) if boundaries else None,
+            district_boundaries_path=Path(districts) if districts else None,
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
         )

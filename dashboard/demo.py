@@ -305,13 +305,17 @@ def build_demo(
         [pd.Period(f"{m // 100}-{m % 100:02d}").days_in_month for m in months], dtype=float
     )
 
-    # Catchment shares within the region make population-based coverage add up at region level.
+    # Each district's census population is shared among its first-level facilities by
+    # catchment, so population-based coverage adds up at district and region level.
     reg_pop = regions.set_index("iso_code").population_2022.astype(float)
-    catch_sum = pd.Series(catch).groupby(region_of).transform("sum").to_numpy()
-    pop_share = np.where(catch > 0, catch / np.where(catch_sum > 0, catch_sum, 1), 0.0)
     region_pop = np.array([reg_pop[r] for r in region_of])
+    district_of = fac.parent.to_numpy()
+    dist_pop = dist.set_index("district_code")["pop"].astype(float)
+    catch_sum = pd.Series(catch).groupby(district_of).transform("sum").to_numpy()
+    pop_share = np.where(catch > 0, catch / np.where(catch_sum > 0, catch_sum, 1), 0.0)
     growth = (1 + GROWTH) ** (years - CENSUS_YEAR)
-    people = (pop_share * region_pop)[:, None] * growth[None, :]  # F × M people served (PHC)
+    served = pop_share * np.array([dist_pop[d] for d in district_of])
+    people = served[:, None] * growth[None, :]  # F × M people served (PHC)
 
     def pois(lam: np.ndarray) -> np.ndarray:
         return rng.poisson(np.clip(lam, 0, None)).astype(float)

@@ -519,7 +519,8 @@ class Repository:
             t0 = time.perf_counter()
             self._refresh_agg_population(c)
             timings["population_s"] = time.perf_counter() - t0
-            last = c.execute(text("SELECT MAX(month) FROM data_value")).scalar()
+            first, last = c.execute(text("SELECT MIN(month), MAX(month) FROM data_value")).one()
+            self.set_meta("data_first_month", str(first or ""), conn=c)
             self.set_meta("data_last_month", str(last or ""), conn=c)
             self.set_meta("refreshed_at", datetime.now().isoformat(timespec="seconds"), conn=c)
             self.set_meta("rollup_format", ROLLUP_FORMAT, conn=c)

@@ -1,5 +1,62 @@
 """Every component id, as a constant: a typo fails at import, not silently in the browser."""
 
+# Shell
 URL = "url"
-OVERVIEW_TABLE = "overview-table"
+VIEW = "view"  # dcc.Store: the parsed view state (filters + page), never data rows
+RENDERED = "rendered"  # dcc.Store: which page skeleton is on screen (page, facility, lang)
+LANG_SINK = "lang-sink"  # dcc.Store written by the clientside <html lang> callback
+NAVBAR = "navbar"
+NAV_LINKS = "nav-links"
+BRAND_TITLE = "brand-title"
+LANG_SWITCH = "lang-switch"
+FILTER_BAR = "filter-bar"
+CONTENT = "page-content"
+FOOTER = "footer"
+
+FILTER_REGION = "filter-region"
+FILTER_DISTRICT = "filter-district"
+FILTER_TYPE = "filter-type"
+FILTER_INDICATOR = "filter-indicator"
+FILTER_PERIOD = "filter-period"
+LABEL_REGION = "label-region"
+LABEL_DISTRICT = "label-district"
+LABEL_TYPE = "label-type"
+LABEL_INDICATOR = "label-indicator"
+LABEL_PERIOD = "label-period"
+FILTER_SUMMARY = "filter-summary"
+
+# Resumen
+OVERVIEW_CARDS = "overview-cards"
+OVERVIEW_ATTENTION = "overview-attention"
 OVERVIEW_TITLE = "overview-title"
+
+# Mapa
+MAP_GRAPH = "map-graph"
+MAP_VIEW = "map-view"  # radio: map | tiles
+MAP_POINTS = "map-points"  # checklist: facility layer on/off
+MAP_BREADCRUMB = "map-breadcrumb"
+MAP_TITLE = "map-title"
+MAP_TABLE = "map-table"
+MAP_NOTE = "map-note"
+
+# Tendencias
+TREND_GRAPH = "trend-graph"
+TREND_GRAIN = "trend-grain"
+TREND_COMPARE = "trend-compare"
+TREND_TITLE = "trend-title"
+TREND_NOTE = "trend-note"
+
+# Desempeño
+SCORE_TABLE = "score-table"
+SCORE_DOMAIN = "score-domain"
+SCORE_TITLE = "score-title"
+SCORE_DOWNLOAD_CSV = "score-download-csv"
+SCORE_DOWNLOAD_XLSX = "score-download-xlsx"
+SCORE_DOWNLOAD = "score-download"
+SCORE_NOTE = "score-note"
+
+# Establecimiento
+FAC_HEADER = "fac-header"
+FAC_INDICATORS = "fac-indicators"
+FAC_COMPLETENESS = "fac-completeness"
+FAC_PEERS = "fac-peers"

@@ -1,17 +1,199 @@
-"""Resumen (first version): the national indicator table for the last 12 months."""
+"""Resumen: KPI cards for the selected unit and period, and where attention is needed."""
 
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.figures import sparkline
+from dashboard.filters import Filters, href
+from dashboard.i18n import fmt_number, fmt_period, t
+from dashboard.views import Overview
+
 from . import ids
+from .components import (
+    caution_mark,
+    change_text,
+    completeness_text,
+    empty_state,
+    loading,
+    status_badge,
+    value_text,
+)
 
 
-def layout(**_query) -> html.Div:
+def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
         [
-            dcc.Location(id=ids.URL),
-            html.H1("Tablero de desempeño en salud — MSPBS Paraguay"),
-            html.P(id=ids.OVERVIEW_TITLE),
-            dcc.Loading(html.Div(id=ids.OVERVIEW_TABLE)),
-        ],
-        style={"fontFamily": "system-ui, sans-serif", "margin": "1.5rem"},
+            html.H1(t("page_resumen", lang), id=ids.OVERVIEW_TITLE, className="h3 mb-3"),
+            loading(ids.OVERVIEW_CARDS),
+            html.H2(t("attention_title", lang), className="h5 mt-4"),
+            loading(ids.OVERVIEW_ATTENTION),
+        ]
     )
+
+
+def target_text(ind, target, lang: str) -> str:
+    unit = ind.unit(lang)
+    unit = " %" if unit == "%" else ""
+    if ind.direction == "band" and target.band_low is not None and target.band_high is not None:
+        return (
+            t(
+                "target_band",
+                lang,
+                low=fmt_number(target.band_low, lang, ind.decimals),
+                high=fmt_number(target.band_high, lang, ind.decimals),
+            )
+            + unit
+        )
+    if target.target is None:
+        return t("target_none", lang)
+    sign = "≥" if ind.direction == "up" else "≤"
+    return f"{t('target', lang)}: {sign} {fmt_number(target.target, lang, ind.decimals)}{unit}"
+
+
+def is_small(num, den, threshold: int) -> bool:
+    """Same rule as views.small_numbers, for one value."""
+    num = 0.0 if num is None or num != num else num
+    den = 0.0 if den is None or den != den else den
+    return den < threshold or 0 < num < threshold
+
+
+def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> list:
+    if ov.cards.empty or ov.cards["value"].isna().all():
+        return [empty_state(lang)]
+    spark = {
+        code: grp.sort_values("period")["value"].tolist()
+        for code, grp in ov.sparks.groupby("indicator")
+    }
+    out = []
+    for row in ov.cards.itertuples(index=False):
+        ind = cat.indicators[row.indicator]
+        target = cat.target_for(ind, ov.unit, ov.period.end // 100)
+        small = row.value == row.value and is_small(row.numerator, row.denominator, small_count)
+        body = [
+            html.Div(
+                dcc.Link(
+                    [
+                        html.Span(ind.name(lang)),
+                        html.Span(f" {ind.code}", className="text-body-secondary small"),
+                    ],
+                    href=href("tendencias", f.with_(indicator=ind.code)),
+                    className="kpi-title stretched-link-off",
+                ),
+                className="mb-1",
+            ),
+            html.Div(
+                [
+                    html.Span(
+                        fmt_number(row.value, lang, ind.decimals)
+                        if row.value == row.value
+                        else "—",
+                        className="kpi-value",
+                    ),
+                    html.Span(
+                        " %" if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
+                        className="kpi-unit",
+                    ),
+                    caution_mark(lang) if small else None,
+                ]
+            ),
+            html.Div(
+                [
+                    status_badge(row.status, lang),
+                    html.Span(target_text(ind, target, lang), className="kpi-target ms-2"),
+                ]
+            ),
+            html.Div(
+                change_text(row.value, row.prev_value, ind, lang, "vs_previous"), className="small"
+            ),
+            html.Div(
+                change_text(row.value, row.ly_value, ind, lang, "vs_last_year"), className="small"
+            ),
+            dcc.Graph(
+                figure=sparkline(spark.get(ind.code, [])),
+                config={"staticPlot": True, "displayModeBar": False},
+                style={"height": "48px"},
+                className="kpi-spark",
+            ),
+            html.Div(
+                [t("completeness", lang), ": ", completeness_text(row.completeness, lang)],
+                className="small text-body-secondary",
+            ),
+        ]
+        out.append(
+            dbc.Col(
+                dbc.Card(
+                    dbc.CardBody(body),
+                    className=f"kpi-card h-100 kpi-{row.status}"
+                    + (" kpi-selected" if ind.code == f.indicator else ""),
+                ),
+                xs=12,
+                sm=6,
+                xl=3,
+                className="mb-3",
+            )
+        )
+    return [dbc.Row(out, className="g-3")]
+
+
+def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
+    ind = cat.indicators[f.indicator]
+    level_key = {1: "level_regions", 2: "level_districts", 3: "level_facilities"}[
+        ov.attention_level
+    ]
+    intro = html.P(
+        t(
+            "attention_intro",
+            lang,
+            indicator=ind.name(lang),
+            level=t(level_key, lang),
+            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, lang),
+        ),
+        className="small",
+    )
+    if ov.attention.empty:
+        return [intro, dbc.Alert(t("attention_none", lang), color="success")]
+    rows = []
+    for r in ov.attention.itertuples(index=False):
+        unit = cat.unit(r.org_unit)
+        if unit.level == 3:
+            link = href("establecimiento", f, facility=unit.code)
+        else:
+            link = href(
+                "resumen",
+                f.with_(
+                    region=unit.code if unit.level == 1 else f.region,
+                    district=unit.code if unit.level == 2 else None,
+                ),
+            )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        dcc.Link(unit.name.title() if unit.level == 2 else unit.name, href=link)
+                    ),
+                    html.Td(value_text(r.value, ind, lang), className="text-end"),
+                    html.Td(status_badge(r.status, lang, small=True)),
+                    html.Td(completeness_text(r.completeness, lang), className="text-end"),
+                ]
+            )
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(t(k, lang), scope="col")
+                for k in ("col_unit", "col_value", "col_status", "col_completeness")
+            ]
+        )
+    )
+    return [
+        intro,
+        dbc.Table(
+            [head, html.Tbody(rows)],
+            size="sm",
+            hover=True,
+            responsive=True,
+            className="attention-table",
+        ),
+    ]

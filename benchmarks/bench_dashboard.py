@@ -1,0 +1,217 @@
+"""Dashboard benchmark: real /_dash-update-component requests against a running server, and a
+first visit in headless Chromium with an empty cache.
+
+Usage: python benchmarks/bench_dashboard.py [--scale 1 10] [--repeat 20]
+Builds (or reuses) a demo database per scale, starts `python -m dashboard serve` on a free
+port, then prints JSON figures: p50/p95 latency and compressed bytes of every page's main
+callback for changes of region, indicator and period; first-visit bytes (all, and those that
+block the first render); time from navigation until the map is drawn. Figures, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TODAY = date(2026, 11, 29)
+BOUNDARIES = ROOT.parent / "shared" / "geo" / "paraguay_departments.geojson"
+PAGES = {
+    "resumen": "..overview-cards.children...overview-attention.children...overview-title.children..",
+    "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children..",
+    "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children..",
+    "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_demo(scale: int, workdir: Path) -> str:
+    path = workdir / f"dash_bench_{scale}.sqlite3"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        from dashboard.db import make_engine
+        from dashboard.demo import build_demo
+        from dashboard.repository import Repository
+
+        build_demo(Repository(make_engine(url)), seed=1, scale=scale, today=TODAY)
+    return url
+
+
+def start_server(url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "DASHBOARD_DATABASE_URL": url, "DASHBOARD_TODAY": TODAY.isoformat()}
+    if BOUNDARIES.is_file():
+        env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, port
+
+
+def post(port: int, body: dict) -> tuple[float, int, int]:
+    """(seconds, compressed bytes, status) of one callback request, gzip accepted."""
+    data = json.dumps(body).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    t0 = time.perf_counter()
+    conn.request(
+        "POST",
+        "/_dash-update-component",
+        data,
+        {"Content-Type": "application/json", "Accept-Encoding": "gzip"},
+    )
+    resp = conn.getresponse()
+    raw = resp.read()
+    dt = time.perf_counter() - t0
+    conn.close()
+    if resp.getheader("Content-Encoding") != "gzip":
+        raw = gzip.compress(raw)  # count what a compressing server would send
+    return dt, len(raw), resp.status
+
+
+def view_body(page: str, output: str, f) -> dict:
+    from callbacks.common import view_data
+
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".")[1]}
+        for part in output.strip(".").split("...")
+    ]
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": [{"id": "view", "property": "data", "value": view_data(page, None, "/", f)}],
+        "changedPropIds": ["view.data"],
+        "state": [],
+    }
+
+
+def callback_figures(port: int, repeat: int) -> dict:
+    from dashboard.filters import Filters
+
+    regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
+    indicators = ["INM-03", "MNI-04", "TRA-01", "HOS-01", "ENT-03", "DQ-01", "MNI-01", "SER-01"]
+    periods = ["LAST_12_MONTHS", "2025Q3", "2025", "202609", "2024", "LAST_3_MONTHS"]
+    changes = {
+        "region": [Filters(region=r) for r in regions],
+        "indicator": [Filters(indicator=i) for i in indicators],
+        "period": [Filters(period=p) for p in periods],
+    }
+    out = {}
+    for page, output in PAGES.items():
+        for kind, variants in changes.items():
+            times, sizes = [], []
+            post(port, view_body(page, output, variants[0]))  # warm
+            for k in range(repeat):
+                dt, size, status = post(port, view_body(page, output, variants[k % len(variants)]))
+                assert status == 200, (page, kind, status)
+                times.append(dt * 1000)
+                sizes.append(size)
+            times.sort()
+            out[f"{page}/{kind}"] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+                "max_kb_gzip": round(max(sizes) / 1024, 1),
+            }
+    return out
+
+
+def first_visit(port: int) -> dict:
+    """Empty-cache visit of /mapa in headless Chromium: bytes on the wire and time to the map."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        sizes: dict[str, int] = {}
+        types: dict[str, str] = {}
+        cdp.on("Network.responseReceived", lambda e: types.__setitem__(e["requestId"], e["type"]))
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
+        )
+        t0 = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{port}/mapa", wait_until="commit")
+        page.wait_for_selector(
+            ".js-plotly-plot .choroplethlayer path, .js-plotly-plot .scatterlayer .point",
+            timeout=60000,
+        )
+        drawn = time.perf_counter() - t0
+        page.wait_for_load_state("networkidle")
+        browser.close()
+    total = sum(sizes.values())
+    blocking = sum(
+        v for k, v in sizes.items() if types.get(k) in ("Document", "Script", "Stylesheet")
+    )
+    return {
+        "first_visit_kb": round(total / 1024, 1),
+        "render_blocking_kb": round(blocking / 1024, 1),
+        "requests": len(sizes),
+        "map_drawn_s": round(drawn, 2),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--scale", type=int, nargs="+", default=[1])
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--workdir", default=tempfile.gettempdir())
+    args = ap.parse_args()
+    for scale in args.scale:
+        url = ensure_demo(scale, Path(args.workdir))
+        proc, port = start_server(url)
+        try:
+            result = {
+                "scale": scale,
+                "callbacks": callback_figures(port, args.repeat),
+                **first_visit(port),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        print(json.dumps(result, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Helpers every page's callbacks share: the view store codec and the error boundary."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import asdict
+
+from dash import no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.filters import Filters
+from dashboard.views import Context
+from layouts.components import error_state
+
+log = logging.getLogger("dashboard")
+
+
+def view_data(page: str, facility: str | None, pathname: str, f: Filters) -> dict:
+    return {
+        "page": page,
+        "facility": facility,
+        "path": pathname,
+        "query": f.to_query(),
+        "filters": asdict(f),
+    }
+
+
+def filters_of(view: dict | None) -> Filters:
+    if not view:
+        return Filters()
+    d = dict(view["filters"])
+    d["compare"] = tuple(d.get("compare") or ())
+    return Filters(**d)
+
+
+def context(deps: dict) -> Context:
+    settings = deps["settings"]
+    return Context(
+        repo=deps["repo"],
+        scope=deps["scope"](),
+        today=settings.current_date(),
+        small_count=settings.small_count,
+    )
+
+
+def guarded(n_outputs: int, page: str | None = None):
+    """Run a page callback only for its own page; on failure log the traceback on the server
+    and show a friendly error in the first output (never a traceback in the browser)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(view, *args):
+            if not view or (page is not None and view.get("page") != page):
+                raise PreventUpdate
+            try:
+                return fn(view, *args)
+            except PreventUpdate:
+                raise
+            except Exception:
+                log.exception("callback %s failed for %s", fn.__name__, view.get("query"))
+                lang = filters_of(view).lang
+                first = error_state(lang)
+                return (first, *([no_update] * (n_outputs - 1))) if n_outputs > 1 else first
+
+        return inner
+
+    return wrap

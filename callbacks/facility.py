@@ -1,0 +1,40 @@
+"""Establecimiento: identity, indicators with peers and trend, reporting month by month."""
+
+from dash import Input, Output, html
+
+from dashboard.figures import empty_figure
+from dashboard.i18n import t
+from dashboard.views import facility_profile
+from layouts import facility as page
+from layouts import ids
+from layouts.components import empty_state
+
+from .common import context, filters_of, guarded
+
+
+def register(app, deps) -> None:
+    @app.callback(
+        Output(ids.FAC_HEADER, "children"),
+        Output(ids.FAC_INDICATORS, "children"),
+        Output(ids.FAC_COMPLETENESS, "figure"),
+        Input(ids.VIEW, "data"),
+    )
+    @guarded(3, page="establecimiento")
+    def fill(view):
+        f = filters_of(view)
+        c = context(deps)
+        fp = facility_profile(c, f, view.get("facility") or "")
+        if fp is None:
+            return (
+                [
+                    html.H1(t("facility_not_found", f.lang), className="h3"),
+                    empty_state(f.lang, t("facility_not_found_detail", f.lang)),
+                ],
+                [],
+                empty_figure("", 200),
+            )
+        return (
+            page.header(fp, f, f.lang),
+            page.indicators_table(fp, c.cat, f.lang, c.small_count),
+            page.completeness(fp, f.lang),
+        )

@@ -1,0 +1,209 @@
+"""The frame: URL <-> filter controls (one callback, so Back/Forward and links stay in sync),
+navigation and language, and which page skeleton is on screen."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard.filters import Filters, from_query, path_page, resolve_period
+from dashboard.i18n import fmt_period, t
+from layouts import facility, ids, map_page, overview, scorecard, shell, trends
+
+from .common import context, filters_of, view_data
+
+PAGE_LAYOUTS = {
+    "resumen": overview.layout,
+    "mapa": map_page.layout,
+    "tendencias": trends.layout,
+    "desempeno": scorecard.layout,
+    "establecimiento": facility.layout,
+}
+CONTROLS = {
+    ids.FILTER_REGION: "region",
+    ids.FILTER_DISTRICT: "district",
+    ids.FILTER_TYPE: "ftype",
+    ids.FILTER_INDICATOR: "indicator",
+    ids.FILTER_PERIOD: "period",
+}
+
+
+def register(app, deps) -> None:
+    @app.callback(
+        Output(ids.URL, "search"),
+        Output(ids.FILTER_REGION, "options"),
+        Output(ids.FILTER_REGION, "value"),
+        Output(ids.FILTER_DISTRICT, "options"),
+        Output(ids.FILTER_DISTRICT, "value"),
+        Output(ids.FILTER_DISTRICT, "disabled"),
+        Output(ids.FILTER_TYPE, "options"),
+        Output(ids.FILTER_TYPE, "value"),
+        Output(ids.FILTER_INDICATOR, "options"),
+        Output(ids.FILTER_INDICATOR, "value"),
+        Output(ids.FILTER_PERIOD, "options"),
+        Output(ids.FILTER_PERIOD, "value"),
+        Output(ids.VIEW, "data"),
+        Input(ids.URL, "pathname"),
+        Input(ids.URL, "search"),
+        Input(ids.FILTER_REGION, "value"),
+        Input(ids.FILTER_DISTRICT, "value"),
+        Input(ids.FILTER_TYPE, "value"),
+        Input(ids.FILTER_INDICATOR, "value"),
+        Input(ids.FILTER_PERIOD, "value"),
+        State(ids.VIEW, "data"),
+    )
+    def sync(pathname, search, region, district, ftype, indicator, period, previous):
+        c = context(deps)
+        cat = c.cat
+        f = from_query(search, cat, c.today, c.scope)
+        trigger = ctx.triggered_id
+        if trigger in CONTROLS:
+            value = {
+                ids.FILTER_REGION: region,
+                ids.FILTER_DISTRICT: district,
+                ids.FILTER_TYPE: ftype,
+                ids.FILTER_INDICATOR: indicator,
+                ids.FILTER_PERIOD: period,
+            }[trigger]
+            if isinstance(value, str) and value.startswith("__"):
+                raise PreventUpdate  # a group heading
+            changes = {CONTROLS[trigger]: None if value in (None, "", shell.ALL) else value}
+            if trigger == ids.FILTER_REGION:
+                changes["district"] = None
+            if trigger != ids.FILTER_INDICATOR:
+                changes["sort"] = None
+            f = from_query(f.with_(**changes).to_query(), cat, c.today, c.scope)
+            if trigger == ids.FILTER_REGION and not region and f.region:
+                raise PreventUpdate  # a scoped user cannot clear to the national level
+        page, code = path_page(pathname)
+        new_search = f.to_query()
+        search_out = (
+            new_search if trigger in CONTROLS and new_search != (search or "") else no_update
+        )
+        prev = filters_of(previous) if previous else None
+        lang = f.lang
+        same_lang = prev is not None and prev.lang == lang
+        regions = cat.filter_scope(cat.regions(), c.scope)
+        national = cat.in_scope(cat.country(), c.scope)
+        region_opts = no_update if same_lang else shell.region_options(cat, regions, lang, national)
+        if f.region and (not same_lang or prev.region != f.region or previous is None):
+            districts = cat.filter_scope(cat.descendants(cat.unit(f.region), 2), c.scope)
+            district_opts = shell.district_options(cat, districts, lang)
+        elif not f.region:
+            district_opts = [{"label": t("all_districts", lang), "value": shell.ALL}]
+        else:
+            district_opts = no_update
+        first = c.repo.get_meta("data_first_month")
+        if same_lang and prev.period == f.period:
+            period_opts = no_update
+        else:
+            period_opts = shell.period_options(c.today, int(first) if first else 202101, lang)
+            p = resolve_period(f, c.today)
+            period_opts = shell.ensure_option(
+                period_opts, f.period, fmt_period(p.start, p.end, p.id, lang)
+            )
+        return (
+            search_out,
+            region_opts,
+            f.region or shell.ALL,
+            district_opts,
+            f.district or shell.ALL,
+            not f.region,
+            no_update if same_lang else shell.type_options(lang),
+            f.ftype or shell.ALL,
+            no_update if same_lang else shell.indicator_options(cat, lang),
+            f.indicator,
+            period_opts,
+            f.period,
+            view_data(page, code, pathname or "/", f),
+        )
+
+    @app.callback(
+        Output(ids.BRAND_TITLE, "children"),
+        Output(ids.NAV_LINKS, "children"),
+        Output(ids.LANG_SWITCH, "children"),
+        Output(ids.LABEL_REGION, "children"),
+        Output(ids.LABEL_DISTRICT, "children"),
+        Output(ids.LABEL_TYPE, "children"),
+        Output(ids.LABEL_INDICATOR, "children"),
+        Output(ids.LABEL_PERIOD, "children"),
+        Output(ids.FILTER_SUMMARY, "children"),
+        Output(ids.FOOTER, "children"),
+        Input(ids.VIEW, "data"),
+    )
+    def frame(view):
+        if not view:
+            raise PreventUpdate
+        f = filters_of(view)
+        lang = f.lang
+        c = context(deps)
+        repo = c.repo
+        last = repo.get_meta("data_last_month")
+        as_of = fmt_period(int(last), int(last), last, lang) if last else "—"
+        source = repo.get_meta("data_source") or "MSPBS"
+        source = t("source_demo", lang) if source == "demo" else source
+        return (
+            t("app_title", lang),
+            shell.nav_links(view["page"], f, lang),
+            shell.lang_switch(view["path"], f),
+            t("filter_region", lang),
+            t("filter_district", lang),
+            t("filter_type", lang),
+            t("filter_indicator", lang),
+            t("filter_period", lang),
+            summary(c, f),
+            shell.footer(lang, as_of, source),
+        )
+
+    def summary(c, f: Filters) -> str:
+        """The filters in words (also what a screen reader announces after a change)."""
+        cat, lang = c.cat, f.lang
+        unit = cat.unit(f.unit_code())
+        p = resolve_period(f, c.today)
+        parts = [
+            unit.name.title() if unit.level == 2 else unit.name,
+            cat.indicators[f.indicator].name(lang),
+            fmt_period(p.start, p.end, p.id, lang),
+        ]
+        if f.ftype:
+            from dashboard.catalog import FACILITY_TYPES
+
+            parts.insert(1, FACILITY_TYPES[f.ftype][1 if lang == "en" else 0])
+        return t("showing", lang) + ": " + " · ".join(parts)
+
+    @app.callback(
+        Output(ids.CONTENT, "children"),
+        Output(ids.RENDERED, "data"),
+        Input(ids.VIEW, "data"),
+        State(ids.RENDERED, "data"),
+    )
+    def content(view, rendered):
+        if not view:
+            raise PreventUpdate
+        f = filters_of(view)
+        key = {"page": view["page"], "facility": view["facility"], "lang": f.lang}
+        if key == rendered:
+            raise PreventUpdate
+        make = PAGE_LAYOUTS.get(view["page"])
+        if make is None:
+            return not_found(f), key
+        return make(lang=f.lang), key
+
+    def not_found(f: Filters):
+        from dash import dcc, html
+
+        from dashboard.filters import href
+
+        return html.Div(
+            [
+                html.H1(t("not_found_title", f.lang), className="h3"),
+                html.P(t("not_found_detail", f.lang)),
+                dcc.Link(t("back_home", f.lang), href=href("resumen", f)),
+            ]
+        )
+
+    app.clientside_callback(
+        "function(view){ if(view && view.filters){ document.documentElement.lang = view.filters.lang; } return window.dash_clientside.no_update; }",
+        Output(ids.LANG_SINK, "data"),
+        Input(ids.VIEW, "data"),
+    )

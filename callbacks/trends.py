@@ -1,0 +1,41 @@
+"""Tendencias: the time series figure, grain and comparison links."""
+
+from dash import Input, Output
+
+from dashboard.i18n import t
+from dashboard.views import trends
+from layouts import ids
+from layouts import trends as page
+
+from .common import context, filters_of, guarded
+
+
+def register(app, deps) -> None:
+    @app.callback(
+        Output(ids.TREND_NOTE, "children"),
+        Output(ids.TREND_GRAPH, "figure"),
+        Output(ids.TREND_TITLE, "children"),
+        Output(ids.TREND_GRAIN, "children"),
+        Output(ids.TREND_COMPARE, "children"),
+        Input(ids.VIEW, "data"),
+    )
+    @guarded(5, page="tendencias")
+    def fill(view):
+        f = filters_of(view)
+        c = context(deps)
+        tr = trends(c, f)
+        title = f"{tr.indicator.name(f.lang)} — {tr.unit.name.title() if tr.unit.level == 2 else tr.unit.name}"
+        if tr.series["value"].isna().all():
+            from dashboard.figures import empty_figure
+
+            fig = empty_figure(t("empty_title", f.lang), 420)
+        else:
+            fig = page.figure(tr, c.cat, f.lang, f.grain)
+        regions = c.cat.filter_scope(c.cat.regions(), c.scope)
+        return (
+            page.note(tr, f.lang),
+            fig,
+            title,
+            page.grain_links(f),
+            page.compare_links(f, regions),
+        )

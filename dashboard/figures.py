@@ -1,0 +1,359 @@
+"""Pure figure builders: frames in, plotly figure dicts out; shared by the screen and the PDF.
+
+Plain dicts (a valid plotly figure spec) rather than go.Figure: building and validating a
+go.Figure costs tens of milliseconds per callback, the dict a fraction of one, and Dash,
+plotly.io and kaleido all take the dict as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+STATUS_COLORS = {
+    "met": "#009E73",
+    "near": "#E69F00",
+    "not_met": "#D55E00",
+    "no_target": "#56B4E9",
+    "no_data": "#BBBBBB",
+}
+STATUS_SYMBOLS = {"met": "✔", "near": "▲", "not_met": "✖", "no_target": "●", "no_data": "–"}
+SERIES_COLORS = [
+    "#0072B2",
+    "#444444",
+    "#CC79A7",
+    "#009E73",
+    "#E69F00",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+]
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+
+
+def base_layout(height: int = 320, **extra) -> dict:
+    layout = {
+        "height": height,
+        "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
+        "font": {"family": FONT, "size": 13, "color": "#222"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "hoverlabel": {"font": {"family": FONT}},
+        "separators": ",.",
+    }
+    layout.update(extra)
+    return layout
+
+
+def separators(lang: str) -> str:
+    """plotly's number separators: decimal first, then thousands."""
+    return ",." if lang == "es" else ".,"
+
+
+def sparkline(values: Sequence[float | None], *, color: str = "#0072B2", height: int = 48) -> dict:
+    """A small line with no axes; gaps where a month has no value."""
+    x = list(range(len(values)))
+    y = [None if v is None or v != v else v for v in values]
+    last = max((i for i, v in enumerate(y) if v is not None), default=None)
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": x,
+            "y": y,
+            "line": {"color": color, "width": 2},
+            "hoverinfo": "skip",
+            "connectgaps": False,
+        },
+    ]
+    if last is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [last],
+                "y": [y[last]],
+                "marker": {"color": color, "size": 6},
+                "hoverinfo": "skip",
+            }
+        )
+    return {
+        "data": data,
+        "layout": {
+            "height": height,
+            "margin": {"l": 2, "r": 2, "t": 2, "b": 2},
+            "showlegend": False,
+            "xaxis": {"visible": False, "fixedrange": True},
+            "yaxis": {"visible": False, "fixedrange": True},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def trend_figure(
+    series: Sequence[dict],
+    *,
+    x_labels: Sequence[str],
+    target: float | None = None,
+    band: tuple[float | None, float | None] = (None, None),
+    target_label: str = "",
+    band_label: str = "",
+    incomplete_label: str = "",
+    y_title: str = "",
+    lang: str = "es",
+    height: int = 380,
+) -> dict:
+    """Lines over time. series: dicts with name, values, hover (texts), incomplete (bools),
+    role ('selected' | 'national' | 'compare'). Missing buckets are gaps, never zeros; buckets
+    with incomplete reporting get a hollow marker and say so in the hover."""
+    data = []
+    x = list(x_labels)
+    for i, s in enumerate(series):
+        role = s.get("role", "compare")
+        color = {"selected": SERIES_COLORS[0], "national": SERIES_COLORS[1]}.get(
+            role, SERIES_COLORS[2 + i % (len(SERIES_COLORS) - 2)]
+        )
+        dash = "dot" if role == "national" else "solid"
+        values = [None if v is None or v != v else v for v in s["values"]]
+        incomplete = list(s.get("incomplete") or [False] * len(values))
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": s["name"],
+                "x": x,
+                "y": values,
+                "connectgaps": False,
+                "line": {"color": color, "width": 3 if role == "selected" else 2, "dash": dash},
+                "marker": {
+                    "color": ["#ffffff" if inc else color for inc in incomplete],
+                    "line": {"color": color, "width": 2},
+                    "size": [9 if inc else 6 for inc in incomplete],
+                    "symbol": ["circle-open" if inc else "circle" for inc in incomplete],
+                },
+                "text": s.get("hover"),
+                "hovertemplate": "%{text}<extra></extra>",
+            }
+        )
+    if any(any(s.get("incomplete") or []) for s in series) and incomplete_label:
+        # A legend entry explaining the hollow markers.
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": [None],
+                "y": [None],
+                "name": incomplete_label,
+                "marker": {
+                    "symbol": "circle-open",
+                    "size": 9,
+                    "color": "#666",
+                    "line": {"color": "#666", "width": 2},
+                },
+            }
+        )
+    shapes = []
+    lo, hi = band
+    if lo is not None and hi is not None:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": lo,
+                "y1": hi,
+                "fillcolor": "rgba(0,158,115,0.12)",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [None],
+                "y": [None],
+                "name": band_label,
+                "line": {"color": "rgba(0,158,115,0.5)", "width": 10},
+            }
+        )
+    if target is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [x[0], x[-1]] if x else [],
+                "y": [target, target],
+                "name": target_label,
+                "line": {"color": "#009E73", "dash": "dash", "width": 2},
+                "hoverinfo": "skip",
+            }
+        )
+    return {
+        "data": data,
+        "layout": base_layout(
+            height,
+            separators=separators(lang),
+            shapes=shapes,
+            hovermode="closest",
+            legend={"orientation": "h", "y": -0.18, "x": 0},
+            xaxis={"type": "category", "showgrid": False, "tickangle": -45 if len(x) > 12 else 0},
+            yaxis={"title": {"text": y_title}, "gridcolor": "#e5e5e5", "rangemode": "tozero"},
+        ),
+    }
+
+
+def completeness_figure(
+    labels: Sequence[str],
+    percent: Sequence[float | None],
+    hover: Sequence[str],
+    *,
+    threshold: float = 90.0,
+    threshold_label: str = "",
+    y_title: str = "",
+    lang: str = "es",
+    height: int = 220,
+) -> dict:
+    """Reporting completeness month by month: a bar per month, the threshold as a line;
+    months below it are drawn in the warning colour and hatched, so grey-scale still reads."""
+    y = [None if v is None or v != v else v for v in percent]
+    low = [v is not None and v < threshold for v in y]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "x": list(labels),
+                "y": y,
+                "text": list(hover),
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {
+                    "color": [STATUS_COLORS["not_met"] if b else "#0072B2" for b in low],
+                    "pattern": {"shape": ["/" if b else "" for b in low]},
+                },
+                "showlegend": False,
+            },
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [labels[0], labels[-1]] if labels else [],
+                "y": [threshold, threshold],
+                "name": threshold_label,
+                "line": {"color": "#444", "dash": "dash"},
+                "hoverinfo": "skip",
+            },
+        ],
+        "layout": base_layout(
+            height,
+            separators=separators(lang),
+            xaxis={"type": "category", "tickangle": -45},
+            yaxis={"range": [0, 105], "title": {"text": y_title}, "gridcolor": "#e5e5e5"},
+            legend={"orientation": "h", "y": 1.15, "x": 0},
+        ),
+    }
+
+
+def bar_ranking(
+    names: Sequence[str],
+    values: Sequence[float | None],
+    statuses: Sequence[str],
+    hover: Sequence[str],
+    *,
+    status_labels: dict[str, str],
+    target: float | None = None,
+    target_label: str = "",
+    x_title: str = "",
+    lang: str = "es",
+    height: int | None = None,
+) -> dict:
+    """Horizontal bars, one per unit, coloured and marked by status (legend per status)."""
+    data = []
+    for status in STATUS_COLORS:
+        idx = [i for i, s in enumerate(statuses) if s == status]
+        if not idx:
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": f"{STATUS_SYMBOLS[status]} {status_labels.get(status, status)}",
+                "y": [names[i] for i in idx],
+                "x": [values[i] for i in idx],
+                "text": [hover[i] for i in idx],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {
+                    "color": STATUS_COLORS[status],
+                    "pattern": {"shape": {"not_met": "x", "near": "/"}.get(status, "")},
+                },
+            }
+        )
+    shapes = []
+    if target is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "x0": target,
+                "x1": target,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#222", "dash": "dash"},
+            }
+        )
+    return {
+        "data": data,
+        "layout": base_layout(
+            height or max(220, 26 * len(names) + 80),
+            separators=separators(lang),
+            barmode="overlay",
+            shapes=shapes,
+            yaxis={
+                "categoryorder": "array",
+                "categoryarray": list(reversed(list(names))),
+                "automargin": True,
+            },
+            xaxis={"title": {"text": x_title}, "gridcolor": "#e5e5e5"},
+            legend={"orientation": "h", "y": 1.08, "x": 0},
+            annotations=[
+                {
+                    "x": target,
+                    "y": 1.02,
+                    "xref": "x",
+                    "yref": "paper",
+                    "text": target_label,
+                    "showarrow": False,
+                    "font": {"size": 11},
+                }
+            ]
+            if target is not None and target_label
+            else [],
+        ),
+    }
+
+
+def empty_figure(message: str, height: int = 300) -> dict:
+    """An explicit empty state inside the chart area (never a blank plot)."""
+    return {
+        "data": [],
+        "layout": {
+            "height": height,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "annotations": [
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "font": {"size": 15, "color": "#555"},
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                }
+            ],
+        },
+    }

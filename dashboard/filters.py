@@ -1,0 +1,202 @@
+"""The view state and its URL codec: a copied link reproduces the view; bad input falls back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from urllib.parse import parse_qs, urlencode
+
+from .catalog import FACILITY_TYPES, Catalog, OrgUnit, Scope
+from .i18n import DEFAULT_LANG, LANGS
+from .periods import RELATIVE, Period, PeriodError, last_complete_month, month_period, parse_period
+
+DEFAULT_INDICATOR = "INM-03"
+DEFAULT_PERIOD = "LAST_12_MONTHS"
+GRAINS = ("month", "quarter", "year")
+MAP_VIEWS = ("map", "tiles")
+# Public URL parameter names (part of the interface, documented in README).
+KEYS = {
+    "lang": "lang",
+    "region": "region",
+    "district": "distrito",
+    "ftype": "tipo",
+    "indicator": "indicador",
+    "period": "periodo",
+    "grain": "escala",
+    "compare": "comparar",
+    "view": "vista",
+    "points": "puntos",
+    "sort": "orden",
+    "domain": "dominio",
+}
+PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento")
+PATHS = {
+    "resumen": "/",
+    "mapa": "/mapa",
+    "tendencias": "/tendencias",
+    "desempeno": "/desempeno",
+    "establecimiento": "/establecimiento",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    lang: str = DEFAULT_LANG
+    region: str | None = None
+    district: str | None = None
+    ftype: str | None = None
+    indicator: str = DEFAULT_INDICATOR
+    period: str = DEFAULT_PERIOD
+    grain: str = "month"
+    compare: tuple[str, ...] = ()
+    view: str = "map"
+    points: bool | None = (
+        None  # facility layer: None = automatic (off nationally, on inside a region)
+    )
+    sort: str | None = None  # scorecard: '<column>' ascending or '-<column>' descending
+    domain: str | None = None  # scorecard: indicator domain shown as columns
+
+    # --- URL -----------------------------------------------------------------------------
+    def to_query(self) -> str:
+        """The query string (with '?'), leaving out defaults so links stay short."""
+        default = Filters()
+        pairs = []
+        for field, key in KEYS.items():
+            value = getattr(self, field)
+            if value == getattr(default, field):
+                continue
+            if field == "compare":
+                value = ",".join(value)
+            elif field == "points":
+                value = "1" if value else "0"  # None is the default, left out above
+            pairs.append((key, value))
+        return "?" + urlencode(pairs) if pairs else ""
+
+    def with_(self, **changes) -> Filters:
+        return replace(self, **changes)
+
+    # --- what the view shows ---------------------------------------------------------------
+    def unit_code(self) -> str:
+        return self.district or self.region or "PY"
+
+    def show_points(self) -> bool:
+        """The facility layer: 1,300 points would bury the national map, so automatic mode
+        shows them once a region or district is chosen."""
+        return self.points if self.points is not None else bool(self.region or self.district)
+
+    def ftypes(self) -> tuple[str, ...] | None:
+        return (self.ftype,) if self.ftype else None
+
+
+def parse_query(search: str | None) -> dict[str, str]:
+    """First value of each parameter; tolerant of a leading '?' and junk."""
+    raw = parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+    return {k: v[0].strip() for k, v in raw.items() if v and v[0].strip()}
+
+
+def from_query(
+    search: str | None, catalog: Catalog, today: date, scope: Scope | None = None
+) -> Filters:
+    """Validate at the edge: unknown codes are dropped, periods fall back, the scope applies."""
+    q = parse_query(search)
+    scope = scope or Scope.national()
+    get = {field: q.get(key) for field, key in KEYS.items()}
+
+    def visible(code: str | None, level: int) -> OrgUnit | None:
+        unit = catalog.unit(code) if code else None
+        if unit is None or unit.level != level or not catalog.in_scope(unit, scope):
+            return None
+        return unit
+
+    lang = get["lang"] if get["lang"] in LANGS else DEFAULT_LANG
+    region = visible(get["region"], 1)
+    district = visible(get["district"], 2)
+    if district is not None:
+        parent = catalog.units[district.parent_id]
+        if region is None:
+            region = parent if catalog.in_scope(parent, scope) else None
+        elif parent.id != region.id:
+            district = None  # a district of another region: keep the region, drop the district
+    if region is None and district is None:
+        # A region-scoped user starts at their own region, not at a country they cannot see.
+        roots = catalog.scope_roots(scope)
+        if roots and roots[0].level == 1:
+            region = roots[0]
+        elif roots and roots[0].level == 2:
+            district = roots[0]
+            region = catalog.units[district.parent_id]
+    ftype = (get["ftype"] or "").upper()
+    indicator = get["indicator"] if get["indicator"] in catalog.indicators else None
+    if indicator is None:
+        indicator = (
+            DEFAULT_INDICATOR
+            if DEFAULT_INDICATOR in catalog.indicators
+            else next(iter(catalog.indicators), DEFAULT_INDICATOR)
+        )
+    period = clamp_period(get["period"], today)
+    compare = tuple(
+        c for c in dict.fromkeys((get["compare"] or "").split(",")) if visible(c, 1) is not None
+    )[:6]
+    domains = {i.domain for i in catalog.indicators.values()}
+    sort = get["sort"] if get["sort"] and len(get["sort"]) <= 40 else None
+    return Filters(
+        lang=lang,
+        region=region.code if region else None,
+        district=district.code if district else None,
+        ftype=ftype if ftype in FACILITY_TYPES else None,
+        indicator=indicator,
+        period=period,
+        grain=get["grain"] if get["grain"] in GRAINS else "month",
+        compare=compare,
+        view=get["view"] if get["view"] in MAP_VIEWS else "map",
+        points={"1": True, "0": False}.get(get["points"] or ""),
+        sort=sort,
+        domain=get["domain"] if get["domain"] in domains else None,
+    )
+
+
+def clamp_period(text: str | None, today: date) -> str:
+    """A valid period id no later than the last complete month, else the default."""
+    if not text:
+        return DEFAULT_PERIOD
+    try:
+        p = parse_period(text, today)
+    except PeriodError:
+        return DEFAULT_PERIOD
+    if text.upper() in RELATIVE:
+        return text.upper()
+    last = last_complete_month(today)
+    if p.start > last:
+        return DEFAULT_PERIOD
+    if p.end > last:
+        return f"{p.start}:{last}" if p.start != last else str(last)
+    return p.id
+
+
+def resolve_period(f: Filters, today: date) -> Period:
+    try:
+        return parse_period(f.period, today)
+    except PeriodError:  # pragma: no cover - from_query already validated it
+        return month_period(last_complete_month(today))
+
+
+def path_page(pathname: str | None) -> tuple[str, str | None]:
+    """('mapa', None) for '/mapa'; ('establecimiento', 'E010001') for the facility profile;
+    unknown paths give ('not_found', None)."""
+    path = (pathname or "/").rstrip("/") or "/"
+    if path == "/":
+        return "resumen", None
+    parts = path.strip("/").split("/")
+    if parts[0] == "establecimiento" and len(parts) == 2 and parts[1]:
+        return "establecimiento", parts[1]
+    if len(parts) == 1 and parts[0] in PAGES and parts[0] not in ("resumen", "establecimiento"):
+        return parts[0], None
+    return "not_found", None
+
+
+def href(page: str, f: Filters, facility: str | None = None) -> str:
+    """A link to a page keeping every filter."""
+    path = PATHS.get(page, "/")
+    if page == "establecimiento" and facility:
+        path = f"{path}/{facility}"
+    return path + f.to_query()

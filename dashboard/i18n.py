@@ -1,0 +1,105 @@
+"""t(key, lang) and locale-aware formatting; Spanish (es-PY) is the default, English complete."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+LANGS = ("es", "en")
+DEFAULT_LANG = "es"
+_DIR = Path(__file__).parent / "locales"
+
+MONTHS = {
+    "es": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+MONTHS_LONG = {
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+@cache
+def _messages(lang: str) -> dict[str, str]:
+    # Read once per process: locale files are part of the package and never change at run time.
+    return json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def lang_or_default(lang: str | None) -> str:
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **params) -> str:
+    """The text for key in lang; a missing key shows itself (a test keeps that from shipping)."""
+    text = _messages(lang_or_default(lang)).get(key) or _messages(DEFAULT_LANG).get(key) or key
+    return text.format(**params) if params else text
+
+
+def keys(lang: str) -> set[str]:
+    return set(_messages(lang))
+
+
+def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """1.234,5 in Spanish, 1,234.5 in English; an em dash for no value."""
+    if value is None or value != value:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    if lang_or_default(lang) == "es":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
+    return "—" if value is None or value != value else f"{fmt_number(value, lang, decimals)} %"
+
+
+def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
+    """A value with its unit: '84,2 %' or '12,3 por 1.000 NV'."""
+    if value is None or value != value:
+        return "—"
+    number = fmt_number(value, lang, decimals)
+    return f"{number} %" if unit == "%" else f"{number} {unit}".strip()
+
+
+def fmt_month(yyyymm: int, lang: str = DEFAULT_LANG, long: bool = False) -> str:
+    names = (MONTHS_LONG if long else MONTHS)[lang_or_default(lang)]
+    return f"{names[yyyymm % 100 - 1]} {yyyymm // 100}"
+
+
+def fmt_period(start: int, end: int, pid: str, lang: str = DEFAULT_LANG) -> str:
+    """Human label of a period: 'oct 2026', 'T3 2024' / 'Q3 2024', '2024', 'nov 2025 – oct 2026'."""
+    lang = lang_or_default(lang)
+    if start == end:
+        return fmt_month(start, lang)
+    if "Q" in pid and len(pid) == 6:
+        return f"{'T' if lang == 'es' else 'Q'}{pid[-1]} {pid[:4]}"
+    if pid.isdigit() and len(pid) == 4:
+        return pid
+    return f"{fmt_month(start, lang)} – {fmt_month(end, lang)}"

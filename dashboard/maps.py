@@ -1,0 +1,660 @@
+"""Pure map figure builders: choropleth, tile-grid cartogram and point layers, classed colours.
+
+Every label arrives translated and every number formatted, so the builders are language-neutral.
+Offline rendering: plotly.js's geo subplot downloads `<topojsonURL>world_110m.json` (scope "world",
+resolution 110) before drawing anything, even with every base layer hidden; the app serves a tiny
+empty topology at assets/topojson/ and passes `map_graph_config(app.get_asset_url("topojson/"))`
+as the dcc.Graph config.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# Okabe & Ito (2008) colour-universal-design palette: distinguishable with every common form of
+# colour blindness; points also differ by symbol, tiles carry text, so colour is never alone.
+STATUS_COLORS: Mapping[str, str] = {
+    "met": "#009E73",  # bluish green
+    "near": "#E69F00",  # orange
+    "not_met": "#D55E00",  # vermillion
+    "no_target": "#56B4E9",  # sky blue: a value, but nothing to compare it with
+}
+STATUS_SYMBOLS: Mapping[str, str] = {
+    "met": "circle",
+    "near": "diamond",
+    "not_met": "triangle-down",
+    "no_target": "square",
+    "no_data": "x-thin-open",
+}
+NO_DATA_COLOR = "#BBBBBB"  # as dashboard.figures' no_data, so "no data" looks the same everywhere
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif"
+BORDER_COLOR = "#FFFFFF"
+# ColorBrewer sequential schemes (Cynthia Brewer, colorbrewer2.org; Apache 2.0), colour-blind safe.
+YLGNBU: Mapping[int, tuple[str, ...]] = {
+    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
+    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
+    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
+    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
+    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
+}
+BLUES: Mapping[int, tuple[str, ...]] = {
+    3: ("#deebf7", "#9ecae1", "#3182bd"),
+    4: ("#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"),
+    5: ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+    6: ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"),
+    7: ("#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"),
+}
+PALETTES: Mapping[str, Mapping[int, tuple[str, ...]]] = {"YlGnBu": YLGNBU, "Blues": BLUES}
+# plotly.js asks for <topojsonURL>/<scope>_<resolution>m.json; these are the values we set.
+GEO_SCOPE = "world"
+GEO_RESOLUTION = 110
+TOPOJSON_FILE = f"{GEO_SCOPE}_{GEO_RESOLUTION}m.json"
+_TRANSPARENT = "rgba(0,0,0,0)"
+_DARK_TEXT = "#1A1A1A"
+_LIGHT_TEXT = "#FFFFFF"
+
+
+class ColorClass(NamedTuple):
+    """One legend class. Numeric: lower <= v < upper (None = open; the last numeric class also
+    takes v == upper). Categorical: lower is a string and the class takes values equal to it."""
+
+    lower: float | str | None
+    upper: float | str | None
+    color: str
+    label: str
+
+
+# --- classes -----------------------------------------------------------------------------------
+
+
+def classify(values: Iterable[Any], classes: Sequence[Sequence[Any]]) -> np.ndarray:
+    """Index of each value's class in `classes`, -1 where no class applies (missing, NaN, out)."""
+    classes = [ColorClass(*c) for c in classes]
+    numeric = [i for i, c in enumerate(classes) if not isinstance(c.lower, str)]
+    last_numeric = numeric[-1] if numeric else -1
+    out = []
+    for v in values:
+        out.append(_class_of(v, classes, last_numeric))
+    return np.array(out, dtype=int)
+
+
+def _class_of(value: Any, classes: list[ColorClass], last_numeric: int) -> int:
+    if value is None:
+        return -1
+    if isinstance(value, str):
+        return next((i for i, c in enumerate(classes) if c.lower == value), -1)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return -1
+    if math.isnan(v):
+        return -1
+    for i, c in enumerate(classes):
+        if isinstance(c.lower, str):
+            continue
+        if c.lower is not None and v < c.lower:
+            continue
+        if c.upper is not None and (v > c.upper or (v == c.upper and i != last_numeric)):
+            continue
+        return i
+    return -1
+
+
+def status_classes(
+    labels: Mapping[str, str],
+    colors: Mapping[str, str] = STATUS_COLORS,
+    statuses: Sequence[str] = ("met", "near", "not_met", "no_target"),
+) -> list[ColorClass]:
+    """Categorical classes for the status column (met / near / not_met / no_target).
+
+    `labels` maps each status to its translated legend text; "no_data" is the builders' own
+    no-data class, never a colour class."""
+    return [ColorClass(s, s, colors[s], labels.get(s, s)) for s in statuses]
+
+
+def sequential_palette(n: int, name: str = "YlGnBu") -> tuple[str, ...]:
+    """n colours (1-7) of a ColorBrewer sequential scheme, light to dark."""
+    scheme = PALETTES[name]
+    if n in scheme:
+        return scheme[n]
+    if n < 3:
+        return (scheme[3][1],) if n == 1 else (scheme[3][0], scheme[3][2])
+    raise ValueError(f"{name} has 1 to 7 classes, not {n}")
+
+
+def quantile_classes(
+    values: Iterable[Any],
+    n: int,
+    palette: Sequence[str] | None = None,
+    *,
+    fmt: Callable[[float], str] = "{:g}".format,
+    separator: str = " – ",
+) -> list[ColorClass]:
+    """Up to n classes with about equal counts; labels 'lower – upper' formatted by `fmt`.
+
+    Repeated quantiles (few distinct values) give fewer classes; no finite value gives [].
+    `palette` defaults to YlGnBu with as many colours as classes (reverse it for indicators where
+    lower is better)."""
+    arr = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0 or n < 1:
+        return []
+    breaks = np.unique(np.quantile(arr, np.linspace(0, 1, n + 1)))
+    if breaks.size == 1:
+        breaks = np.array([breaks[0], breaks[0]])
+    count = breaks.size - 1
+    colors = list(palette) if palette is not None else list(sequential_palette(count))
+    if len(colors) < count:
+        raise ValueError(f"palette has {len(colors)} colours for {count} classes")
+    if palette is not None and len(colors) > count:
+        picks = np.linspace(0, len(colors) - 1, count).round().astype(int)
+        colors = [colors[i] for i in picks]
+    return [
+        ColorClass(
+            float(lo),
+            float(hi),
+            colors[i],
+            fmt(float(lo)) if lo == hi else f"{fmt(float(lo))}{separator}{fmt(float(hi))}",
+        )
+        for i, (lo, hi) in enumerate(zip(breaks[:-1], breaks[1:], strict=True))
+    ]
+
+
+def text_color_for(background: str) -> str:
+    """Dark or white text, whichever has the higher WCAG contrast on the background colour."""
+    rgb = _rgb(background)
+    if rgb is None:
+        return _DARK_TEXT
+    lum = _luminance(rgb)
+    on_white = (1.05) / (lum + 0.05)
+    on_dark = (lum + 0.05) / (_luminance(_rgb(_DARK_TEXT)) + 0.05)
+    return _LIGHT_TEXT if on_white > on_dark else _DARK_TEXT
+
+
+def _rgb(color: str) -> tuple[float, float, float] | None:
+    text = color.strip().lstrip("#")
+    if len(text) == 3:
+        text = "".join(c * 2 for c in text)
+    if len(text) != 6:
+        return None
+    try:
+        r, g, b = (int(text[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        return None
+    return r, g, b
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+# --- shared plumbing ---------------------------------------------------------------------------
+
+
+def map_graph_config(topojson_url: str = "/assets/topojson/") -> dict[str, Any]:
+    """dcc.Graph config for map figures: the local topojson folder, no plotly logo."""
+    return {"topojsonURL": topojson_url, "displaylogo": False, "scrollZoom": False}
+
+
+def _by_code(frame: pd.DataFrame | None, code_col: str) -> pd.DataFrame:
+    if frame is None or frame.empty or code_col not in frame.columns:
+        return pd.DataFrame(columns=[code_col]).set_index(code_col)
+    out = frame.copy()
+    out[code_col] = out[code_col].astype(str)
+    return out.drop_duplicates(code_col, keep="first").set_index(code_col)
+
+
+def _column(rows: pd.DataFrame, col: str | None, codes: Sequence[str], default=None) -> list:
+    if col is None or col not in rows.columns:
+        return [default] * len(codes)
+    series = rows[col].reindex(list(codes))
+    return [default if _is_missing(v) else v for v in series.tolist()]
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _groups(
+    codes: Sequence[str],
+    values: Sequence[Any],
+    classes: Sequence[Sequence[Any]],
+    no_data_color: str,
+    no_data_label: str,
+) -> list[tuple[str, str, list[int]]]:
+    """(label, colour, positions) per legend entry: classes in order (same label = one entry,
+    e.g. both sides of a band), then no data; classes without members are kept so the legend
+    shows the whole scale."""
+    classes = [ColorClass(*c) for c in classes]
+    index = classify(values, classes)
+    entries: dict[tuple[str, str], list[int]] = {}
+    for c in classes:
+        entries.setdefault((c.label, c.color), [])
+    for pos, k in enumerate(index):
+        if k >= 0:
+            entries[(classes[k].label, classes[k].color)].append(pos)
+    out = [(label, color, positions) for (label, color), positions in entries.items()]
+    missing = [pos for pos, k in enumerate(index) if k < 0]
+    if missing:
+        out.append((no_data_label, no_data_color, missing))
+    return out
+
+
+def _legend(title: str | None) -> dict[str, Any]:
+    legend: dict[str, Any] = {
+        "orientation": "h",
+        "yanchor": "top",
+        "y": -0.02,
+        "xanchor": "left",
+        "x": 0,
+        "bgcolor": _TRANSPARENT,
+        "traceorder": "normal",
+        "itemclick": "toggle",
+        "itemdoubleclick": "toggleothers",
+    }
+    if title:
+        legend["title"] = {"text": title}
+    return legend
+
+
+def _base_layout(title: str | None, height: int, legend_title: str | None) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left"} if title else None,
+        "height": height,
+        "margin": {"l": 4, "r": 4, "t": 36 if title else 4, "b": 4},
+        # An explicit empty template: the figure never depends on pio.templates.default.
+        "template": go.layout.Template(),
+        "font": {"family": FONT, "size": 13, "color": "#222222"},
+        "paper_bgcolor": _TRANSPARENT,
+        "plot_bgcolor": _TRANSPARENT,
+        "showlegend": True,
+        "legend": _legend(legend_title),
+        "hoverlabel": {"namelength": 0, "font": {"family": FONT}},
+        "clickmode": "event",
+        "dragmode": False,
+    }
+
+
+def geo_layout() -> dict[str, Any]:
+    """The geo subplot: fitted to the data, every base layer off, nothing from the network."""
+    return {
+        "visible": False,
+        "fitbounds": "locations",
+        "projection": {"type": "mercator"},
+        "scope": GEO_SCOPE,
+        "resolution": GEO_RESOLUTION,
+        "bgcolor": _TRANSPARENT,
+        "showland": False,
+        "showocean": False,
+        "showlakes": False,
+        "showrivers": False,
+        "showcountries": False,
+        "showcoastlines": False,
+        "showsubunits": False,
+        "showframe": False,
+        "lonaxis": {"showgrid": False},
+        "lataxis": {"showgrid": False},
+    }
+
+
+def geo_figure(
+    traces: Iterable[go.BaseTraceType],
+    *,
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """Traces (choropleth, Scattergeo) on the offline geo subplot; used when no boundary file
+    exists and only district bubbles are drawn."""
+    # Pan and the modebar's zoom buttons reach Asunción; the wheel stays with the page.
+    layout = {**_base_layout(title, height, legend_title), "geo": geo_layout(), "dragmode": "pan"}
+    return go.Figure(data=list(traces), layout=layout)
+
+
+# --- choropleth --------------------------------------------------------------------------------
+
+
+def choropleth_traces(
+    frame: pd.DataFrame | None,
+    geojson: Mapping[str, Any],
+    *,
+    value_col: str = "value",
+    code_col: str = "org_unit",
+    classes: Sequence[Sequence[Any]] = (),
+    no_data_color: str = NO_DATA_COLOR,
+    no_data_label: str = "—",
+    hover_col: str | None = None,
+    line_color: str = BORDER_COLOR,
+    line_width: float = 0.8,
+) -> list[go.BaseTraceType]:
+    """One go.Choropleth per legend entry, each carrying only its own features (the figure holds
+    every feature once), so the legend names each class and toggles it. A class without
+    members is a legend-only placeholder, so the legend always shows the whole scale."""
+    features = [f for f in geojson.get("features", []) if f.get("id") is not None]
+    codes = [str(f["id"]) for f in features]
+    rows = _by_code(frame, code_col)
+    values = _column(rows, value_col, codes)
+    hover = _column(rows, hover_col, codes)
+    hover = [h if h is not None else code for h, code in zip(hover, codes, strict=True)]
+    traces: list[go.BaseTraceType] = []
+    for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
+        if not positions:
+            # plotly.js gives an empty choropleth no legend item; keep the scale whole.
+            traces.append(_legend_only_geo(label, color, line_color))
+            continue
+        locations = [codes[p] for p in positions]
+        traces.append(
+            go.Choropleth(
+                geojson={"type": "FeatureCollection", "features": [features[p] for p in positions]},
+                featureidkey="id",
+                locations=locations,
+                z=[1] * len(locations),
+                zmin=0,
+                zmax=1,
+                colorscale=[[0, color], [1, color]],
+                showscale=False,
+                name=label,
+                legendgroup=label,
+                showlegend=True,
+                customdata=locations,
+                hovertext=[hover[p] for p in positions],
+                hovertemplate="%{hovertext}<extra></extra>",
+                marker={"line": {"color": line_color, "width": line_width}},
+            )
+        )
+    return traces
+
+
+def _legend_only_geo(label: str, color: str, line_color: str) -> go.Scattergeo:
+    return go.Scattergeo(
+        lat=[None],
+        lon=[None],
+        mode="markers",
+        name=label,
+        legendgroup=label,
+        showlegend=True,
+        marker={"color": color, "symbol": "square", "size": 12, "line": {"color": line_color}},
+        hoverinfo="skip",
+    )
+
+
+def choropleth_figure(
+    frame: pd.DataFrame | None,
+    geojson: Mapping[str, Any],
+    *,
+    value_col: str = "value",
+    code_col: str = "org_unit",
+    classes: Sequence[Sequence[Any]] = (),
+    no_data_color: str = NO_DATA_COLOR,
+    no_data_label: str = "—",
+    hover_col: str | None = None,
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """Classed choropleth of `value_col` over the geojson features (feature id = org-unit code).
+
+    Every feature is drawn: those with a value in a class's colour, the rest in the no-data
+    colour under `no_data_label`. Hover shows `hover_col` (preformatted); a click's
+    customdata is the org-unit code. Pass one row per unit, value NaN where none, to get
+    the units' names into the no-data hover text (otherwise it shows the code)."""
+    traces = choropleth_traces(
+        frame,
+        geojson,
+        value_col=value_col,
+        code_col=code_col,
+        classes=classes,
+        no_data_color=no_data_color,
+        no_data_label=no_data_label,
+        hover_col=hover_col,
+    )
+    return geo_figure(traces, title=title, legend_title=legend_title, height=height)
+
+
+# --- points ------------------------------------------------------------------------------------
+
+
+def marker_sizes(
+    values: Iterable[Any], size_range: tuple[float, float] = (6, 24), max_value: float | None = None
+) -> list[float]:
+    """Marker diameters with area proportional to the value; missing or zero -> the minimum."""
+    lo, hi = size_range
+    arr = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(float)
+    arr = np.where(np.isfinite(arr) & (arr > 0), arr, 0.0)
+    top = max_value if max_value else (arr.max() if arr.size else 0.0)
+    if top <= 0:
+        return [float(lo)] * arr.size
+    scaled = lo + (hi - lo) * np.sqrt(np.clip(arr / top, 0, 1))
+    return [round(float(s), 1) for s in scaled]
+
+
+def points_trace(
+    frame: pd.DataFrame,
+    *,
+    lat_col: str = "latitude",
+    lon_col: str = "longitude",
+    status_col: str = "status",
+    size_col: str | None = None,
+    hover_col: str | None = None,
+    code_col: str = "org_unit",
+    status_styles: Mapping[str, tuple[str, str, str]],
+    size_range: tuple[float, float] = (6, 24),
+    line_color: str = BORDER_COLOR,
+) -> list[go.Scattergeo]:
+    """Facilities as points, one Scattergeo per status (legend order = status_styles order).
+
+    status_styles: status -> (colour, marker symbol, translated label); statuses missing from
+    it are dropped. Size is area-proportional to `size_col` within `size_range` px. Rows without
+    coordinates are skipped. Add the result to a choropleth with fig.add_traces(...)."""
+    if frame is None or frame.empty:
+        rows = pd.DataFrame(columns=[lat_col, lon_col, status_col, code_col])
+    else:
+        rows = frame.dropna(subset=[lat_col, lon_col])
+    sizes = (
+        marker_sizes(rows[size_col], size_range)
+        if size_col and size_col in rows.columns
+        else [size_range[0] + (size_range[1] - size_range[0]) / 3] * len(rows)
+    )
+    rows = rows.assign(_size=sizes)
+    traces = []
+    for status, (color, symbol, label) in status_styles.items():
+        part = rows[rows[status_col].astype(str) == status] if len(rows) else rows
+        codes = part[code_col].astype(str).tolist() if code_col in part.columns else []
+        hover = part[hover_col].tolist() if hover_col and hover_col in part.columns else codes
+        traces.append(
+            go.Scattergeo(
+                # [None] keeps an empty status in the legend (plotly.js drops empty traces).
+                lat=part[lat_col].tolist() or [None],
+                lon=part[lon_col].tolist() or [None],
+                mode="markers",
+                name=label,
+                legendgroup=f"status:{status}",
+                showlegend=True,
+                marker={
+                    "color": color,
+                    "symbol": symbol,
+                    "size": part["_size"].tolist(),
+                    "line": {"color": line_color, "width": 0.8},
+                    "opacity": 0.9,
+                },
+                customdata=codes,
+                hovertext=hover,
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    return traces
+
+
+def status_styles(labels: Mapping[str, str]) -> dict[str, tuple[str, str, str]]:
+    """The default status -> (colour, symbol, label) for points_trace, labels translated."""
+    colors = {**STATUS_COLORS, "no_data": "#737373"}
+    return {s: (colors[s], STATUS_SYMBOLS[s], labels.get(s, s)) for s in STATUS_SYMBOLS}
+
+
+def district_bubbles_trace(
+    frame: pd.DataFrame,
+    *,
+    lat_col: str = "latitude",
+    lon_col: str = "longitude",
+    value_col: str = "value",
+    code_col: str = "org_unit",
+    classes: Sequence[Sequence[Any]] = (),
+    no_data_color: str = NO_DATA_COLOR,
+    no_data_label: str = "—",
+    hover_col: str | None = None,
+    size: float = 10,
+    line_color: str = "#4D4D4D",
+) -> list[go.Scattergeo]:
+    """District seats as circles coloured by class (one Scattergeo per legend entry), for when
+    no district boundary file is configured. Rows without coordinates are skipped."""
+    rows = (
+        frame.dropna(subset=[lat_col, lon_col])
+        if frame is not None and not frame.empty
+        else pd.DataFrame(columns=[lat_col, lon_col, value_col, code_col])
+    )
+    codes = rows[code_col].astype(str).tolist() if code_col in rows.columns else []
+    values = rows[value_col].tolist() if value_col in rows.columns else [None] * len(rows)
+    hover = rows[hover_col].tolist() if hover_col and hover_col in rows.columns else codes
+    lat, lon = rows[lat_col].tolist(), rows[lon_col].tolist()
+    traces = []
+    for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
+        traces.append(
+            go.Scattergeo(
+                lat=[lat[p] for p in positions] or [None],
+                lon=[lon[p] for p in positions] or [None],
+                mode="markers",
+                name=label,
+                legendgroup=label,
+                showlegend=True,
+                marker={
+                    "color": color,
+                    "symbol": "circle",
+                    "size": size,
+                    "line": {"color": line_color, "width": 0.6},
+                },
+                customdata=[codes[p] for p in positions],
+                hovertext=[hover[p] for p in positions],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    return traces
+
+
+# --- tile grid ---------------------------------------------------------------------------------
+
+
+def tilegrid_figure(
+    frame: pd.DataFrame | None,
+    tiles: pd.DataFrame,
+    *,
+    value_col: str = "value",
+    code_col: str = "org_unit",
+    classes: Sequence[Sequence[Any]] = (),
+    no_data_color: str = NO_DATA_COLOR,
+    no_data_label: str = "—",
+    hover_col: str | None = None,
+    label_col: str | None = None,
+    title: str | None = None,
+    legend_title: str | None = None,
+    height: int = 460,
+    gap: float = 0.08,
+) -> go.Figure:
+    """Equal-tile cartogram: every region one square (Asunción as big as Boquerón).
+
+    `tiles` has iso_code (or `code_col`), row, col, abbrev (dashboard/data/tilegrid.csv).
+    Each tile is filled with its class colour and shows, in a contrasting colour, the bold
+    abbreviation and below it `label_col` (just the formatted value: the builder adds the
+    abbreviation itself); one legend entry per class plus no data; customdata = code."""
+    key = "iso_code" if "iso_code" in tiles.columns else code_col
+    tiles = tiles.reset_index(drop=True)
+    codes = tiles[key].astype(str).tolist()
+    rows = _by_code(frame, code_col)
+    values = _column(rows, value_col, codes)
+    labels = _column(rows, label_col, codes, default="")
+    hover = _column(rows, hover_col, codes)
+    names = tiles["abbrev"].astype(str).tolist()
+    hover = [h if h is not None else n for h, n in zip(hover, names, strict=True)]
+    half = (1 - gap) / 2
+    traces: list[go.Scatter] = []
+    for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for p in positions:
+            x, y = float(tiles.at[p, "col"]), float(tiles.at[p, "row"])
+            xs += [x - half, x + half, x + half, x - half, x - half, None]
+            ys += [y - half, y - half, y + half, y + half, y - half, None]
+        # The filled squares: the legend entry (a filled box) and the toggle for the class.
+        traces.append(
+            go.Scatter(
+                x=xs or [None],
+                y=ys or [None],
+                mode="lines",
+                fill="toself",
+                fillcolor=color,
+                line={"color": BORDER_COLOR, "width": 1},
+                name=label,
+                legendgroup=label,
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
+        # Centre points: text on the tile, hover and click (customdata = code).
+        ink = text_color_for(color)
+        traces.append(
+            go.Scatter(
+                x=[float(tiles.at[p, "col"]) for p in positions],
+                y=[float(tiles.at[p, "row"]) for p in positions],
+                mode="markers+text",
+                marker={"symbol": "square", "size": 60, "color": _TRANSPARENT},
+                text=[
+                    f"<b>{names[p]}</b><br>{labels[p]}" if labels[p] != "" else f"<b>{names[p]}</b>"
+                    for p in positions
+                ],
+                textposition="middle center",
+                textfont={"color": ink, "size": 12},
+                name=label,
+                legendgroup=label,
+                showlegend=False,
+                customdata=[codes[p] for p in positions],
+                hovertext=[hover[p] for p in positions],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    n_cols = int(tiles["col"].max()) + 1 if len(tiles) else 1
+    n_rows = int(tiles["row"].max()) + 1 if len(tiles) else 1
+    return go.Figure(
+        data=traces,
+        layout=dict(
+            **_base_layout(title, height, legend_title),
+            hovermode="closest",
+            xaxis={
+                "visible": False,
+                "range": [-0.55, n_cols - 0.45],
+                "fixedrange": True,
+                "constrain": "domain",
+            },
+            yaxis={
+                "visible": False,
+                "range": [n_rows - 0.45, -0.55],  # reversed: row 0 at the top
+                "fixedrange": True,
+                "scaleanchor": "x",
+                "scaleratio": 1,
+                "constrain": "domain",
+            },
+        ),
+    )

@@ -1,0 +1,326 @@
+"""What each page shows, as data: shared by the screen, the PDF export and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import evaluate_frame
+from .catalog import Catalog, Indicator, OrgUnit, Scope
+from .filters import Filters, resolve_period
+from .periods import Period, add_months, period_for_span, split
+from .repository import Repository
+
+# The overview's cards: the selected indicator first, then one per domain and data quality.
+KEY_INDICATORS = ("INM-03", "MNI-04", "MNI-01", "TRA-01", "ENT-03", "HOS-01", "SER-01", "DQ-01")
+MAX_COMPARE = 6
+
+
+@dataclass
+class Context:
+    repo: Repository
+    scope: Scope
+    today: date
+    small_count: int = 5
+
+    @property
+    def cat(self) -> Catalog:
+        return self.repo.catalog()
+
+
+def selected_unit(ctx: Context, f: Filters) -> OrgUnit:
+    return ctx.cat.unit(f.unit_code()) or ctx.cat.country()
+
+
+def child_level(unit: OrgUnit) -> int:
+    return min(unit.level + 1, 3)
+
+
+def children(ctx: Context, unit: OrgUnit, level: int | None = None) -> list[OrgUnit]:
+    level = child_level(unit) if level is None else level
+    return ctx.cat.filter_scope(ctx.cat.descendants(unit, level), ctx.scope)
+
+
+def badness(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """How far each value is on the wrong side: larger is worse (for ranking)."""
+    v = frame["value"].astype(float)
+    if ind.direction == "down":
+        return v
+    if ind.direction == "band":
+        lo, hi = ind.target.band_low, ind.target.band_high
+        if lo is None or hi is None:
+            return pd.Series(np.nan, index=frame.index)
+        return np.maximum(lo - v, v - hi).clip(lower=0) + 0 * v
+    return -v
+
+
+def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """1 = best performer; units without a value get no rank."""
+    return badness(frame, ind).rank(method="min", ascending=True)
+
+
+def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
+    """Values resting on fewer than `threshold` events or people: shown with a caution, and
+    kept out of 'worst' lists where one case swings the rate."""
+    num = frame["numerator"].astype(float)
+    den = frame["denominator"].astype(float)
+    return (den < threshold) | ((num > 0) & (num < threshold))
+
+
+# ==== Resumen ====================================================================================
+@dataclass
+class Overview:
+    unit: OrgUnit
+    period: Period
+    previous: Period
+    year_earlier: Period
+    cards: pd.DataFrame  # one row per KPI: value, prev_value, ly_value, status, completeness ...
+    sparks: pd.DataFrame  # indicator, period, value (12 months ending with the period)
+    attention: pd.DataFrame  # worst child units for the selected indicator
+    attention_level: int
+
+
+def kpi_codes(f: Filters, cat: Catalog) -> list[str]:
+    codes = [f.indicator, *[c for c in KEY_INDICATORS if c != f.indicator]]
+    return [c for c in codes if c in cat.indicators][: len(KEY_INDICATORS)]
+
+
+def overview(ctx: Context, f: Filters) -> Overview:
+    cat = ctx.cat
+    unit = selected_unit(ctx, f)
+    p = resolve_period(f, ctx.today)
+    prev, ly = p.previous(), p.year_earlier()
+    inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
+    spans = list(dict.fromkeys([p, prev, ly]))  # a 12-month period: previous == a year earlier
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes())
+    now = res[res.period == p.id].set_index("indicator")
+    before = res[res.period == prev.id].set_index("indicator")["value"]
+    last_year = res[res.period == ly.id].set_index("indicator")["value"]
+    cards = now.assign(
+        prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
+    ).reset_index()
+    months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
+    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes())
+    level = child_level(unit) if unit.level < 2 else 3
+    attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
+    attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
+    return Overview(unit, p, prev, ly, cards, sparks, attention, level)
+
+
+def _months_back(end: int, n: int) -> list[int]:
+    return [add_months(end, -k) for k in range(n - 1, -1, -1)]
+
+
+def ranking(
+    ctx: Context, ind: Indicator, unit: OrgUnit, p: Period, f: Filters, level: int | None = None
+) -> pd.DataFrame:
+    """Child units (or facilities) of a unit for one indicator, worst first."""
+    units = children(ctx, unit, level)
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes())
+    if res.empty:
+        return res.assign(rank=[], small=[], bad=[])
+    res = res.assign(rank=rank(res, ind), small=small_numbers(res, ctx.small_count))
+    res["bad"] = badness(res, ind)
+    return res.sort_values(["bad", "org_unit_name"], ascending=[False, True], na_position="last")
+
+
+# ==== Mapa =======================================================================================
+@dataclass
+class MapData:
+    unit: OrgUnit
+    period: Period
+    indicator: Indicator
+    areas: pd.DataFrame  # child units with value, status, rank, hover fields
+    area_level: int
+    points: pd.DataFrame  # facilities with lat/lon, value, status, volume
+    breadcrumb: list[OrgUnit]
+
+
+def map_data(ctx: Context, f: Filters) -> MapData:
+    cat = ctx.cat
+    unit = selected_unit(ctx, f)
+    p = resolve_period(f, ctx.today)
+    ind = cat.indicators[f.indicator]
+    area_level = 1 if unit.level == 0 else 2
+    area_parent = unit if unit.level < 2 else cat.units[unit.parent_id]
+    areas = ranking(ctx, ind, area_parent, p, f, level=area_level)
+    areas = _with_places(cat, areas)
+    points = pd.DataFrame()
+    if f.show_points():
+        points = ranking(ctx, ind, unit, p, f, level=3)
+        points = _with_places(cat, points)
+        points["volume"] = points["denominator"].fillna(0)
+    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit))
+
+
+def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame.assign(latitude=[], longitude=[], facility_type=[])
+    units = [cat.unit(c) for c in frame.org_unit]
+    return frame.assign(
+        latitude=[u.latitude for u in units],
+        longitude=[u.longitude for u in units],
+        facility_type=[u.facility_type for u in units],
+    )
+
+
+# ==== Tendencias =================================================================================
+@dataclass
+class Trends:
+    unit: OrgUnit
+    indicator: Indicator
+    period: Period
+    series: pd.DataFrame  # org_unit, org_unit_name, period, start, value, completeness, role
+    target: float | None
+    band: tuple[float | None, float | None]
+
+
+def trend_span(p: Period, grain: str) -> Period:
+    """At least two points at the chosen grain: short periods widen to the 24 months before."""
+    parts = split(p, grain)
+    if len(parts) >= 2:
+        return p
+    start = add_months(p.end, -23)
+    if grain == "year":
+        start = add_months(p.end, -59)
+    return period_for_span(start, p.end)
+
+
+def trends(ctx: Context, f: Filters) -> Trends:
+    cat = ctx.cat
+    unit = selected_unit(ctx, f)
+    ind = cat.indicators[f.indicator]
+    p = trend_span(resolve_period(f, ctx.today), f.grain)
+    buckets = split(p, f.grain)
+    units = [unit]
+    roles = {unit.code: "selected"}
+    country = cat.country()
+    if unit.code != country.code and ctx.cat.in_scope(country, ctx.scope):
+        units.append(country)
+        roles[country.code] = "national"
+    for code in f.compare[:MAX_COMPARE]:
+        u = cat.unit(code)
+        if u is not None and u.code not in roles:
+            units.append(u)
+            roles[u.code] = "compare"
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes())
+    starts = {b.id: b.start for b in buckets}
+    res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
+    t = cat.target_for(ind, unit, p.end // 100)
+    return Trends(unit, ind, p, res, t.target, (t.band_low, t.band_high))
+
+
+# ==== Desempeño (scorecard) ======================================================================
+@dataclass
+class Scorecard:
+    unit: OrgUnit
+    period: Period
+    compare_to: Period
+    indicators: list[Indicator]
+    rows: pd.DataFrame  # one row per unit: code, name, level, then per indicator value/status/trend
+    row_level: int
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form, for exports
+
+
+def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
+    domain = f.domain or cat.indicators[f.indicator].domain
+    return [i for i in cat.indicators.values() if i.domain == domain]
+
+
+def scorecard(ctx: Context, f: Filters) -> Scorecard:
+    cat = ctx.cat
+    unit = selected_unit(ctx, f)
+    p = resolve_period(f, ctx.today)
+    ly = p.year_earlier()
+    inds = scorecard_indicators(cat, f)
+    level = 3 if unit.level >= 2 or f.ftype else child_level(unit)
+    units = children(ctx, unit, level)
+    if level == 3 and f.ftype:
+        units = [u for u in units if u.facility_type == f.ftype]
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes())
+    now = res[res.period == p.id]
+    before = res[res.period == ly.id].set_index(["indicator", "org_unit"])["value"]
+    now = now.assign(
+        prev_value=before.reindex(list(zip(now.indicator, now.org_unit, strict=True))).to_numpy()
+    )
+    now["trend"] = _trend(now)
+    now["small"] = small_numbers(now, ctx.small_count)
+    wide = pd.DataFrame(
+        {
+            "org_unit": [u.code for u in units],
+            "org_unit_name": [u.name for u in units],
+            "facility_type": [u.facility_type or "" for u in units],
+        }
+    )
+    for ind in inds:
+        part = now[now.indicator == ind.code].set_index("org_unit")
+        for col in ("value", "status", "trend", "small", "completeness"):
+            wide[f"{ind.code}|{col}"] = wide.org_unit.map(part[col]) if len(part) else None
+    key = (
+        f"{f.indicator}|value" if f.indicator in [i.code for i in inds] else f"{inds[0].code}|value"
+    )
+    ind0 = cat.indicators[key.split("|")[0]]
+    wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
+    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now)
+
+
+def _trend(frame: pd.DataFrame) -> list[str]:
+    """'up', 'down' or 'flat' against the same period a year earlier (±1 % counts as flat)."""
+    out = []
+    for v, prev in zip(frame.value, frame.prev_value, strict=True):
+        if v != v or prev != prev or v is None or prev is None:
+            out.append("")
+        elif abs(v - prev) <= 0.01 * max(abs(prev), 1e-9):
+            out.append("flat")
+        else:
+            out.append("up" if v > prev else "down")
+    return out
+
+
+def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator) -> pd.DataFrame:
+    if sort:
+        col = sort.lstrip("-")
+        column = f"{col}|value" if f"{col}|value" in wide else col
+        if column in wide:
+            return wide.sort_values(
+                column, ascending=not sort.startswith("-"), na_position="last", kind="stable"
+            )
+    return wide.sort_values(["rank", "org_unit_name"], na_position="last", kind="stable")
+
+
+# ==== Establecimiento ============================================================================
+@dataclass
+class FacilityProfile:
+    unit: OrgUnit
+    district: OrgUnit
+    region: OrgUnit
+    period: Period
+    indicators: list[Indicator]
+    current: pd.DataFrame  # one row per indicator: value, status, completeness ...
+    history: pd.DataFrame  # indicator × 24 months
+    peers: pd.DataFrame  # indicator, facility, region peers, national peers values
+    reporting: pd.DataFrame  # month, expected, received, on time
+
+
+def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
+    cat = ctx.cat
+    unit = cat.unit(code)
+    if unit is None or unit.level != 3 or not cat.in_scope(unit, ctx.scope):
+        return None
+    district = cat.units[unit.parent_id]
+    region = cat.units[district.parent_id]
+    p = resolve_period(f, ctx.today)
+    inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
+    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
+    months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
+    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
+    same_type = (unit.facility_type,)
+    peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
+    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
+    dq = [cat.indicators[c] for c in ("DQ-01",) if c in cat.indicators]
+    reporting = history[history.indicator == dq[0].code] if dq else history.iloc[0:0]
+    reporting = reporting[["period", "expected_reports", "received_reports", "timeliness"]]
+    return FacilityProfile(unit, district, region, p, inds, current, history, peers, reporting)

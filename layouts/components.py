@@ -1,0 +1,109 @@
+"""Small pure component builders shared by the pages (data in, components out)."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.figures import STATUS_COLORS, STATUS_SYMBOLS, empty_figure
+from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def status_badge(status: str, lang: str, small: bool = False) -> html.Span:
+    """Status by symbol and word as well as colour (grey-scale prints and colour-blind readers)."""
+    return html.Span(
+        [
+            html.Span(STATUS_SYMBOLS[status], **{"aria-hidden": "true"}),
+            " ",
+            t(f"status_{status}", lang),
+        ],
+        className=f"status-badge status-{status}" + (" small" if small else ""),
+    )
+
+
+def value_text(v, ind, lang: str) -> str:
+    return fmt_value(v, ind.unit(lang), lang, ind.decimals)
+
+
+def change_text(now, before, ind, lang: str, label_key: str) -> html.Span:
+    """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
+    if now is None or before is None or now != now or before != before:
+        return html.Span(t(label_key, lang) + ": —", className="change muted")
+    diff = now - before
+    arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "■")
+    good = None
+    if ind.direction == "up":
+        good = diff > 0
+    elif ind.direction == "down":
+        good = diff < 0
+    cls = "change " + ("good" if good else "bad" if good is not None and diff != 0 else "muted")
+    sign = "+" if diff > 0 else ""
+    return html.Span(
+        [
+            html.Span(arrow, **{"aria-hidden": "true"}),
+            f" {sign}{fmt_number(diff, lang, ind.decimals)} ",
+            t(label_key, lang),
+        ],
+        className=cls,
+    )
+
+
+def graph(graph_id: str, height: int = 360, **kwargs) -> dcc.Loading:
+    """A figure with a loading indicator; starts with an explicit 'loading' empty state."""
+    return dcc.Loading(
+        dcc.Graph(
+            id=graph_id,
+            config=kwargs.pop("config", GRAPH_CONFIG),
+            figure=empty_figure("", height),
+            style={"height": f"{height}px"},
+            **kwargs,
+        ),
+        type="default",
+        delay_show=150,
+    )
+
+
+def loading(children_id: str, **kwargs) -> dcc.Loading:
+    return dcc.Loading(html.Div(id=children_id, **kwargs), type="default", delay_show=150)
+
+
+def empty_state(lang: str, detail: str | None = None) -> dbc.Alert:
+    return dbc.Alert(
+        [html.Strong(t("empty_title", lang)), html.Br(), detail or t("empty_detail", lang)],
+        color="secondary",
+        className="empty-state",
+    )
+
+
+def error_state(lang: str) -> dbc.Alert:
+    """What a user sees when something fails: no traceback, a way forward."""
+    return dbc.Alert(
+        [html.Strong(t("error_title", lang)), html.Br(), t("error_detail", lang)],
+        color="danger",
+        className="error-state",
+    )
+
+
+def completeness_text(v, lang: str) -> str:
+    return fmt_percent(v, lang, 1)
+
+
+def legend_item(status: str, lang: str) -> html.Span:
+    return html.Span(
+        [
+            html.Span(className="legend-swatch", style={"background": STATUS_COLORS[status]}),
+            status_badge(status, lang, small=True),
+        ],
+        className="legend-item me-3",
+    )
+
+
+def caution_mark(lang: str) -> html.Abbr:
+    return html.Abbr("*", title=t("small_numbers", lang), className="caution")

@@ -1,0 +1,288 @@
+"""Mapa: choropleth of regions (or a tile grid), districts and facilities, with drill-down."""
+
+from __future__ import annotations
+
+from dash import html
+
+from dashboard.i18n import t
+from dashboard.maps import map_graph_config
+
+from . import ids
+from .components import GRAPH_CONFIG, graph, loading
+
+
+def layout(lang: str = "es", **_query) -> html.Div:
+    return html.Div(
+        [
+            html.H1(t("page_mapa", lang), id=ids.MAP_TITLE, className="h3 mb-2"),
+            html.Div(id=ids.MAP_BREADCRUMB),
+            html.Div(
+                [html.Div(id=ids.MAP_VIEW, className="me-3"), html.Div(id=ids.MAP_POINTS)],
+                className="d-flex flex-wrap align-items-center gap-2 mb-2 d-print-none",
+            ),
+            graph(ids.MAP_GRAPH, height=560, config={**GRAPH_CONFIG, **map_graph_config()}),
+            html.Div(id=ids.MAP_NOTE, className="small text-body-secondary mt-2"),
+            html.H2(t("map_table_title", lang), className="h5 mt-3"),
+            loading(ids.MAP_TABLE),
+        ]
+    )
+
+
+# ---- rendering (pure: map data, boundaries and labels in, components and figures out) -----------
+def _unit_name(u) -> str:
+    return u.name.title() if u.level == 2 else u.name
+
+
+def view_links(f, has_boundaries: bool, national: bool) -> list:
+    from dash import dcc
+
+    from dashboard.filters import href
+
+    lang = f.lang
+    out = []
+    if national:
+        for v in ("map", "tiles"):
+            on = f.view == v
+            out.append(
+                dcc.Link(
+                    t(f"map_view_{v}", lang),
+                    href=href("mapa", f.with_(view=v)),
+                    className="btn btn-sm " + ("btn-primary" if on else "btn-outline-primary"),
+                )
+            )
+    if national and f.view == "tiles":
+        return [
+            html.Div(
+                out, className="btn-group me-3", role="group", **{"aria-label": t("map_view", lang)}
+            )
+        ]
+    on = f.show_points()
+    toggle = dcc.Link(
+        ("✓ " if on else "") + t("map_points", lang),
+        href=href("mapa", f.with_(points=not on)),
+        className="chip" + (" chip-on" if on else ""),
+    )
+    return [
+        html.Div(
+            out, className="btn-group me-3", role="group", **{"aria-label": t("map_view", lang)}
+        ),
+        toggle,
+    ]
+
+
+def breadcrumb(md, f) -> html.Nav:
+    from dash import dcc
+
+    from dashboard.filters import href
+
+    items = []
+    for i, u in enumerate(md.breadcrumb):
+        last = i == len(md.breadcrumb) - 1
+        target = f.with_(
+            region=u.code if u.level == 1 else (f.region if u.level == 2 else None),
+            district=u.code if u.level == 2 else None,
+        )
+        items.append(
+            html.Li(
+                _unit_name(u) if last else dcc.Link(_unit_name(u), href=href("mapa", target)),
+                className="breadcrumb-item" + (" active" if last else ""),
+            )
+        )
+    return html.Nav(
+        html.Ol(items, className="breadcrumb mb-2"), **{"aria-label": t("breadcrumb", f.lang)}
+    )
+
+
+def hover_texts(frame, ind, lang: str, total: int, level_name: str) -> list[str]:
+    from dashboard.i18n import fmt_number, fmt_percent, fmt_value
+
+    out = []
+    for r in frame.itertuples(index=False):
+        name = r.org_unit_name.title() if level_name == "district" else r.org_unit_name
+        rank = "—" if r.rank != r.rank else f"{int(r.rank)} / {total}"
+        out.append(
+            f"<b>{name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
+            f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
+            f"<br>{t('completeness', lang)}: {fmt_percent(r.completeness, lang)}"
+            f"<br>{t('rank', lang)}: {rank}"
+        )
+    return out
+
+
+def classes_for(md, lang: str):
+    """Status classes when the indicator has a target; else five quantile classes."""
+    from dashboard import maps
+    from dashboard.i18n import fmt_number
+
+    ind = md.indicator
+    if (md.areas.status.isin(["met", "near", "not_met"])).any():
+        labels = {s: t(f"status_{s}", lang) for s in ("met", "near", "not_met", "no_target")}
+        return maps.status_classes(labels), "status"
+    values = md.areas["value"].dropna().tolist()
+    return maps.quantile_classes(
+        values, 5, fmt=lambda v: fmt_number(v, lang, ind.decimals)
+    ), "value"
+
+
+def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None]:
+    """The map figure and, when it had to fall back, a note saying why."""
+    from dashboard import maps
+
+    lang = f.lang
+    ind = md.indicator
+    areas = md.areas.copy()
+    level_name = "region" if md.area_level == 1 else "district"
+    areas["hover"] = hover_texts(
+        areas,
+        ind,
+        lang,
+        int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas),
+        level_name,
+    )
+    classes, column = classes_for(md, lang)
+    no_data = t("status_no_data", lang)
+    legend_title = ind.unit(lang) if column == "value" else t("col_status", lang)
+    note = None
+    national = md.unit.level == 0
+    if national and (f.view == "tiles" or boundaries is None):
+        if boundaries is None and f.view != "tiles":
+            note = t("map_no_boundaries", lang)
+        frame = areas.assign(
+            label=[_tile_label(r, tiles, ind, lang) for r in areas.itertuples(index=False)]
+        )
+        fig = maps.tilegrid_figure(
+            frame,
+            tiles,
+            value_col=column,
+            classes=classes,
+            no_data_label=no_data,
+            hover_col="hover",
+            label_col="label",
+            legend_title=legend_title,
+            height=560,
+        )
+        return fig, note
+    traces = []
+    if national:
+        traces += maps.choropleth_traces(
+            areas,
+            boundaries.geojson,
+            value_col=column,
+            classes=classes,
+            no_data_label=no_data,
+            hover_col="hover",
+        )
+    elif districts is not None:
+        codes = set(areas.org_unit)
+        shapes = {
+            "type": "FeatureCollection",
+            "features": [x for x in districts.geojson["features"] if x["id"] in codes],
+        }
+        traces += maps.choropleth_traces(
+            areas,
+            shapes,
+            value_col=column,
+            classes=classes,
+            no_data_label=no_data,
+            hover_col="hover",
+        )
+    else:
+        if boundaries is not None:
+            region = md.breadcrumb[1].code if len(md.breadcrumb) > 1 else None
+            outline = {
+                "type": "FeatureCollection",
+                "features": [x for x in boundaries.geojson["features"] if x["id"] == region],
+            }
+            traces += maps.choropleth_traces(
+                areas.iloc[0:0],
+                outline,
+                classes=classes,
+                no_data_label=t("map_region_outline", lang),
+                no_data_color="#EEF1F4",
+            )
+        traces += maps.district_bubbles_trace(
+            areas.dropna(subset=["latitude"]),
+            value_col=column,
+            classes=classes,
+            no_data_label=no_data,
+            hover_col="hover",
+            size=16,
+        )
+    if f.show_points() and not md.points.empty:
+        pts = md.points.dropna(subset=["latitude"]).copy()
+        pts["hover"] = hover_texts(pts, ind, lang, len(pts), "facility")
+        labels = {
+            s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
+            for s in ("met", "near", "not_met", "no_target", "no_data")
+        }
+        traces += maps.points_trace(
+            pts,
+            status_col="status",
+            size_col="volume",
+            hover_col="hover",
+            status_styles=maps.status_styles(labels),
+            size_range=(3, 10) if national else (6, 22),
+        )
+    fig = maps.geo_figure(traces, legend_title=legend_title, height=560)
+    return fig, note
+
+
+def _tile_label(r, tiles, ind, lang: str) -> str:
+    from dashboard.i18n import fmt_number
+
+    return fmt_number(r.value, lang, ind.decimals)
+
+
+def areas_table(md, f) -> list:
+    import dash_bootstrap_components as dbc
+    from dash import dcc
+
+    from dashboard.filters import href
+    from dashboard.i18n import fmt_number, fmt_percent, fmt_value
+
+    from .components import empty_state, status_badge
+
+    lang, ind = f.lang, md.indicator
+    if md.areas.empty:
+        return [empty_state(lang)]
+    rows = []
+    for r in md.areas.sort_values("rank", na_position="last").itertuples(index=False):
+        target = f.with_(
+            region=r.org_unit if md.area_level == 1 else f.region,
+            district=r.org_unit if md.area_level == 2 else None,
+        )
+        name = r.org_unit_name.title() if md.area_level == 2 else r.org_unit_name
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        fmt_number(r.rank, lang) if r.rank == r.rank else "—", className="text-end"
+                    ),
+                    html.Th(dcc.Link(name, href=href("mapa", target)), scope="row"),
+                    html.Td(
+                        fmt_value(r.value, ind.unit(lang), lang, ind.decimals), className="text-end"
+                    ),
+                    html.Td(fmt_number(r.numerator, lang), className="text-end"),
+                    html.Td(fmt_number(r.denominator, lang), className="text-end"),
+                    html.Td(status_badge(r.status, lang, small=True)),
+                    html.Td(fmt_percent(r.completeness, lang), className="text-end"),
+                ]
+            )
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(t(k, lang), scope="col")
+                for k in (
+                    "rank",
+                    "col_unit",
+                    "col_value",
+                    "numerator",
+                    "denominator",
+                    "col_status",
+                    "col_completeness",
+                )
+            ]
+        )
+    )
+    return [dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)]

@@ -1,0 +1,272 @@
+"""The frame of every page: navigation, language switch, the filter bar, footer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.catalog import FACILITY_TYPES, Catalog
+from dashboard.filters import PATHS, Filters, href
+from dashboard.i18n import fmt_period, t
+from dashboard.periods import RELATIVE, add_months, last_complete_month, parse_period
+
+from . import ids
+
+NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno")
+DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
+
+
+def _filter(label_id: str, label: str, control) -> dbc.Col:
+    return dbc.Col(
+        [
+            html.Label(
+                label,
+                id=label_id,
+                htmlFor=control.id,
+                className="form-label small fw-semibold mb-1",
+            ),
+            control,
+        ],
+        xs=12,
+        sm=6,
+        lg=True,
+        className="mb-2",
+    )
+
+
+def layout(**_query) -> html.Div:
+    """Static and cheap: Dash calls it with no arguments; callbacks fill it from the URL."""
+    lang = "es"
+    select = {"size": "sm", "className": "filter-select"}
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.VIEW),
+            dcc.Store(id=ids.RENDERED),
+            dcc.Store(id=ids.LANG_SINK),
+            html.A(
+                t("skip_to_content", lang),
+                href="#main",
+                className="visually-hidden-focusable skip-link",
+            ),
+            html.Header(
+                dbc.Navbar(
+                    dbc.Container(
+                        [
+                            html.Div(
+                                [
+                                    html.Span(
+                                        "MSPBS", className="brand-mark", **{"aria-hidden": "true"}
+                                    ),
+                                    html.Span(
+                                        t("app_title", lang),
+                                        id=ids.BRAND_TITLE,
+                                        className="brand-title",
+                                    ),
+                                ],
+                                className="navbar-brand d-flex align-items-center gap-2",
+                            ),
+                            html.Nav(
+                                id=ids.NAV_LINKS,
+                                className="d-flex flex-wrap gap-1",
+                                **{"aria-label": t("nav_label", lang)},
+                            ),
+                            html.Div(id=ids.LANG_SWITCH, className="ms-lg-auto"),
+                        ],
+                        fluid=True,
+                        className="gap-2 flex-wrap",
+                    ),
+                    color="primary",
+                    dark=True,
+                    className="app-navbar py-1",
+                ),
+                id=ids.NAVBAR,
+            ),
+            html.Section(
+                dbc.Container(
+                    [
+                        dbc.Row(
+                            [
+                                # Native selects: labelled, keyboard- and screen-reader-friendly,
+                                # and no extra JavaScript to download on a slow connection.
+                                _filter(
+                                    ids.LABEL_REGION,
+                                    t("filter_region", lang),
+                                    dbc.Select(id=ids.FILTER_REGION, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_DISTRICT,
+                                    t("filter_district", lang),
+                                    dbc.Select(id=ids.FILTER_DISTRICT, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_TYPE,
+                                    t("filter_type", lang),
+                                    dbc.Select(id=ids.FILTER_TYPE, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_INDICATOR,
+                                    t("filter_indicator", lang),
+                                    dbc.Select(id=ids.FILTER_INDICATOR, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_PERIOD,
+                                    t("filter_period", lang),
+                                    dbc.Select(id=ids.FILTER_PERIOD, **select),
+                                ),
+                            ],
+                            className="g-2 align-items-end",
+                        ),
+                        html.P(
+                            id=ids.FILTER_SUMMARY,
+                            className="filter-summary small text-body-secondary mb-0",
+                            **{"aria-live": "polite"},
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                id=ids.FILTER_BAR,
+                className="filter-bar border-bottom py-2 d-print-none",
+                **{"aria-label": t("filters", lang)},
+            ),
+            html.Main(
+                dbc.Container(id=ids.CONTENT, fluid=True, className="py-3"),
+                id="main",
+                tabIndex="-1",
+            ),
+            html.Footer(
+                id=ids.FOOTER, className="app-footer border-top small text-body-secondary py-2 px-3"
+            ),
+        ]
+    )
+
+
+def nav_links(page: str, f: Filters, lang: str) -> list:
+    return [
+        dcc.Link(
+            t(f"page_{p}", lang),
+            href=href(p, f),
+            className="nav-link px-2" + (" active fw-semibold" if p == page else ""),
+        )
+        for p in NAV_PAGES
+    ]
+
+
+def lang_switch(pathname: str, f: Filters) -> list:
+    out = []
+    for code, label, name in (("es", "ES", "Español"), ("en", "EN", "English")):
+        target = (pathname or "/") + f.with_(lang=code).to_query()
+        out.append(
+            html.Span(
+                dcc.Link(
+                    label,
+                    href=target,
+                    title=name,
+                    className="lang-link" + (" active" if f.lang == code else ""),
+                ),
+                lang=code,
+            )
+        )
+    return [out[0], html.Span(" | ", className="text-white-50", **{"aria-hidden": "true"}), out[1]]
+
+
+ALL = "*"  # the "all" choice of a select: no filter (an empty value would show blank)
+
+
+def region_options(cat: Catalog, regions, lang: str, national: bool = True) -> list[dict]:
+    head = [{"label": t("all_country", lang), "value": ALL}] if national else []
+    return head + [
+        {
+            "label": f"{u.region_number:02d} · {u.name}" if u.region_number else u.name,
+            "value": u.code,
+        }
+        for u in regions
+    ]
+
+
+def district_options(cat: Catalog, districts, lang: str) -> list[dict]:
+    head = [{"label": t("all_districts", lang), "value": ALL}]
+    return head + [
+        {"label": u.name.title(), "value": u.code} for u in sorted(districts, key=lambda u: u.name)
+    ]
+
+
+def type_options(lang: str) -> list[dict]:
+    i = 1 if lang == "en" else 0
+    head = [{"label": t("all_types", lang), "value": ALL}]
+    return head + [{"label": names[i], "value": code} for code, names in FACILITY_TYPES.items()]
+
+
+def indicator_options(cat: Catalog, lang: str) -> list[dict]:
+    """Grouped by domain: a disabled heading before each group."""
+    out = []
+    for domain in DOMAINS:
+        inds = [i for i in cat.indicators.values() if i.domain == domain]
+        if not inds:
+            continue
+        out.append(
+            {"label": t(f"domain_{domain}", lang).upper(), "value": f"__{domain}", "disabled": True}
+        )
+        out.extend(
+            {
+                "label": f"{i.code} · {i.name(lang)}",
+                "value": i.code,
+                "search": i.name_es + i.name_en,
+            }
+            for i in inds
+        )
+    return out
+
+
+def period_options(today: date, first_month: int, lang: str) -> list[dict]:
+    last = last_complete_month(today)
+    out: list[dict] = [
+        {"label": t("periods_relative", lang).upper(), "value": "__rel", "disabled": True}
+    ]
+    for rid in RELATIVE:
+        p = parse_period(rid, today)
+        out.append(
+            {
+                "label": f"{t('period_' + rid, lang)} ({fmt_period(p.start, p.end, p.id, lang)})",
+                "value": rid,
+            }
+        )
+    out.append({"label": t("periods_years", lang).upper(), "value": "__y", "disabled": True})
+    for y in range(last // 100, first_month // 100 - 1, -1):
+        out.append({"label": str(y), "value": str(y)})
+    out.append({"label": t("periods_quarters", lang).upper(), "value": "__q", "disabled": True})
+    y, q = last // 100, (last % 100 - 1) // 3 + 1
+    for _ in range(12):
+        pid = f"{y}Q{q}"
+        p = parse_period(pid, today)
+        if p.end <= last:
+            out.append({"label": fmt_period(p.start, p.end, pid, lang), "value": pid})
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    out.append({"label": t("periods_months", lang).upper(), "value": "__m", "disabled": True})
+    m = last
+    for _ in range(24):
+        out.append({"label": fmt_period(m, m, str(m), lang), "value": str(m)})
+        m = add_months(m, -1)
+    return out
+
+
+def ensure_option(options: list[dict], value: str, label: str) -> list[dict]:
+    """A period typed in the URL that the list does not offer still shows as chosen."""
+    if any(o["value"] == value for o in options):
+        return options
+    return [{"label": label, "value": value}, *options]
+
+
+def footer(lang: str, as_of: str, source: str) -> list:
+    return [
+        html.Span(t("footer_as_of", lang, date=as_of)),
+        html.Span(" · "),
+        html.Span(t("footer_source", lang, source=source)),
+        html.Span(" · "),
+        html.Span(t("footer_credits", lang)),
+    ]
+
+
+__all__ = ["PATHS", "layout"]

@@ -1,0 +1,136 @@
+"""Tendencias: an indicator over time for the selected unit, the nation, the target, other regions."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard.figures import trend_figure
+from dashboard.filters import Filters, href
+from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
+from dashboard.periods import split
+from dashboard.views import Trends
+
+from . import ids
+from .components import graph
+
+INCOMPLETE_BELOW = 90.0  # % of expected reports: a bucket below this is marked incomplete
+
+
+def layout(lang: str = "es", **_query) -> html.Div:
+    return html.Div(
+        [
+            html.H1(t("page_tendencias", lang), id=ids.TREND_TITLE, className="h3 mb-3"),
+            html.Div(
+                [
+                    html.Div(t("grain", lang), className="form-label small fw-semibold mb-1"),
+                    html.Div(id=ids.TREND_GRAIN, className="mb-2"),
+                    html.Div(
+                        t("compare_regions", lang), className="form-label small fw-semibold mb-1"
+                    ),
+                    html.Div(id=ids.TREND_COMPARE, className="mb-2 chip-row"),
+                ],
+                className="d-print-none",
+            ),
+            graph(ids.TREND_GRAPH, height=420),
+            html.Div(id=ids.TREND_NOTE, className="small text-body-secondary mt-2"),
+        ]
+    )
+
+
+def grain_links(f: Filters) -> html.Div:
+    """Month / quarter / year as links: each is a shareable URL and works from the keyboard."""
+    return html.Div(
+        [
+            dcc.Link(
+                t(f"grain_{g}", f.lang),
+                href=href("tendencias", f.with_(grain=g)),
+                className="btn btn-sm "
+                + ("btn-primary" if f.grain == g else "btn-outline-primary"),
+            )
+            for g in ("month", "quarter", "year")
+        ],
+        className="btn-group",
+        role="group",
+        **{"aria-label": t("grain", f.lang)},
+    )
+
+
+def compare_links(f: Filters, regions) -> list:
+    """Toggle chips: a region in the comparison links to the view without it, and back."""
+    out = []
+    for u in regions:
+        on = u.code in f.compare
+        new = tuple(c for c in f.compare if c != u.code) if on else (*f.compare, u.code)[:6]
+        out.append(
+            dcc.Link(
+                ("✓ " if on else "") + u.name,
+                href=href("tendencias", f.with_(compare=new)),
+                className="chip" + (" chip-on" if on else ""),
+            )
+        )
+    return out
+
+
+def figure(tr: Trends, cat, lang: str, grain: str) -> dict:
+    ind = tr.indicator
+    buckets = split(tr.period, grain)
+    labels = [fmt_period(b.start, b.end, b.id, lang) for b in buckets]
+    series = []
+    for role in ("selected", "national", "compare"):
+        for _, grp in tr.series[tr.series.role == role].groupby("org_unit", sort=False):
+            by_period = grp.set_index("period")
+            values, hover, incomplete = [], [], []
+            name = grp.org_unit_name.iloc[0]
+            for b, label in zip(buckets, labels, strict=True):
+                row = by_period.loc[b.id] if b.id in by_period.index else None
+                v = None if row is None or row.value != row.value else float(row.value)
+                comp = (
+                    None
+                    if row is None or row.completeness != row.completeness
+                    else float(row.completeness)
+                )
+                values.append(v)
+                incomplete.append(comp is not None and comp < INCOMPLETE_BELOW)
+                hover.append(
+                    f"<b>{name}</b> · {label}<br>{fmt_value(v, ind.unit(lang), lang, ind.decimals)}"
+                    + (
+                        f"<br>{t('numerator', lang)}: {row.numerator:,.0f} · {t('denominator', lang)}: {row.denominator:,.0f}".replace(
+                            ",", "." if lang == "es" else ","
+                        )
+                        if v is not None
+                        else f"<br>{t('no_data', lang)}"
+                    )
+                    + f"<br>{t('completeness', lang)}: {fmt_percent(comp, lang)}"
+                    + (
+                        f" — {t('incomplete', lang)}"
+                        if comp is not None and comp < INCOMPLETE_BELOW
+                        else ""
+                    )
+                )
+            series.append(
+                {
+                    "name": name,
+                    "values": values,
+                    "hover": hover,
+                    "incomplete": incomplete,
+                    "role": role,
+                }
+            )
+    return trend_figure(
+        series,
+        x_labels=labels,
+        target=tr.target if ind.direction != "band" else None,
+        band=tr.band if ind.direction == "band" else (None, None),
+        target_label=t("target", lang),
+        band_label=t("target_band_label", lang),
+        incomplete_label=t("incomplete_marker", lang, pct=int(INCOMPLETE_BELOW)),
+        y_title=ind.unit(lang),
+        lang=lang,
+        height=420,
+    )
+
+
+def note(tr: Trends, lang: str) -> str:
+    return t(
+        "trend_note", lang, definition=tr.indicator.definition(lang), pct=int(INCOMPLETE_BELOW)
+    )

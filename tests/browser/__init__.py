@@ -1,0 +1,1 @@
+"""Real-browser tests: Playwright driving Debian's headless Chromium against a live server."""

@@ -1,0 +1,73 @@
+"""Both languages complete; numbers, months and periods formatted for the language."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, fmt_value, keys, t
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_i18n_every_language_has_every_key():
+    assert keys("es") == keys("en")
+    assert len(keys("es")) > 100
+
+
+def test_i18n_every_key_used_in_code_exists():
+    used = set()
+    for path in [
+        *ROOT.glob("layouts/*.py"),
+        *ROOT.glob("callbacks/*.py"),
+        *ROOT.glob("dashboard/*.py"),
+    ]:
+        used |= set(re.findall(r"\bt\(\s*\"([a-z][a-z0-9_]*)\"", path.read_text(encoding="utf-8")))
+    missing = sorted(k for k in used if k not in keys("es"))
+    assert not missing, missing
+    assert "page_resumen" in used
+
+
+@pytest.mark.parametrize(
+    ("prefix", "names"),
+    [
+        ("status_", ["met", "near", "not_met", "no_target", "no_data"]),
+        ("domain_", ["MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ"]),
+        ("page_", ["resumen", "mapa", "tendencias", "desempeno", "establecimiento"]),
+        ("grain_", ["month", "quarter", "year"]),
+        ("trend_", ["up", "down", "flat"]),
+    ],
+)
+def test_i18n_keys_built_from_codes_exist(prefix, names):
+    for name in names:
+        assert prefix + name in keys("es"), prefix + name
+
+
+def test_fmt_number_uses_spanish_and_english_separators():
+    assert fmt_number(1234.5, "es", 1) == "1.234,5"
+    assert fmt_number(1234.5, "en", 1) == "1,234.5"
+    assert fmt_number(1234567, "es") == "1.234.567"
+    assert fmt_number(None, "es") == "—"
+    assert fmt_number(float("nan"), "en") == "—"
+
+
+def test_fmt_value_and_percent():
+    assert fmt_percent(84.25, "es") == "84,2 %" or fmt_percent(84.25, "es") == "84,3 %"
+    assert fmt_value(12.34, "por 1.000 NV", "es", 1) == "12,3 por 1.000 NV"
+    assert fmt_value(95.0, "%", "en", 1) == "95.0 %"
+
+
+def test_fmt_month_and_period_in_both_languages():
+    assert fmt_month(202401, "es") == "ene 2024"
+    assert fmt_month(202401, "en") == "Jan 2024"
+    assert fmt_month(202408, "es", long=True) == "agosto 2024"
+    assert fmt_period(202407, 202409, "2024Q3", "es") == "T3 2024"
+    assert fmt_period(202407, 202409, "2024Q3", "en") == "Q3 2024"
+    assert fmt_period(202401, 202412, "2024", "en") == "2024"
+    assert fmt_period(202511, 202610, "LAST_12_MONTHS", "es") == "nov 2025 – oct 2026"
+
+
+def test_t_fills_parameters_and_falls_back():
+    assert t("footer_as_of", "es", date="oct 2026") == "Datos hasta oct 2026"
+    assert t("footer_as_of", "xx", date="x").startswith("Datos")  # unknown language: Spanish
+    assert t("no_such_key", "en") == "no_such_key"

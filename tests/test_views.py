@@ -1,0 +1,156 @@
+"""Page data on the demo store: the numbers pages and PDFs show equal the query functions'."""
+
+import io
+
+import pandas as pd
+import pytest
+from conftest import TODAY
+
+from dashboard import exports
+from dashboard.aggregate import query
+from dashboard.catalog import Scope
+from dashboard.filters import Filters
+from dashboard.periods import parse_period
+from dashboard.views import (
+    Context,
+    facility_profile,
+    map_data,
+    overview,
+    scorecard,
+    trend_span,
+    trends,
+)
+
+
+@pytest.fixture(scope="module")
+def ctx(demo):
+    return Context(repo=demo[0], scope=Scope.national(), today=TODAY)
+
+
+def _query_value(ctx, ind, unit, period, **kw):
+    cat = ctx.cat
+    [r] = query(
+        ctx.repo, ctx.scope, cat.indicators[ind], cat.unit(unit), parse_period(period, TODAY), **kw
+    )
+    return r.value
+
+
+def test_overview_cards_equal_the_query(ctx):
+    ov = overview(ctx, Filters(region="PY-11", period="2025Q3"))
+    assert ov.cards.indicator.iloc[0] == "INM-03" and len(ov.cards) == 8
+    row = ov.cards.set_index("indicator").loc["INM-03"]
+    assert row.value == pytest.approx(_query_value(ctx, "INM-03", "PY-11", "2025Q3"))
+    assert row.prev_value == pytest.approx(_query_value(ctx, "INM-03", "PY-11", "2025Q2"))
+    assert row.ly_value == pytest.approx(_query_value(ctx, "INM-03", "PY-11", "2024Q3"))
+    assert len(ov.sparks[ov.sparks.indicator == "INM-03"]) == 12
+
+
+def test_overview_attention_lists_worst_first_and_only_below_target(ctx):
+    ov = overview(ctx, Filters(period="2025"))
+    values = ov.attention["value"].tolist()
+    assert values == sorted(values)  # coverage: lowest first
+    assert set(ov.attention.status) <= {"not_met", "near"}
+    assert ov.attention_level == 1
+
+
+def test_scorecard_rows_are_the_region_districts_with_every_domain_indicator(ctx):
+    sc = scorecard(ctx, Filters(region="PY-1", period="2025Q3", indicator="INM-03"))
+    cat = ctx.cat
+    assert sc.row_level == 2
+    assert set(sc.rows.org_unit) == {u.code for u in cat.descendants(cat.unit("PY-1"), 2)}
+    assert [i.code for i in sc.indicators] == ["INM-01", "INM-02", "INM-03", "INM-04"]
+    row = sc.rows.set_index("org_unit").loc["0101"]
+    assert row["INM-03|value"] == pytest.approx(_query_value(ctx, "INM-03", "0101", "2025Q3"))
+    ranks = sc.rows["rank"].dropna()
+    assert ranks.min() == 1
+
+
+def test_scorecard_sorts_by_a_column_both_ways(ctx):
+    asc = scorecard(ctx, Filters(period="2025", sort="INM-01"))
+    desc = scorecard(ctx, Filters(period="2025", sort="-INM-01"))
+    v = asc.rows["INM-01|value"].tolist()
+    assert v == sorted(v)
+    assert desc.rows["INM-01|value"].tolist() == sorted(v, reverse=True)
+
+
+def test_scorecard_with_type_filter_lists_facilities(ctx):
+    sc = scorecard(ctx, Filters(region="PY-16", ftype="USF", period="2025"))
+    assert sc.row_level == 3 and set(sc.rows.facility_type) == {"USF"}
+
+
+def test_trends_series_and_span(ctx):
+    tr = trends(ctx, Filters(region="PY-15", compare=("PY-19",), period="2025", grain="quarter"))
+    assert set(tr.series.role) == {"selected", "national", "compare"}
+    assert len(tr.series[tr.series.role == "selected"]) == 4
+    q3 = tr.series[(tr.series.org_unit == "PY-15") & (tr.series.period == "2025Q3")].value.iloc[0]
+    assert q3 == pytest.approx(_query_value(ctx, "INM-03", "PY-15", "2025Q3"))
+    assert trend_span(parse_period("202510", TODAY), "month").n_months == 24
+
+
+def test_map_data_areas_and_points(ctx):
+    md = map_data(ctx, Filters(period="2025", points=True))
+    assert md.area_level == 1 and len(md.areas) == 18
+    assert md.points.latitude.notna().all() and len(md.points) > 1000
+    region = map_data(ctx, Filters(region="PY-16", period="2025"))
+    assert region.area_level == 2 and len(region.areas) == 4
+    assert len(region.points) > 0  # inside a region the facility layer is on by default
+    assert map_data(ctx, Filters(period="2025")).points.empty  # nationally it is off
+    assert [u.code for u in region.breadcrumb] == ["PY", "PY-16"]
+
+
+def test_facility_profile_identity_peers_and_reporting(ctx):
+    cat = ctx.cat
+    hr = next(u for u in cat.level_units(3) if u.facility_type == "HR")
+    fp = facility_profile(ctx, Filters(period="2025"), hr.code)
+    assert fp.unit.code == hr.code and fp.region.level == 1
+    assert "HOS-01" in {i.code for i in fp.indicators} and "MNI-05" not in {
+        i.code for i in fp.indicators
+    }
+    assert len(fp.reporting) == 24
+    peer = fp.peers[(fp.peers.org_unit == "PY") & (fp.peers.indicator == "HOS-01")].value.iloc[0]
+    assert peer == pytest.approx(_query_value(ctx, "HOS-01", "PY", "2025", ftypes=("HR",)))
+    assert facility_profile(ctx, Filters(), "NOPE") is None
+    assert facility_profile(ctx, Filters(), hr.code.replace("E", "X")) is None
+
+
+def test_facility_profile_respects_scope(demo):
+    cat = demo[0].catalog()
+    outside = next(u for u in cat.level_units(3) if cat.units[u.region_id].code != "PY-1")
+    ctx = Context(repo=demo[0], scope=Scope.of("PY-1"), today=TODAY)
+    assert facility_profile(ctx, Filters(), outside.code) is None
+
+
+def test_scorecard_export_equals_the_table_and_neutralises_formulas(ctx):
+    sc = scorecard(ctx, Filters(region="PY-1", period="2025Q3"))
+    frame = exports.scorecard_frame(sc, ctx.cat, "es")
+    assert list(frame.iloc[:, 1]) == list(sc.rows.org_unit)
+    header = [("Región", '=HYPERLINK("x")'), ("Fuente", "demo")]
+    csv = exports.to_csv(frame, header, "es").decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv and ";" in csv.splitlines()[0]
+    back = pd.read_csv(
+        io.StringIO(csv), sep=";", decimal=",", skiprows=len(header) + 1, dtype={1: str}
+    )
+    col = [c for c in back.columns if c.startswith("INM-03 ") and "%" in c][0]
+    assert back[col].tolist() == pytest.approx(frame[col].tolist(), nan_ok=True)
+    xlsx = exports.to_xlsx(frame, header, "Desempeño")
+    data = pd.read_excel(io.BytesIO(xlsx), sheet_name=0, dtype={"Código": str})
+    assert data[col].tolist() == pytest.approx(frame[col].tolist(), nan_ok=True)
+    info = pd.read_excel(io.BytesIO(xlsx), sheet_name="info", header=None)
+    assert info.iloc[0, 1].startswith("'=")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+5", "'+5"),
+        ("-x", "'-x"),
+        ("@a", "'@a"),
+        ("\tx", "'\tx"),
+        ("ok", "ok"),
+        (-5, -5),
+        (3.5, 3.5),
+    ],
+)
+def test_neutralise_formula_cells(value, expected):
+    assert exports.neutralise(value) == expected
