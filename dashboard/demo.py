@@ -118,7 +118,12 @@ def make_facilities(rng: np.random.Generator, scale: int = 1) -> pd.DataFrame:
     def add(dist: pd.Series, ftype: str, name: str, spread: float) -> None:
         region_no = int(dist.health_region)
         seq[region_no] = seq.get(region_no, 0) + 1
-        jitter = spread * (2.5 if dist.approx else 1.0)
+        # Metropolitan districts are small: keep their facilities near the district seat.
+        jitter = (
+            spread
+            * (2.5 if dist.approx else 1.0)
+            * (0.35 if dist.department_iso_code in METRO else 1.0)
+        )
         rows.append(
             {
                 "code": f"E{region_no:02d}{seq[region_no]:04d}",

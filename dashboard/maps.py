@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 # Okabe & Ito (2008) colour-universal-design palette: distinguishable with every common form of
 # colour blindness; points also differ by symbol, tiles carry text, so colour is never alone.
@@ -71,6 +70,11 @@ class ColorClass(NamedTuple):
 
 
 # --- classes -----------------------------------------------------------------------------------
+
+
+def _trace(kind: str, **props: Any) -> dict[str, Any]:
+    """A trace as a plain dict: building go objects costs tens of milliseconds per map."""
+    return {"type": kind, **props}
 
 
 def classify(values: Iterable[Any], classes: Sequence[Sequence[Any]]) -> np.ndarray:
@@ -278,7 +282,7 @@ def _base_layout(title: str | None, height: int, legend_title: str | None) -> di
         "height": height,
         "margin": {"l": 4, "r": 4, "t": 36 if title else 4, "b": 4},
         # An explicit empty template: the figure never depends on pio.templates.default.
-        "template": go.layout.Template(),
+        "template": {},
         "font": {"family": FONT, "size": 13, "color": "#222222"},
         "paper_bgcolor": _TRANSPARENT,
         "plot_bgcolor": _TRANSPARENT,
@@ -313,17 +317,17 @@ def geo_layout() -> dict[str, Any]:
 
 
 def geo_figure(
-    traces: Iterable[go.BaseTraceType],
+    traces: Iterable[dict[str, Any]],
     *,
     title: str | None = None,
     legend_title: str | None = None,
     height: int = 520,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Traces (choropleth, Scattergeo) on the offline geo subplot; used when no boundary file
     exists and only district bubbles are drawn."""
     # Pan and the modebar's zoom buttons reach Asunción; the wheel stays with the page.
     layout = {**_base_layout(title, height, legend_title), "geo": geo_layout(), "dragmode": "pan"}
-    return go.Figure(data=list(traces), layout=layout)
+    return {"data": list(traces), "layout": layout}
 
 
 # --- choropleth --------------------------------------------------------------------------------
@@ -341,7 +345,7 @@ def choropleth_traces(
     hover_col: str | None = None,
     line_color: str = BORDER_COLOR,
     line_width: float = 0.8,
-) -> list[go.BaseTraceType]:
+) -> list[dict[str, Any]]:
     """One go.Choropleth per legend entry, each carrying only its own features (the figure holds
     every feature once), so the legend names each class and toggles it. A class without
     members is a legend-only placeholder, so the legend always shows the whole scale."""
@@ -351,7 +355,7 @@ def choropleth_traces(
     values = _column(rows, value_col, codes)
     hover = _column(rows, hover_col, codes)
     hover = [h if h is not None else code for h, code in zip(hover, codes, strict=True)]
-    traces: list[go.BaseTraceType] = []
+    traces: list[dict[str, Any]] = []
     for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
         if not positions:
             # plotly.js gives an empty choropleth no legend item; keep the scale whole.
@@ -359,7 +363,8 @@ def choropleth_traces(
             continue
         locations = [codes[p] for p in positions]
         traces.append(
-            go.Choropleth(
+            _trace(
+                "choropleth",
                 geojson={"type": "FeatureCollection", "features": [features[p] for p in positions]},
                 featureidkey="id",
                 locations=locations,
@@ -380,8 +385,9 @@ def choropleth_traces(
     return traces
 
 
-def _legend_only_geo(label: str, color: str, line_color: str) -> go.Scattergeo:
-    return go.Scattergeo(
+def _legend_only_geo(label: str, color: str, line_color: str) -> dict[str, Any]:
+    return _trace(
+        "scattergeo",
         lat=[None],
         lon=[None],
         mode="markers",
@@ -406,7 +412,7 @@ def choropleth_figure(
     title: str | None = None,
     legend_title: str | None = None,
     height: int = 520,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Classed choropleth of `value_col` over the geojson features (feature id = org-unit code).
 
     Every feature is drawn: those with a value in a class's colour, the rest in the no-data
@@ -455,7 +461,7 @@ def points_trace(
     status_styles: Mapping[str, tuple[str, str, str]],
     size_range: tuple[float, float] = (6, 24),
     line_color: str = BORDER_COLOR,
-) -> list[go.Scattergeo]:
+) -> list[dict[str, Any]]:
     """Facilities as points, one Scattergeo per status (legend order = status_styles order).
 
     status_styles: status -> (colour, marker symbol, translated label); statuses missing from
@@ -477,7 +483,8 @@ def points_trace(
         codes = part[code_col].astype(str).tolist() if code_col in part.columns else []
         hover = part[hover_col].tolist() if hover_col and hover_col in part.columns else codes
         traces.append(
-            go.Scattergeo(
+            _trace(
+                "scattergeo",
                 # [None] keeps an empty status in the legend (plotly.js drops empty traces).
                 lat=part[lat_col].tolist() or [None],
                 lon=part[lon_col].tolist() or [None],
@@ -519,7 +526,7 @@ def district_bubbles_trace(
     hover_col: str | None = None,
     size: float = 10,
     line_color: str = "#4D4D4D",
-) -> list[go.Scattergeo]:
+) -> list[dict[str, Any]]:
     """District seats as circles coloured by class (one Scattergeo per legend entry), for when
     no district boundary file is configured. Rows without coordinates are skipped."""
     rows = (
@@ -534,7 +541,8 @@ def district_bubbles_trace(
     traces = []
     for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
         traces.append(
-            go.Scattergeo(
+            _trace(
+                "scattergeo",
                 lat=[lat[p] for p in positions] or [None],
                 lon=[lon[p] for p in positions] or [None],
                 mode="markers",
@@ -573,7 +581,7 @@ def tilegrid_figure(
     legend_title: str | None = None,
     height: int = 460,
     gap: float = 0.08,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Equal-tile cartogram: every region one square (Asunción as big as Boquerón).
 
     `tiles` has iso_code (or `code_col`), row, col, abbrev (dashboard/data/tilegrid.csv).
@@ -590,7 +598,7 @@ def tilegrid_figure(
     names = tiles["abbrev"].astype(str).tolist()
     hover = [h if h is not None else n for h, n in zip(hover, names, strict=True)]
     half = (1 - gap) / 2
-    traces: list[go.Scatter] = []
+    traces: list[dict[str, Any]] = []
     for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
         xs: list[float | None] = []
         ys: list[float | None] = []
@@ -600,7 +608,8 @@ def tilegrid_figure(
             ys += [y - half, y - half, y + half, y + half, y - half, None]
         # The filled squares: the legend entry (a filled box) and the toggle for the class.
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 x=xs or [None],
                 y=ys or [None],
                 mode="lines",
@@ -616,7 +625,8 @@ def tilegrid_figure(
         # Centre points: text on the tile, hover and click (customdata = code).
         ink = text_color_for(color)
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 x=[float(tiles.at[p, "col"]) for p in positions],
                 y=[float(tiles.at[p, "row"]) for p in positions],
                 mode="markers+text",
@@ -637,7 +647,7 @@ def tilegrid_figure(
         )
     n_cols = int(tiles["col"].max()) + 1 if len(tiles) else 1
     n_rows = int(tiles["row"].max()) + 1 if len(tiles) else 1
-    return go.Figure(
+    return dict(
         data=traces,
         layout=dict(
             **_base_layout(title, height, legend_title),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard import maps
@@ -18,18 +19,40 @@ from dashboard.maps import (
     NO_DATA_COLOR,
     STATUS_COLORS,
     ColorClass,
-    choropleth_figure,
     classify,
-    district_bubbles_trace,
-    geo_figure,
     map_graph_config,
-    points_trace,
     quantile_classes,
     status_classes,
     status_styles,
     text_color_for,
-    tilegrid_figure,
 )
+
+
+# The builders return plain figure dicts; going through go.Figure here also proves each one
+# is a valid plotly spec (go.Figure validates every property).
+def choropleth_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(maps.choropleth_figure(*args, **kwargs))
+
+
+def tilegrid_figure(*args, **kwargs) -> go.Figure:
+    return go.Figure(maps.tilegrid_figure(*args, **kwargs))
+
+
+def geo_figure(traces, **kwargs) -> go.Figure:
+    return go.Figure(
+        maps.geo_figure(
+            [t.to_plotly_json() if hasattr(t, "to_plotly_json") else t for t in traces], **kwargs
+        )
+    )
+
+
+def points_trace(*args, **kwargs) -> list:
+    return list(go.Figure(data=maps.points_trace(*args, **kwargs)).data)
+
+
+def district_bubbles_trace(*args, **kwargs) -> list:
+    return list(go.Figure(data=maps.district_bubbles_trace(*args, **kwargs)).data)
+
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = [
