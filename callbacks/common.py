@@ -44,14 +44,15 @@ def context(deps: dict) -> Context:
     )
 
 
-def guarded(n_outputs: int, page: str | None = None):
+def guarded(n_outputs: int, page: str | tuple[str, ...] | None = None):
     """Run a page callback only for its own page; on failure log the traceback on the server
     and show a friendly error in the first output (never a traceback in the browser)."""
 
     def wrap(fn):
         @functools.wraps(fn)
         def inner(view, *args):
-            if not view or (page is not None and view.get("page") != page):
+            pages = (page,) if isinstance(page, str) else page
+            if not view or (pages is not None and view.get("page") not in pages):
                 raise PreventUpdate
             try:
                 return fn(view, *args)

@@ -22,7 +22,7 @@ def register(app, deps) -> None:
         Output(ids.MAP_TABLE, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(6, page="mapa")
+    @guarded(6, page=("mapa", "paquete"))
     def fill(view):
         f = filters_of(view)
         c = context(deps)

@@ -18,7 +18,7 @@ def register(app, deps) -> None:
         Output(ids.OVERVIEW_TITLE, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(3, page="resumen")
+    @guarded(3, page=("resumen", "paquete"))
     def fill(view):
         f = filters_of(view)
         c = context(deps)

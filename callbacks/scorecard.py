@@ -22,11 +22,11 @@ def register(app, deps) -> None:
         Output(ids.SCORE_DOMAIN, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(4, page="desempeno")
+    @guarded(4, page=("desempeno", "paquete"))
     def fill(view):
         f = filters_of(view)
         c = context(deps)
-        sc = scorecard(c, f)
+        sc = scorecard(c, f, rows="facilities" if view["page"] == "paquete" else None)
         unit = sc.unit.name.title() if sc.unit.level == 2 else sc.unit.name
         title = t(
             "score_title",

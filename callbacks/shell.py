@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
-from layouts import facility, ids, map_page, overview, scorecard, shell, trends
+from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
 from .common import context, filters_of, view_data
 
@@ -18,6 +18,7 @@ PAGE_LAYOUTS = {
     "tendencias": trends.layout,
     "desempeno": scorecard.layout,
     "establecimiento": facility.layout,
+    "paquete": pack.layout,
 }
 CONTROLS = {
     ids.FILTER_REGION: "region",
@@ -128,6 +129,7 @@ def register(app, deps) -> None:
         Output(ids.LABEL_INDICATOR, "children"),
         Output(ids.LABEL_PERIOD, "children"),
         Output(ids.FILTER_SUMMARY, "children"),
+        Output(ids.EXPORT_LINKS, "children"),
         Output(ids.FOOTER, "children"),
         Input(ids.VIEW, "data"),
     )
@@ -152,6 +154,7 @@ def register(app, deps) -> None:
             t("filter_indicator", lang),
             t("filter_period", lang),
             summary(c, f),
+            shell.export_links(view["page"], view.get("facility"), f, lang) if view["page"] in PAGE_LAYOUTS else [],
             shell.footer(lang, as_of, source),
         )
 

@@ -239,6 +239,121 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+class _LocalServer:
+    """The dashboard on 127.0.0.1 and a free port, in a thread, for Chromium to print."""
+
+    def __init__(self, settings: Settings):
+        import logging
+
+        from werkzeug.serving import make_server
+
+        from .app import create_app
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log on the console
+
+        self.server = make_server("127.0.0.1", 0, create_app(settings).server, threaded=True)
+
+    def __enter__(self) -> str:
+        import threading
+
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _pdf_filters(args, ctx) -> tuple[object, str | None]:
+    """Filters from the command line, validated: a code that does not exist is an error here
+    (on the web it falls back silently; on the command line a typo must not print the nation)."""
+    from urllib.parse import urlencode
+
+    from .filters import from_query
+
+    cat = ctx.cat
+    checks = [
+        (args.region, 1, "region"),
+        (args.district, 2, "district"),
+        (args.facility, 3, "facility"),
+    ]
+    for code, level, what in checks:
+        if code and (cat.unit(code) is None or cat.unit(code).level != level):
+            raise SystemExit(_fail(f"unknown {what} '{code}'; see `python -m dashboard org-units`"))
+    if args.indicator and args.indicator not in cat.indicators:
+        raise SystemExit(_fail(f"unknown indicator '{args.indicator}'; see `python -m dashboard indicators`"))
+    if args.period:
+        from .periods import PeriodError, parse_period
+
+        try:
+            parse_period(args.period, ctx.today)
+        except PeriodError as e:
+            raise SystemExit(_fail(str(e))) from None
+    q = {
+        "lang": args.lang,
+        "region": args.region,
+        "distrito": args.district,
+        "tipo": args.type,
+        "indicador": args.indicator,
+        "periodo": args.period,
+    }
+    f = from_query("?" + urlencode({k: v for k, v in q.items() if v}), cat, ctx.today, ctx.scope)
+    return f, args.facility
+
+
+def cmd_export_pdf(args, settings: Settings) -> int:
+    import time
+
+    from .catalog import Scope
+    from .i18n import t
+    from .report.pdf import engine_problem, printer
+    from .report.snapshot import banner, page_path, pdf_name
+    from .views import Context
+
+    problem = engine_problem()
+    if problem:
+        print(t(problem, args.lang), file=sys.stderr)
+        return 3
+    repo = _repo(settings)
+    ctx = Context(repo=repo, scope=Scope.national(), today=settings.current_date(), small_count=settings.small_count)
+    f, facility = _pdf_filters(args, ctx)
+    out = Path(args.output)
+    if args.pack:
+        if not args.each_region and not args.region:
+            return _fail("--pack region needs --each-region or --region CODE")
+        regions = ctx.cat.regions() if args.each_region else [ctx.cat.unit(args.region)]
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = [(f.with_(region=r.code, district=None), r) for r in regions]
+    else:
+        if args.page == "establecimiento" and not facility:
+            return _fail("--page establecimiento needs --facility CODE")
+        jobs = [(f, None)]
+    failures = []
+    with _LocalServer(settings) as base, printer() as pr:
+        for i, (view, region) in enumerate(jobs, 1):
+            page = "paquete" if args.pack else args.page
+            t0 = time.perf_counter()
+            label = region.name if region else page
+            try:
+                pdf = pr.print_url(base + page_path(page, view, facility), banner(ctx, page, view, facility), lang=view.lang)
+                target = out / pdf_name(page, view, facility) if args.pack else out
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(pdf)
+                status = f"ok {time.perf_counter() - t0:.1f} s -> {target}"
+            except Exception as exc:  # one region failing must not lose the others
+                failures.append((label, exc))
+                status = f"FAILED: {exc}"
+            if len(jobs) > 1:
+                done = int(20 * i / len(jobs))
+                print(f"[{'#' * done}{'.' * (20 - done)}] {i}/{len(jobs)} {label}: {status}", file=sys.stderr)
+            else:
+                print(status, file=sys.stderr)
+    for label, exc in failures:
+        print(f"error: {label}: {exc}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -277,6 +392,20 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--parent", help="only units under this code")
     o.add_argument("--format", choices=("table", "json", "csv"), default="table")
     o.set_defaults(func=cmd_org_units)
+
+    e = sub.add_parser("export-pdf", help="PDF snapshot of a page, or a monthly pack per region")
+    e.add_argument("--page", choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento"), default="resumen")
+    e.add_argument("--pack", choices=("region",), help="the regional pack: overview, map, facility scorecard, trends")
+    e.add_argument("--each-region", action="store_true", help="with --pack: one PDF per health region")
+    e.add_argument("--region", help="ISO 3166-2:PY code, e.g. PY-1")
+    e.add_argument("--district", help="INE district code, e.g. 0101")
+    e.add_argument("--type", help="facility type: USF, PS, CS, HD, HR, HG, HE")
+    e.add_argument("--indicator", help="indicator code, e.g. INM-03")
+    e.add_argument("--facility", help="facility code (for --page establecimiento)")
+    e.add_argument("--period", help="202409, 2024Q3, 2024, LAST_12_MONTHS ...")
+    e.add_argument("--lang", choices=("es", "en"), default="es")
+    e.add_argument("-o", "--output", required=True, help="PDF file, or a folder with --each-region")
+    e.set_defaults(func=cmd_export_pdf)
 
     s = sub.add_parser("serve", help="run the web dashboard (development server)")
     s.add_argument("--host", default="127.0.0.1")

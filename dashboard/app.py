@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None):
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
     from callbacks import overview as overview_cb
+    from callbacks import pack as pack_cb
     from callbacks import scorecard as scorecard_cb
     from callbacks import shell as shell_cb
     from callbacks import trends as trends_cb
@@ -62,8 +63,9 @@ def create_app(settings: Settings | None = None):
         # Login comes later; until then every visitor has the national scope.
         "scope": Scope.national,
     }
-    for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb):
+    for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
+    _export_routes(server, deps)
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app
 
@@ -89,3 +91,52 @@ def _maps(settings: Settings):
     regions = load(settings.boundaries_path or find_boundaries({}, settings.data_dir), "region")
     districts = load(settings.district_boundaries_path, "district")
     return regions, districts, load_tilegrid()
+
+
+def _export_routes(server, deps: dict) -> None:
+    """GET /exportar.pdf|csv|xlsx?pagina=…&<the page's filters>: the file of exactly that view."""
+    import io
+    from datetime import datetime
+
+    from flask import Response, request, send_file
+
+    from .filters import from_query
+    from .i18n import t
+    from .report.pdf import EngineMissing, printer
+    from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
+    from .views import Context
+
+    log = logging.getLogger("dashboard")
+
+    def view_from_request():
+        settings = deps["settings"]
+        ctx = Context(repo=deps["repo"], scope=deps["scope"](), today=settings.current_date(),
+                      small_count=settings.small_count)
+        args = request.args.to_dict()
+        page = args.pop("pagina", "resumen")
+        facility = args.pop("establecimiento", None) or None
+        from urllib.parse import urlencode
+
+        f = from_query("?" + urlencode(args), ctx.cat, ctx.today, ctx.scope)
+        if page not in PDF_PAGES:
+            page = "resumen"
+        return ctx, page, facility, f
+
+    def message(text: str, status: int) -> Response:
+        body = f"<!doctype html><meta charset='utf-8'><title>PDF</title><p style='font-family:sans-serif'>{text}</p>"
+        return Response(body, status=status, mimetype="text/html")
+
+    @server.route("/exportar.pdf")
+    def export_pdf():
+        ctx, page, facility, f = view_from_request()
+        base = request.host_url.rstrip("/")
+        try:
+            with printer() as pr:
+                pdf = pr.print_url(base + page_path(page, f, facility), banner(ctx, page, f, facility, datetime.now()), lang=f.lang)
+        except EngineMissing as exc:
+            return message(t(str(exc), f.lang), 503)
+        except Exception:
+            log.exception("PDF export failed for %s", request.full_path)
+            return message(t("pdf_failed", f.lang), 500)
+        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=pdf_name(page, f, facility))

@@ -29,13 +29,14 @@ KEYS = {
     "sort": "orden",
     "domain": "dominio",
 }
-PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento")
+PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
 PATHS = {
     "resumen": "/",
     "mapa": "/mapa",
     "tendencias": "/tendencias",
     "desempeno": "/desempeno",
     "establecimiento": "/establecimiento",
+    "paquete": "/paquete",  # the printable regional pack (not in the navigation)
 }
 
 

@@ -230,13 +230,14 @@ def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
     return [i for i in cat.indicators.values() if i.domain == domain]
 
 
-def scorecard(ctx: Context, f: Filters) -> Scorecard:
+def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
+    """rows='facilities' lists the unit's facilities whatever its level (the regional pack)."""
     cat = ctx.cat
     unit = selected_unit(ctx, f)
     p = resolve_period(f, ctx.today)
     ly = p.year_earlier()
     inds = scorecard_indicators(cat, f)
-    level = 3 if unit.level >= 2 or f.ftype else child_level(unit)
+    level = 3 if unit.level >= 2 or f.ftype or rows == "facilities" else child_level(unit)
     units = children(ctx, unit, level)
     if level == 3 and f.ftype:
         units = [u for u in units if u.facility_type == f.ftype]
@@ -324,3 +325,31 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     reporting = history[history.indicator == dq[0].code] if dq else history.iloc[0:0]
     reporting = reporting[["period", "expected_reports", "received_reports", "timeliness"]]
     return FacilityProfile(unit, district, region, p, inds, current, history, peers, reporting)
+
+
+# ==== Informe regional (pack) ====================================================================
+@dataclass
+class PackTrends:
+    unit: OrgUnit
+    period: Period
+    series: pd.DataFrame  # indicator, period (month), value, completeness for the unit
+    national: pd.DataFrame  # the same for the country, when in scope
+    indicators: list[Indicator]
+
+
+def pack_trends(ctx: Context, f: Filters, months: int = 24) -> PackTrends:
+    """The key indicators month by month for the pack's small multiples."""
+    cat = ctx.cat
+    unit = selected_unit(ctx, f)
+    p = resolve_period(f, ctx.today)
+    inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
+    buckets = [period_for_span(m, m) for m in _months_back(p.end, months)]
+    units = [unit] + ([cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else [])
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes())
+    return PackTrends(
+        unit,
+        period_for_span(buckets[0].start, buckets[-1].end),
+        res[res.org_unit == unit.code],
+        res[res.org_unit != unit.code],
+        inds,
+    )

@@ -24,6 +24,7 @@ LABEL_TYPE = "label-type"
 LABEL_INDICATOR = "label-indicator"
 LABEL_PERIOD = "label-period"
 FILTER_SUMMARY = "filter-summary"
+EXPORT_LINKS = "export-links"
 
 # Resumen
 OVERVIEW_CARDS = "overview-cards"
@@ -60,3 +61,6 @@ FAC_HEADER = "fac-header"
 FAC_INDICATORS = "fac-indicators"
 FAC_COMPLETENESS = "fac-completeness"
 FAC_PEERS = "fac-peers"
+
+# Informe regional (pack)
+PACK_TRENDS = "pack-trends"

@@ -196,17 +196,19 @@ def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None
             traces += maps.choropleth_traces(
                 areas.iloc[0:0],
                 outline,
-                classes=classes,
+                classes=(),
                 no_data_label=t("map_region_outline", lang),
                 no_data_color="#EEF1F4",
             )
+        prefix = t("level_districts", lang)
+        district_classes = [(c[0], c[1], c[2], f"{prefix}: {c[3]}") for c in classes]
         traces += maps.district_bubbles_trace(
             areas.dropna(subset=["latitude"]),
             value_col=column,
-            classes=classes,
-            no_data_label=no_data,
+            classes=district_classes,
+            no_data_label=f"{prefix}: {no_data}",
             hover_col="hover",
-            size=16,
+            size=24,
         )
     if f.show_points() and not md.points.empty:
         pts = md.points.dropna(subset=["latitude"]).copy()
@@ -221,7 +223,7 @@ def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None
             size_col="volume",
             hover_col="hover",
             status_styles=maps.status_styles(labels),
-            size_range=(3, 10) if national else (6, 22),
+            size_range=(3, 10) if national else (4, 12),
         )
     fig = maps.geo_figure(traces, legend_title=legend_title, height=560)
     return fig, note

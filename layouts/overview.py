@@ -130,7 +130,7 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
                 ),
                 xs=12,
                 sm=6,
-                xl=3,
+                lg=3,
                 className="mb-3",
             )
         )

@@ -119,10 +119,16 @@ def layout(**_query) -> html.Div:
                             ],
                             className="g-2 align-items-end",
                         ),
-                        html.P(
-                            id=ids.FILTER_SUMMARY,
-                            className="filter-summary small text-body-secondary mb-0",
-                            **{"aria-live": "polite"},
+                        html.Div(
+                            [
+                                html.P(
+                                    id=ids.FILTER_SUMMARY,
+                                    className="filter-summary small text-body-secondary mb-0",
+                                    **{"aria-live": "polite"},
+                                ),
+                                html.Div(id=ids.EXPORT_LINKS, className="export-links d-flex gap-2"),
+                            ],
+                            className="d-flex flex-wrap justify-content-between align-items-center gap-2",
                         ),
                     ],
                     fluid=True,
@@ -270,3 +276,25 @@ def footer(lang: str, as_of: str, source: str) -> list:
 
 
 __all__ = ["PATHS", "layout"]
+
+
+def export_links(page: str, facility: str | None, f: Filters, lang: str, formats=("pdf", "csv", "xlsx")) -> list:
+    """Plain links to the export routes: the same filters, so the file is this view."""
+    from urllib.parse import urlencode
+
+    extra = {"pagina": page}
+    if facility:
+        extra["establecimiento"] = facility
+    query = f.to_query()
+    query = (query + "&" if query else "?") + urlencode(extra)
+    labels = {"pdf": t("export_pdf", lang), "csv": t("export_csv", lang), "xlsx": t("export_xlsx", lang)}
+    return [
+        html.A(
+            labels[fmt],
+            href=f"/exportar.{fmt}{query}",
+            className="btn btn-sm " + ("btn-primary" if fmt == "pdf" else "btn-outline-secondary"),
+            title=t("export_hint", lang),
+            **{"data-export": fmt},
+        )
+        for fmt in formats
+    ]

@@ -1,0 +1,19 @@
+"""Informe regional: the small multiples of the key indicators (the other sections reuse the
+overview, map and scorecard callbacks)."""
+
+from dash import Input, Output
+
+from dashboard.views import pack_trends
+from layouts import ids
+from layouts import pack as page
+
+from .common import context, filters_of, guarded
+
+
+def register(app, deps) -> None:
+    @app.callback(Output(ids.PACK_TRENDS, "figure"), Input(ids.VIEW, "data"))
+    @guarded(1, page="paquete")
+    def fill(view):
+        f = filters_of(view)
+        c = context(deps)
+        return page.trends_figure(pack_trends(c, f), c.cat, f.lang)

@@ -1,0 +1,1 @@
+"""PDF snapshots: pages of the running dashboard printed by headless Chromium."""
