@@ -31,6 +31,10 @@ def _scope(text: str | None):
     )
 
 
+class UsageError(Exception):
+    """A command-line mistake: printed as one line, exit status 2."""
+
+
 def _fail(msg: str, code: int = 2) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return code
@@ -280,16 +284,18 @@ def _pdf_filters(args, ctx) -> tuple[object, str | None]:
     ]
     for code, level, what in checks:
         if code and (cat.unit(code) is None or cat.unit(code).level != level):
-            raise SystemExit(_fail(f"unknown {what} '{code}'; see `python -m dashboard org-units`"))
+            raise UsageError(f"unknown {what} '{code}'; see `python -m dashboard org-units`")
     if args.indicator and args.indicator not in cat.indicators:
-        raise SystemExit(_fail(f"unknown indicator '{args.indicator}'; see `python -m dashboard indicators`"))
+        raise UsageError(
+            f"unknown indicator '{args.indicator}'; see `python -m dashboard indicators`"
+        )
     if args.period:
         from .periods import PeriodError, parse_period
 
         try:
             parse_period(args.period, ctx.today)
         except PeriodError as e:
-            raise SystemExit(_fail(str(e))) from None
+            raise UsageError(str(e)) from None
     q = {
         "lang": args.lang,
         "region": args.region,
@@ -316,7 +322,12 @@ def cmd_export_pdf(args, settings: Settings) -> int:
         print(t(problem, args.lang), file=sys.stderr)
         return 3
     repo = _repo(settings)
-    ctx = Context(repo=repo, scope=Scope.national(), today=settings.current_date(), small_count=settings.small_count)
+    ctx = Context(
+        repo=repo,
+        scope=Scope.national(),
+        today=settings.current_date(),
+        small_count=settings.small_count,
+    )
     f, facility = _pdf_filters(args, ctx)
     out = Path(args.output)
     if args.pack:
@@ -336,8 +347,12 @@ def cmd_export_pdf(args, settings: Settings) -> int:
             t0 = time.perf_counter()
             label = region.name if region else page
             try:
-                pdf = pr.print_url(base + page_path(page, view, facility), banner(ctx, page, view, facility), lang=view.lang)
-                target = out / pdf_name(page, view, facility) if args.pack else out
+                pdf = pr.print_url(
+                    base + page_path(page, view, facility),
+                    banner(ctx, page, view, facility),
+                    lang=view.lang,
+                )
+                target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(pdf)
                 status = f"ok {time.perf_counter() - t0:.1f} s -> {target}"
@@ -346,7 +361,10 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                 status = f"FAILED: {exc}"
             if len(jobs) > 1:
                 done = int(20 * i / len(jobs))
-                print(f"[{'#' * done}{'.' * (20 - done)}] {i}/{len(jobs)} {label}: {status}", file=sys.stderr)
+                print(
+                    f"[{'#' * done}{'.' * (20 - done)}] {i}/{len(jobs)} {label}: {status}",
+                    file=sys.stderr,
+                )
             else:
                 print(status, file=sys.stderr)
     for label, exc in failures:
@@ -394,9 +412,19 @@ def build_parser() -> argparse.ArgumentParser:
     o.set_defaults(func=cmd_org_units)
 
     e = sub.add_parser("export-pdf", help="PDF snapshot of a page, or a monthly pack per region")
-    e.add_argument("--page", choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento"), default="resumen")
-    e.add_argument("--pack", choices=("region",), help="the regional pack: overview, map, facility scorecard, trends")
-    e.add_argument("--each-region", action="store_true", help="with --pack: one PDF per health region")
+    e.add_argument(
+        "--page",
+        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento"),
+        default="resumen",
+    )
+    e.add_argument(
+        "--pack",
+        choices=("region",),
+        help="the regional pack: overview, map, facility scorecard, trends",
+    )
+    e.add_argument(
+        "--each-region", action="store_true", help="with --pack: one PDF per health region"
+    )
     e.add_argument("--region", help="ISO 3166-2:PY code, e.g. PY-1")
     e.add_argument("--district", help="INE district code, e.g. 0101")
     e.add_argument("--type", help="facility type: USF, PS, CS, HD, HR, HG, HE")
@@ -421,6 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, Settings.from_env())
+    except UsageError as exc:
+        return _fail(str(exc))
     except BrokenPipeError:
         return 0
 

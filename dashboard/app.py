@@ -100,6 +100,7 @@ def _export_routes(server, deps: dict) -> None:
 
     from flask import Response, request, send_file
 
+    from . import exports
     from .filters import from_query
     from .i18n import t
     from .report.pdf import EngineMissing, printer
@@ -110,8 +111,12 @@ def _export_routes(server, deps: dict) -> None:
 
     def view_from_request():
         settings = deps["settings"]
-        ctx = Context(repo=deps["repo"], scope=deps["scope"](), today=settings.current_date(),
-                      small_count=settings.small_count)
+        ctx = Context(
+            repo=deps["repo"],
+            scope=deps["scope"](),
+            today=settings.current_date(),
+            small_count=settings.small_count,
+        )
         args = request.args.to_dict()
         page = args.pop("pagina", "resumen")
         facility = args.pop("establecimiento", None) or None
@@ -132,11 +137,43 @@ def _export_routes(server, deps: dict) -> None:
         base = request.host_url.rstrip("/")
         try:
             with printer() as pr:
-                pdf = pr.print_url(base + page_path(page, f, facility), banner(ctx, page, f, facility, datetime.now()), lang=f.lang)
+                pdf = pr.print_url(
+                    base + page_path(page, f, facility),
+                    banner(ctx, page, f, facility, datetime.now()),
+                    lang=f.lang,
+                )
         except EngineMissing as exc:
             return message(t(str(exc), f.lang), 503)
         except Exception:
             log.exception("PDF export failed for %s", request.full_path)
             return message(t("pdf_failed", f.lang), 500)
-        return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                         download_name=pdf_name(page, f, facility))
+        return send_file(
+            io.BytesIO(pdf),
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=pdf_name(ctx, page, f, facility),
+        )
+
+    @server.route("/exportar.csv")
+    def export_csv():
+        ctx, page, facility, f = view_from_request()
+        page = "resumen" if page == "paquete" else page
+        data = exports.page_csv(ctx, page, f, facility)
+        return send_file(
+            io.BytesIO(data),
+            mimetype="text/csv",
+            as_attachment=True,
+            download_name=exports.file_name(page, f, ctx, "csv", facility),
+        )
+
+    @server.route("/exportar.xlsx")
+    def export_xlsx():
+        ctx, page, facility, f = view_from_request()
+        page = "resumen" if page == "paquete" else page
+        data = exports.page_xlsx(ctx, page, f, facility)
+        return send_file(
+            io.BytesIO(data),
+            as_attachment=True,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            download_name=exports.file_name(page, f, ctx, "xlsx", facility),
+        )

@@ -2,16 +2,81 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
-from .catalog import FACILITY_TYPES, Catalog
-from .i18n import fmt_period, t
-from .views import Scorecard
+from .catalog import FACILITY_TYPES, Catalog, OrgUnit
+from .filters import Filters, resolve_period
+from .i18n import fmt_month, fmt_period, t
+from .periods import RELATIVE, Period, split
+from .views import (
+    Context,
+    Scorecard,
+    facility_profile,
+    map_data,
+    overview,
+    scorecard,
+    trend_span,
+    trends,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# The trends chart marks a bucket with fewer reports than this (% of expected) as incomplete.
+# Same value as layouts.trends.INCOMPLETE_BELOW, which the core cannot import.
+INCOMPLETE_BELOW = 90.0
+# Column headers of page_tables: one registry, so a test can check every key in every language.
+HEADER_KEYS = {
+    "code": "col_code",
+    "indicator": "col_indicator",
+    "measure": "col_measure",
+    "unit": "col_unit",
+    "type": "col_type",
+    "role": "col_role",
+    "value": "col_value",
+    "target": "target",
+    "band_low": "col_band_low",
+    "band_high": "col_band_high",
+    "status": "col_status",
+    "prev_value": "col_prev_value",
+    "ly_value": "col_ly_value",
+    "completeness": "col_completeness_pct",
+    "numerator": "numerator",
+    "denominator": "denominator",
+    "rank": "rank",
+    "latitude": "col_latitude",
+    "longitude": "col_longitude",
+    "period_id": "col_period_id",
+    "period": "col_period",
+    "month_id": "col_month_id",
+    "month": "col_month",
+    "incomplete": "col_incomplete",
+    "region_peers": "peers_region",  # takes {type}
+    "national_peers": "peers_country",  # takes {type}
+    "expected": "col_expected",
+    "received": "col_received",
+    "on_time": "col_on_time",
+}
+SHEET_KEYS = {
+    "kpi": "sheet_kpi",
+    "sparklines": "sheet_sparklines",
+    "attention": "sheet_attention",
+    "areas": "sheet_areas",
+    "facilities": "sheet_facilities",
+    "series": "sheet_series",
+    "scorecard": "sheet_scorecard",
+    "indicators": "sheet_indicators",
+    "history": "sheet_history",
+    "reports": "sheet_reports",
+}
+INFO_SHEET = "info"
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+_NAME_BAD = re.compile(r"[^A-Za-z0-9-]+")
 
 
 def neutralise(value):
@@ -19,6 +84,18 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell and every column header neutralised. Numeric columns are left alone, so
+    a negative number stays a number (and keeps its decimal separator in CSV)."""
+    out = frame.copy()
+    out.columns = [neutralise(c) for c in frame.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            out.isetitem(i, col.map(neutralise))
+    return out
 
 
 def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
@@ -59,28 +136,477 @@ def header_lines(
     ]
 
 
+def _header_cell(value) -> str:
+    # One header line per pair: a line break inside a value would shift the table below it.
+    return " ".join(str(neutralise(value)).splitlines())
+
+
 def to_csv(frame: pd.DataFrame, header: list[tuple[str, str]], lang: str) -> bytes:
     """es: ';' and decimal comma, as Spanish Excel opens it; en: ',' and decimal point.
     UTF-8 with BOM so Excel reads Ñ and accents."""
     sep, dec = (";", ",") if lang == "es" else (",", ".")
     buf = io.StringIO()
+    # Quoted where needed: an unquoted separator inside a value would start a new cell, and
+    # that cell could begin with '='.
+    lines = csv.writer(buf, delimiter=sep, lineterminator="\n")
     for k, v in header:
-        buf.write(f"{neutralise(k)}{sep}{neutralise(v)}\n")
+        lines.writerow([_header_cell(k), _header_cell(v)])
     buf.write("\n")
-    frame.map(neutralise).to_csv(buf, sep=sep, decimal=dec, index=False)
+    safe_frame(frame).to_csv(buf, sep=sep, decimal=dec, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(frame: pd.DataFrame, header: list[tuple[str, str]], sheet: str) -> bytes:
     """Two sheets: the data (numbers as numbers) and what it shows (filters, period, source)."""
+    return to_xlsx_sheets({sheet: frame}, header)
+
+
+def sheet_name(text: str, taken: set[str] | None = None) -> str:
+    """A name Excel accepts: at most 31 characters, none of []:*?/\\, not starting or ending
+    with an apostrophe, unique (ignoring case) among `taken`, which it joins."""
+    taken = set() if taken is None else taken
+    base = _SHEET_BAD.sub(" ", str(text)).strip().strip("'").strip()[:31].strip() or "data"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)].rstrip() + suffix
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+def to_xlsx_sheets(
+    frames: dict[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]],
+    header: list[tuple[str, str]],
+) -> bytes:
+    """One sheet per frame (numbers as numbers, text neutralised), then the 'info' sheet."""
     buf = io.BytesIO()
+    taken = {INFO_SHEET}
+    pairs = frames.items() if isinstance(frames, dict) else frames
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        frame.map(neutralise).to_excel(xw, sheet_name=sheet[:31], index=False)
-        pd.DataFrame([(neutralise(k), neutralise(v)) for k, v in header]).to_excel(
-            xw, sheet_name="info", index=False, header=False
-        )
+        for title, frame in pairs:
+            name = sheet_name(title, taken)
+            safe_frame(frame).to_excel(xw, sheet_name=name, index=False)
+            _fit_columns(xw.sheets[name], frame)
+        info = pd.DataFrame([(neutralise(k), neutralise(v)) for k, v in header])
+        info.to_excel(xw, sheet_name=INFO_SHEET, index=False, header=False)
     return buf.getvalue()
+
+
+def _fit_columns(ws, frame: pd.DataFrame) -> None:
+    """Headers readable without dragging columns; the header row stays when scrolling."""
+    from openpyxl.utils import get_column_letter
+
+    for i, col in enumerate(frame.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = min(max(len(str(col)) + 2, 10), 48)
+    ws.freeze_panes = "A2"
 
 
 def period_label(p, lang: str) -> str:
     return fmt_period(p.start, p.end, p.id, lang)
+
+
+# ==== Every page's data as tables ================================================================
+def page_tables(
+    ctx: Context, page: str, f: Filters, facility: str | None = None
+) -> dict[str, pd.DataFrame]:
+    """The data behind every table and chart of a page: tidy frames with headers in f.lang,
+    numbers as numbers (indicator values rounded to the indicator's decimals), statuses in
+    words. Built from the same views as the screen, so the numbers equal it. The first frame is
+    the page's main table."""
+    if page == "resumen":
+        return _overview_tables(ctx, f)
+    if page == "mapa":
+        return _map_tables(ctx, f)
+    if page == "tendencias":
+        return _trend_tables(ctx, f)
+    if page == "desempeno":
+        return {"scorecard": scorecard_frame(scorecard(ctx, f), ctx.cat, f.lang)}
+    if page == "establecimiento":
+        return _facility_tables(ctx, f, facility) if facility else {}
+    return {}
+
+
+def _frame(columns: dict[str, Iterable], lang: str, **params) -> pd.DataFrame:
+    """Columns keyed by HEADER_KEYS names, renamed to the language's headers."""
+    return pd.DataFrame({t(HEADER_KEYS[k], lang, **params): _column(v) for k, v in columns.items()})
+
+
+def _column(values: Iterable):
+    if isinstance(values, pd.Series):
+        return values.to_numpy()
+    return (
+        values
+        if isinstance(values, np.ndarray | pd.api.extensions.ExtensionArray)
+        else list(values)
+    )
+
+
+def _rounded(values: Iterable, decimals: int | Sequence[int]) -> np.ndarray:
+    """Floats rounded (to one number of decimals, or one per row); no value stays NaN."""
+    vals = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float)
+    decs = [decimals] * len(vals) if isinstance(decimals, int) else list(decimals)
+    return np.array(
+        [round(v, int(d)) if v == v else np.nan for v, d in zip(vals, decs, strict=True)],
+        dtype=float,
+    )
+
+
+def _counts(values: Iterable) -> np.ndarray:
+    """Sums of numerators and denominators: whole counts, or populations scaled by the share
+    of the year (fractional), so two decimals keep them exact enough without float noise."""
+    return _rounded(values, 2)
+
+
+def _statuses(values: Iterable, lang: str) -> list[str]:
+    return [t(f"status_{s}", lang) if isinstance(s, str) and s else "" for s in values]
+
+
+def _unit_name(unit: OrgUnit | None, fallback: str = "") -> str:
+    """As on screen: district names (upper case in the INE list) in title case."""
+    if unit is None:
+        return fallback
+    return unit.name.title() if unit.level == 2 else unit.name
+
+
+def _type_name(code: str | None, lang: str) -> str:
+    return FACILITY_TYPES.get(code or "", ("", ""))[1 if lang == "en" else 0]
+
+
+def _month_label(pid: str, lang: str) -> str:
+    return fmt_month(int(pid), lang) if str(pid).isdigit() and len(str(pid)) == 6 else str(pid)
+
+
+def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
+    cat, lang = ctx.cat, f.lang
+    ov = overview(ctx, f)
+    cards = ov.cards
+    inds = [cat.indicators[c] for c in cards["indicator"]]
+    dec = [i.decimals for i in inds]
+    # The target the card states (the most specific one for the unit and the period's year).
+    targets = [cat.target_for(i, ov.unit, ov.period.end // 100) for i in inds]
+    kpi = _frame(
+        {
+            "code": [i.code for i in inds],
+            "indicator": [i.name(lang) for i in inds],
+            "measure": [i.unit(lang) for i in inds],
+            "value": _rounded(cards["value"], dec),
+            "target": _rounded([x.target for x in targets], dec),
+            "band_low": _rounded([x.band_low for x in targets], dec),
+            "band_high": _rounded([x.band_high for x in targets], dec),
+            "status": _statuses(cards["status"], lang),
+            "prev_value": _rounded(cards["prev_value"], dec),
+            "ly_value": _rounded(cards["ly_value"], dec),
+            "completeness": _rounded(cards["completeness"], 1),
+            "numerator": _counts(cards["numerator"]),
+            "denominator": _counts(cards["denominator"]),
+        },
+        lang,
+    )
+    sp = ov.sparks
+    sp_dec = [cat.indicators[c].decimals for c in sp["indicator"]]
+    sparklines = _frame(
+        {
+            "code": sp["indicator"],
+            "month_id": [str(p) for p in sp["period"]],
+            "month": [_month_label(p, lang) for p in sp["period"]],
+            "value": _rounded(sp["value"], sp_dec),
+        },
+        lang,
+    )
+    ind = cat.indicators[f.indicator]
+    at = ov.attention
+    attention = _frame(
+        {
+            "code": at["org_unit"],
+            "unit": [_unit_name(cat.unit(c), c) for c in at["org_unit"]],
+            "value": _rounded(at["value"], ind.decimals),
+            "numerator": _counts(at["numerator"]),
+            "denominator": _counts(at["denominator"]),
+            "status": _statuses(at["status"], lang),
+            "completeness": _rounded(at["completeness"], 1),
+        },
+        lang,
+    )
+    return {"kpi": kpi, "sparklines": sparklines, "attention": attention}
+
+
+def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
+    cat, lang = ctx.cat, f.lang
+    md = map_data(ctx, f)
+    dec = md.indicator.decimals
+    # The order of the accessible table under the map: best first, units without a value last.
+    areas = md.areas.sort_values("rank", na_position="last") if len(md.areas) else md.areas
+    out = {
+        "areas": _frame(
+            {
+                "code": areas["org_unit"],
+                "unit": [_unit_name(cat.unit(c), c) for c in areas["org_unit"]],
+                "value": _rounded(areas["value"], dec),
+                "numerator": _counts(areas["numerator"]),
+                "denominator": _counts(areas["denominator"]),
+                "completeness": _rounded(areas["completeness"], 1),
+                "rank": pd.array(_rounded(areas["rank"], 0), dtype="Int64"),
+                "status": _statuses(areas["status"], lang),
+            },
+            lang,
+        )
+    }
+    if f.show_points():
+        pts = md.points
+        if "org_unit" not in pts:
+            pts = pd.DataFrame(
+                columns=["org_unit", "org_unit_name", "facility_type", "latitude", "longitude"]
+                + ["value", "numerator", "denominator", "status"]
+            )
+        out["facilities"] = _frame(
+            {
+                "code": pts["org_unit"],
+                "unit": pts["org_unit_name"],
+                "type": [_type_name(x, lang) for x in pts["facility_type"]],
+                "latitude": _rounded(pts["latitude"], 6),
+                "longitude": _rounded(pts["longitude"], 6),
+                "value": _rounded(pts["value"], dec),
+                "numerator": _counts(pts["numerator"]),
+                "denominator": _counts(pts["denominator"]),
+                "status": _statuses(pts["status"], lang),
+            },
+            lang,
+        )
+    return out
+
+
+def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
+    cat, lang = ctx.cat, f.lang
+    tr = trends(ctx, f)
+    labels = {b.id: period_label(b, lang) for b in split(tr.period, f.grain)}
+    roles = {
+        "selected": t("role_selected", lang),
+        "national": t("role_national", lang),
+        "compare": t("role_compare", lang),
+    }
+    s = tr.series
+    comp = pd.to_numeric(s["completeness"], errors="coerce").astype(float)
+    incomplete = [c == c and c < INCOMPLETE_BELOW for c in comp]
+    series = _frame(
+        {
+            "code": s["org_unit"],
+            "unit": [_unit_name(cat.unit(c), c) for c in s["org_unit"]],
+            "role": [roles.get(r, "") for r in s["role"]],
+            "period_id": s["period"],
+            "period": [labels.get(p, p) for p in s["period"]],
+            "value": _rounded(s["value"], tr.indicator.decimals),
+            "numerator": _counts(s["numerator"]),
+            "denominator": _counts(s["denominator"]),
+            "completeness": _rounded(comp, 1),
+            "incomplete": [t("yes", lang) if x else t("no", lang) for x in incomplete],
+        },
+        lang,
+    )
+    return {"series": series}
+
+
+def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFrame]:
+    cat, lang = ctx.cat, f.lang
+    fp = facility_profile(ctx, f, code)
+    if fp is None:
+        return {}
+    cur = fp.current.set_index("indicator")
+    hist = fp.history
+    has_history = hist.assign(ok=hist["value"].notna()).groupby("indicator")["ok"].any()
+    region_peer = fp.peers[fp.peers.org_unit == fp.region.code].set_index("indicator")["value"]
+    nation_peer = fp.peers[fp.peers.org_unit == cat.country().code].set_index("indicator")["value"]
+    # As the screen's table: an indicator with nothing in 24 months is not a row.
+    inds = [
+        i
+        for i in fp.indicators
+        if i.code in cur.index
+        and (cur.loc[i.code, "value"] == cur.loc[i.code, "value"] or has_history.get(i.code))
+    ]
+    dec = [i.decimals for i in inds]
+    ftype = _type_name(fp.unit.facility_type, lang)
+    indicators = _frame(
+        {
+            "code": [i.code for i in inds],
+            "indicator": [i.name(lang) for i in inds],
+            "measure": [i.unit(lang) for i in inds],
+            "value": _rounded([cur.loc[i.code, "value"] for i in inds], dec),
+            "status": _statuses([cur.loc[i.code, "status"] for i in inds], lang),
+            "region_peers": _rounded([region_peer.get(i.code) for i in inds], dec),
+            "national_peers": _rounded([nation_peer.get(i.code) for i in inds], dec),
+            "completeness": _rounded([cur.loc[i.code, "completeness"] for i in inds], 1),
+        },
+        lang,
+        type=ftype,
+    )
+    shown = {i.code for i in inds}
+    h = hist[hist["indicator"].isin(shown)]
+    history = _frame(
+        {
+            "code": h["indicator"],
+            "month_id": [str(p) for p in h["period"]],
+            "month": [_month_label(p, lang) for p in h["period"]],
+            "value": _rounded(h["value"], [cat.indicators[c].decimals for c in h["indicator"]]),
+        },
+        lang,
+    )
+    rep = fp.reporting.sort_values("period")
+    expected = rep["expected_reports"].astype(int).to_numpy()
+    # The view carries timeliness (% of expected on time); the count is that share of expected.
+    timely = pd.to_numeric(rep["timeliness"], errors="coerce").fillna(0.0).to_numpy()
+    reports = _frame(
+        {
+            "month_id": [str(p) for p in rep["period"]],
+            "month": [_month_label(p, lang) for p in rep["period"]],
+            "expected": expected,
+            "received": rep["received_reports"].astype(int).to_numpy(),
+            "on_time": np.rint(timely * expected / 100.0).astype(int),
+        },
+        lang,
+    )
+    return {"indicators": indicators, "history": history, "reports": reports}
+
+
+# ==== What the file shows, and its name ==========================================================
+def _visible_facility(ctx: Context, code: str | None) -> OrgUnit | None:
+    unit = ctx.cat.unit(code) if code else None
+    if unit is None or unit.level != 3 or not ctx.cat.in_scope(unit, ctx.scope):
+        return None
+    return unit
+
+
+def shown_period(ctx: Context, f: Filters, page: str) -> Period:
+    """The period the page shows: the trends chart widens a short period to 24 months."""
+    p = resolve_period(f, ctx.today)
+    return trend_span(p, f.grain) if page == "tendencias" else p
+
+
+def _period_text(ctx: Context, f: Filters, page: str) -> str:
+    base = resolve_period(f, ctx.today)
+    p = shown_period(ctx, f, page)
+    label = period_label(p, f.lang)
+    if f.period in RELATIVE and p == base:
+        return f"{t('period_' + f.period, f.lang)} ({label})"
+    return label
+
+
+def describe_filters(
+    ctx: Context, f: Filters, page: str, facility: str | None = None
+) -> list[tuple[str, str]]:
+    """The filters in words, translated: what a file shows, stated in its header."""
+    cat, lang = ctx.cat, f.lang
+    period = (t("filter_period", lang), _period_text(ctx, f, page))
+    if page == "establecimiento":
+        # The facility fixes its region, district and type; the other filters do not apply.
+        unit = _visible_facility(ctx, facility)
+        if unit is None:
+            return [(t("filter_facility", lang), facility or "—"), period]
+        district = cat.units[unit.parent_id]
+        region = cat.units[district.parent_id]
+        return [
+            (t("filter_facility", lang), f"{unit.code} {unit.name}"),
+            (t("filter_region", lang), region.name),
+            (t("filter_district", lang), _unit_name(district)),
+            (t("filter_type", lang), _type_name(unit.facility_type, lang)),
+            period,
+        ]
+    region = cat.unit(f.region) if f.region else None
+    district = cat.unit(f.district) if f.district else None
+    ind = cat.indicators.get(f.indicator)
+    rows = [
+        (t("filter_region", lang), region.name if region else t("all_country", lang)),
+        (
+            t("filter_district", lang),
+            _unit_name(district) if district else t("all_districts", lang),
+        ),
+        (t("filter_type", lang), _type_name(f.ftype, lang) if f.ftype else t("all_types", lang)),
+        (t("filter_indicator", lang), f"{ind.code} {ind.name(lang)}" if ind else f.indicator),
+    ]
+    if page == "desempeno" and ind is not None:
+        domain = f.domain or ind.domain  # as views.scorecard_indicators
+        rows.append((t("domain", lang), t(f"domain_{domain}", lang)))
+    rows.append(period)
+    if page == "desempeno":
+        ly = resolve_period(f, ctx.today).year_earlier()
+        rows.append((t("compared_with", lang), period_label(ly, lang)))
+    if page == "tendencias":
+        rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
+        names = [cat.unit(c).name for c in f.compare if cat.unit(c) is not None]
+        rows.append((t("compare_regions", lang), ", ".join(names) or "—"))
+    return rows
+
+
+def file_name(page: str, f: Filters, ctx: Context, ext: str, facility: str | None = None) -> str:
+    """The filters in the name, ASCII letters, digits, '-' and '_' only:
+    desempeno_PY-11_USF_INM-03_2025Q3_es.csv."""
+    p = shown_period(ctx, f, page)
+    # A relative period is named by its months: the file keeps them when 'last month' moves on.
+    period = f"{p.start}-{p.end}" if p.id in RELATIVE else p.id.replace(":", "-")
+    if page == "establecimiento":
+        unit = _visible_facility(ctx, facility)
+        region = _region_code(ctx, unit) if unit else (f.region or "PY")
+        parts = [page, region, facility or "", period, f.lang]
+    else:
+        parts = [
+            page,
+            f.region or "PY",
+            f.district or "",
+            f.ftype or "",
+            f.indicator,
+            period,
+            f.lang,
+        ]
+    safe = [_NAME_BAD.sub("-", x).strip("-") for x in parts]
+    ext = _NAME_BAD.sub("", ext.lstrip(".")) or "dat"
+    return "_".join(x for x in safe if x) + f".{ext}"
+
+
+def _region_code(ctx: Context, unit: OrgUnit) -> str:
+    district = ctx.cat.units[unit.parent_id]
+    return ctx.cat.units[district.parent_id].code
+
+
+def source_text(ctx: Context, lang: str) -> str:
+    source = ctx.repo.get_meta("data_source") or "MSPBS"
+    return t("source_demo", lang) if source == "demo" else source
+
+
+def as_of_text(ctx: Context, lang: str) -> str:
+    last = ctx.repo.get_meta("data_last_month") or ""
+    return fmt_month(int(last), lang) if last.isdigit() and len(last) == 6 else "—"
+
+
+def page_title(page: str, lang: str) -> str:
+    titles = {
+        "resumen": t("page_resumen", lang),
+        "mapa": t("page_mapa", lang),
+        "tendencias": t("page_tendencias", lang),
+        "desempeno": t("page_desempeno", lang),
+        "establecimiento": t("page_establecimiento", lang),
+    }
+    return titles.get(page, page)
+
+
+def page_header(
+    ctx: Context, page: str, f: Filters, facility: str | None = None
+) -> list[tuple[str, str]]:
+    """Title, filters, data as-of month, source and generation time."""
+    filters_text = [
+        *describe_filters(ctx, f, page, facility),
+        (t("as_of", f.lang), as_of_text(ctx, f.lang)),
+    ]
+    return header_lines(page_title(page, f.lang), filters_text, source_text(ctx, f.lang), f.lang)
+
+
+def page_csv(ctx: Context, page: str, f: Filters, facility: str | None = None) -> bytes:
+    """The page's main table (the first frame of page_tables) under header lines."""
+    frames = page_tables(ctx, page, f, facility)
+    main = next(iter(frames.values()), pd.DataFrame())
+    return to_csv(main, page_header(ctx, page, f, facility), f.lang)
+
+
+def page_xlsx(ctx: Context, page: str, f: Filters, facility: str | None = None) -> bytes:
+    """Every frame of page_tables as its own sheet, then the 'info' sheet."""
+    frames = page_tables(ctx, page, f, facility)
+    sheets = [(t(SHEET_KEYS.get(key, key), f.lang), frame) for key, frame in frames.items()]
+    return to_xlsx_sheets(sheets, page_header(ctx, page, f, facility))

@@ -374,7 +374,11 @@ def small_multiples(
     gap_x, gap_y = 0.06, 0.16 / rows
     width = (1 - gap_x * (cols - 1)) / cols
     height = (1 - gap_y * (rows - 1)) / rows
-    data, layout, annotations = [], base_layout(height_per_row * rows + 60, separators=separators(lang)), []
+    data, layout, annotations = (
+        [],
+        base_layout(height_per_row * rows + 60, separators=separators(lang)),
+        [],
+    )
     x = list(x_labels)
     ticks = [x[i] for i in range(0, len(x), max(1, len(x) // 4))]
     for i, panel in enumerate(panels):
@@ -382,24 +386,78 @@ def small_multiples(
         n = "" if i == 0 else str(i + 1)
         x0 = c * (width + gap_x)
         y1 = 1 - r * (height + gap_y)
-        layout[f"xaxis{n}"] = {"domain": [x0, x0 + width], "anchor": f"y{n}", "type": "category",
-                               "tickvals": ticks, "tickfont": {"size": 9}, "showgrid": False}
-        layout[f"yaxis{n}"] = {"domain": [y1 - height, y1 - 0.05], "anchor": f"x{n}", "gridcolor": "#e5e5e5",
-                               "tickfont": {"size": 9}, "rangemode": "tozero"}
-        annotations.append({"text": f"<b>{panel['title']}</b>", "x": x0, "y": y1, "xref": "paper", "yref": "paper",
-                            "xanchor": "left", "yanchor": "top", "showarrow": False, "font": {"size": 11}})
+        layout[f"xaxis{n}"] = {
+            "domain": [x0, x0 + width],
+            "anchor": f"y{n}",
+            "type": "category",
+            "tickvals": ticks,
+            "tickfont": {"size": 9},
+            "showgrid": False,
+        }
+        layout[f"yaxis{n}"] = {
+            "domain": [y1 - height, y1 - 0.05],
+            "anchor": f"x{n}",
+            "gridcolor": "#e5e5e5",
+            "tickfont": {"size": 9},
+            "rangemode": "tozero",
+        }
+        annotations.append(
+            {
+                "text": f"<b>{panel['title']}</b>",
+                "x": x0,
+                "y": y1,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+        )
         clean = lambda vs: [None if v is None or v != v else v for v in vs]  # noqa: E731
-        data.append({"type": "scatter", "mode": "lines", "x": x, "y": clean(panel["values"]), "xaxis": f"x{n}",
-                     "yaxis": f"y{n}", "line": {"color": SERIES_COLORS[0], "width": 2}, "showlegend": False,
-                     "connectgaps": False, "hoverinfo": "skip"})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": x,
+                "y": clean(panel["values"]),
+                "xaxis": f"x{n}",
+                "yaxis": f"y{n}",
+                "line": {"color": SERIES_COLORS[0], "width": 2},
+                "showlegend": False,
+                "connectgaps": False,
+                "hoverinfo": "skip",
+            }
+        )
         if panel.get("national") is not None:
-            data.append({"type": "scatter", "mode": "lines", "x": x, "y": clean(panel["national"]), "xaxis": f"x{n}",
-                         "yaxis": f"y{n}", "line": {"color": SERIES_COLORS[1], "width": 1.5, "dash": "dot"},
-                         "name": national_label, "showlegend": i == 0, "hoverinfo": "skip"})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": x,
+                    "y": clean(panel["national"]),
+                    "xaxis": f"x{n}",
+                    "yaxis": f"y{n}",
+                    "line": {"color": SERIES_COLORS[1], "width": 1.5, "dash": "dot"},
+                    "name": national_label,
+                    "showlegend": i == 0,
+                    "hoverinfo": "skip",
+                }
+            )
         if panel.get("target") is not None:
-            data.append({"type": "scatter", "mode": "lines", "x": [x[0], x[-1]], "y": [panel["target"]] * 2,
-                         "xaxis": f"x{n}", "yaxis": f"y{n}", "line": {"color": "#009E73", "dash": "dash", "width": 1.5},
-                         "showlegend": False, "hoverinfo": "skip"})
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": [x[0], x[-1]],
+                    "y": [panel["target"]] * 2,
+                    "xaxis": f"x{n}",
+                    "yaxis": f"y{n}",
+                    "line": {"color": "#009E73", "dash": "dash", "width": 1.5},
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                }
+            )
     layout["annotations"] = annotations
     layout["margin"] = {"l": 36, "r": 8, "t": 30, "b": 30}
     layout["legend"] = {"orientation": "h", "y": 1.06, "x": 1, "xanchor": "right"}

@@ -344,7 +344,9 @@ def pack_trends(ctx: Context, f: Filters, months: int = 24) -> PackTrends:
     p = resolve_period(f, ctx.today)
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     buckets = [period_for_span(m, m) for m in _months_back(p.end, months)]
-    units = [unit] + ([cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else [])
+    units = [unit] + (
+        [cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else []
+    )
     res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes())
     return PackTrends(
         unit,

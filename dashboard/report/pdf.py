@@ -126,10 +126,14 @@ class Printer:
         if self._pw is not None:
             self._pw.stop()
 
-    def print_url(self, url: str, banner: Banner, *, lang: str = "es", timeout_ms: int = 60_000) -> bytes:
+    def print_url(
+        self, url: str, banner: Banner, *, lang: str = "es", timeout_ms: int = 60_000
+    ) -> bytes:
         """The PDF of a dashboard URL, once every callback has finished and every chart is drawn."""
         context = self._browser.new_context(
-            viewport=VIEWPORT, locale="es-PY" if lang == "es" else "en-GB", timezone_id="America/Asuncion"
+            viewport=VIEWPORT,
+            locale="es-PY" if lang == "es" else "en-GB",
+            timezone_id="America/Asuncion",
         )
         try:
             page = context.new_page()

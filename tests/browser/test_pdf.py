@@ -1,0 +1,222 @@
+"""PDF snapshots for real: Chromium prints the view; text, page count, numbers and pixels checked."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from dashboard.__main__ import main
+from dashboard.aggregate import query
+from dashboard.catalog import Scope
+from dashboard.i18n import fmt_number
+from dashboard.periods import parse_period
+
+from .conftest import BOUNDARIES, TODAY  # noqa: I001
+
+
+@pytest.fixture
+def cli(demo, monkeypatch, capsys):
+    _, url, _ = demo
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", url)
+    monkeypatch.setenv("DASHBOARD_TODAY", TODAY)
+    if BOUNDARIES.is_file():
+        monkeypatch.setenv("DASHBOARD_BOUNDARIES", str(BOUNDARIES))
+
+    def run(*argv):
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def query_value(repo, ind, unit, period, **kw):
+    cat = repo.catalog()
+    [r] = query(
+        repo,
+        Scope.national(),
+        cat.indicators[ind],
+        cat.unit(unit),
+        parse_period(period, None),
+        **kw,
+    )
+    return r
+
+
+def ink(png: Path) -> float:
+    """Share of pixels that are not white: a blank page is close to 0."""
+    from PIL import Image
+
+    im = Image.open(png).convert("L")
+    hist = im.histogram()
+    return 1 - sum(hist[245:]) / sum(hist)
+
+
+def test_pdf_scorecard_states_filters_and_equals_the_query(cli, demo, tmp_path):
+    out = tmp_path / "desempeno.pdf"
+    code, _, err = cli(
+        "export-pdf",
+        "--page",
+        "desempeno",
+        "--region",
+        "PY-1",
+        "--period",
+        "2025Q3",
+        "-o",
+        str(out),
+    )
+    assert code == 0, err
+    reader = PdfReader(out)
+    assert len(reader.pages) >= 1
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # landscape
+    assert round(float(box.width)) in (841, 842, 843)  # A4
+    text = text_of(out)
+    for words in (
+        "Región sanitaria: Concepción",
+        "Período: T3 2025",
+        "Indicador: INM-03",
+        "Datos hasta oct 2026",
+        "Desempeño",
+    ):
+        assert words in text, words
+    assert f"1 / {len(reader.pages)}" in text
+    value = query_value(demo[0], "INM-03", "0101", "2025Q3").value
+    assert fmt_number(value, "es", 1) in text
+
+
+def test_pdf_overview_kpi_equals_the_query_cli_in_english(cli, demo, tmp_path):
+    out = tmp_path / "resumen.pdf"
+    code, _, err = cli(
+        "export-pdf",
+        "--page",
+        "resumen",
+        "--region",
+        "PY-11",
+        "--indicator",
+        "MNI-05",
+        "--period",
+        "2025",
+        "--lang",
+        "en",
+        "-o",
+        str(out),
+    )
+    assert code == 0, err
+    text = text_of(out)
+    assert "Health region: Central" in text and "Overview" in text
+    code, json_out, _ = cli(
+        "query",
+        "--indicator",
+        "MNI-05",
+        "--org-unit",
+        "PY-11",
+        "--period",
+        "2025",
+        "--format",
+        "json",
+    )
+    import json
+
+    value = json.loads(json_out)[0]["value"]
+    assert fmt_number(value, "en", 1) in text
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) not installed"
+)
+def test_pdf_map_page_renders_ink_not_a_blank_page(cli, tmp_path):
+    out = tmp_path / "mapa.pdf"
+    code, _, err = cli("export-pdf", "--page", "mapa", "--region", "PY-15", "-o", str(out))
+    assert code == 0, err
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(out), str(tmp_path / "p")],
+        check=True,
+    )
+    png = next(tmp_path.glob("p*.png"))
+    assert ink(png) > 0.03
+    # Charts and maps are vector: the PDF carries paths, not one big raster.
+    page = PdfReader(out).pages[0]
+    assert not page.images or len(page.images) == 0
+
+
+def test_pdf_regional_pack_for_one_region(cli, tmp_path):
+    code, _, err = cli(
+        "export-pdf",
+        "--pack",
+        "region",
+        "--region",
+        "PY-16",
+        "--period",
+        "2025",
+        "-o",
+        str(tmp_path / "packs"),
+    )
+    assert code == 0, err
+    [pdf] = list((tmp_path / "packs").glob("*.pdf"))
+    text = text_of(pdf)
+    assert "Informe regional" in text and "Alto Paraguay" in text
+    assert (
+        "Desempeño de los establecimientos" in text
+        and "Tendencias de los indicadores clave" in text
+    )
+    assert len(PdfReader(pdf).pages) >= 3
+
+
+def test_pdf_pack_each_region_continues_past_a_failure(cli, tmp_path, monkeypatch):
+    """The loop itself, with the printer stubbed: one region fails, the other 17 are written."""
+    from dashboard.report import pdf
+
+    def fake_print(self, url, banner, **kw):
+        if "region=PY-16" in url:
+            raise RuntimeError("simulated failure")
+        return b"%PDF-1.4 fake"
+
+    monkeypatch.setattr(pdf.Printer, "print_url", fake_print)
+    code, _, err = cli(
+        "export-pdf",
+        "--pack",
+        "region",
+        "--each-region",
+        "--period",
+        "2025",
+        "-o",
+        str(tmp_path / "all"),
+    )
+    assert code == 1
+    assert len(list((tmp_path / "all").glob("*.pdf"))) == 17
+    assert "Alto Paraguay" in err and "simulated failure" in err
+    assert "18/18" in err  # the progress bar reached the end
+
+
+def test_pdf_without_engine_says_so(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_CHROMIUM", str(tmp_path / "no-such-browser"))
+    code, _, err = cli("export-pdf", "--page", "resumen", "-o", str(tmp_path / "x.pdf"))
+    assert code == 3
+    assert "Chromium" in err and not (tmp_path / "x.pdf").exists()
+
+
+def test_pdf_cli_rejects_unknown_codes(cli, tmp_path):
+    code, _, err = cli(
+        "export-pdf", "--page", "resumen", "--region", "PY-99", "-o", str(tmp_path / "x.pdf")
+    )
+    assert code == 2 and "unknown region 'PY-99'" in err
+
+
+def test_pdf_button_downloads_the_view(page, open_page, tmp_path):
+    open_page("/desempeno?region=PY-1&periodo=2025Q3")
+    with page.expect_download(timeout=60_000) as dl:
+        page.click("a[data-export=pdf]")
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    assert path.suffix == ".pdf" and "PY-1" in path.name
+    text = text_of(path)
+    assert "Región sanitaria: Concepción" in text and "Período: T3 2025" in text
