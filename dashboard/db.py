@@ -180,6 +180,8 @@ rollup = Table(
     Column("period", Integer, nullable=False),
     Column("vals", LargeBinary, nullable=False),
     PrimaryKeyConstraint("org_unit_id", "ftype", "grain", "period", name="pk_rollup"),
+    # An import refreshes whole calendar years: find their rows without a table scan.
+    Index("ix_rollup_period", "grain", "period"),
     sqlite_with_rowid=False,
 )
 

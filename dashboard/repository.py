@@ -537,16 +537,20 @@ class Repository:
     def _raw_values(
         self, c: Connection, count_ids: list[int], years: list[int] | None
     ) -> pd.DataFrame:
+        """Raw facility values as columns; read in chunks so a 10x store (17 M values) never
+        holds millions of Python tuples at once."""
         cur = c.connection.driver_connection.cursor()
+        parts = []
         try:
             cur.execute(
                 "SELECT org_unit_id, month, data_element_id, value FROM data_value "
                 f"WHERE data_element_id IN ({_ints(count_ids)}){_years_sql('month', years)}"
             )
-            rows = cur.fetchall()
+            while rows := cur.fetchmany(500_000):
+                parts.append(np.array(rows, dtype=float).reshape(-1, 4))
         finally:
             cur.close()
-        arr = np.array(rows, dtype=float).reshape(-1, 4)
+        arr = np.concatenate(parts) if parts else np.empty((0, 4))
         return pd.DataFrame(
             {
                 "org_unit_id": arr[:, 0].astype(np.int64),
@@ -604,13 +608,15 @@ class Repository:
         if years is None:
             c.execute(delete(db.rollup))
         else:
-            c.execute(
-                text(
-                    f"DELETE FROM rollup WHERE (grain = 'Y' AND period IN ({_ints(years)})) "
-                    f"OR (grain = 'Q' AND period / 10 IN ({_ints(years)})) "
-                    f"OR (grain = 'M' AND period / 100 IN ({_ints(years)}))"
-                )
-            )
+            # Ranges on (grain, period) so the index finds the rows: no scan of every vector.
+            for y in years:
+                for grain, lo, hi in (("Y", y, y), ("Q", y * 10 + 1, y * 10 + 4), ("M", y * 100 + 1, y * 100 + 12)):
+                    c.execute(
+                        text(
+                            f"DELETE FROM rollup WHERE grain = '{grain}' "
+                            f"AND period BETWEEN {int(lo)} AND {int(hi)}"
+                        )
+                    )
         units = c.execute(
             select(
                 db.org_unit.c.id,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from dashboard.db import make_engine, metadata
+from dashboard.db import make_engine
 from dashboard.reference import load_reference
 from dashboard.repository import Repository
 
@@ -23,8 +23,10 @@ def fresh_engine(tmp_path, name: str = "t"):
     if PG_URL:
         engine = make_engine(PG_URL)
         with engine.begin() as conn:
-            metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            # Everything, not just today's tables: a database left by an older schema (or
+            # another run on this machine) must not leak into the test.
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
         return engine
     return make_engine(f"sqlite:///{tmp_path / name}.sqlite3")
 
