@@ -43,8 +43,13 @@ def tree_rss(pid: int) -> int:
 
 def run_cli(args: list[str], env: dict) -> tuple[float, int, int]:
     """(seconds, peak tree RSS bytes, exit code) of `python -m dashboard …`."""
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     peak = 0
     t0 = time.perf_counter()
     while proc.poll() is None:
@@ -87,7 +92,11 @@ def warm_pages(url: str, env: dict, out: Path) -> dict:
                 pdf = pr.print_url(base + page_path(page, f, fac), banner(ctx, page, f, fac))
                 times.append(time.perf_counter() - t0)
             (out / f"{page}.pdf").write_bytes(pdf)
-            result[page] = {"warm_s": round(min(times), 2), "max_s": round(max(times), 2), "kb": round(len(pdf) / 1024)}
+            result[page] = {
+                "warm_s": round(min(times), 2),
+                "max_s": round(max(times), 2),
+                "kb": round(len(pdf) / 1024),
+            }
     return result
 
 
@@ -109,17 +118,37 @@ def main() -> None:
             env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
         out = Path(d)
         pages = warm_pages(url, env, out)
-        one_s, one_peak, one_rc = run_cli(["export-pdf", "--page", "desempeno", "--region", "PY-11", "-o", str(out / "one.pdf")], env)
-        pack_s, pack_peak, pack_rc = run_cli(["export-pdf", "--pack", "region", "--each-region", "--period", "202610", "-o", str(out / "packs")], env)
-        print(json.dumps({
-            "pages_warm": pages,
-            "cli_one_page_cold_s": round(one_s, 2),
-            "cli_one_page_peak_mb": round(one_peak / 2**20),
-            "pack_18_regions_s": round(pack_s, 1),
-            "pack_exit": pack_rc,
-            "pack_files": len(list((out / "packs").glob("*.pdf"))),
-            "pack_peak_mb_process_tree": round(pack_peak / 2**20),
-        }, indent=2))
+        one_s, one_peak, one_rc = run_cli(
+            ["export-pdf", "--page", "desempeno", "--region", "PY-11", "-o", str(out / "one.pdf")],
+            env,
+        )
+        pack_s, pack_peak, pack_rc = run_cli(
+            [
+                "export-pdf",
+                "--pack",
+                "region",
+                "--each-region",
+                "--period",
+                "202610",
+                "-o",
+                str(out / "packs"),
+            ],
+            env,
+        )
+        print(
+            json.dumps(
+                {
+                    "pages_warm": pages,
+                    "cli_one_page_cold_s": round(one_s, 2),
+                    "cli_one_page_peak_mb": round(one_peak / 2**20),
+                    "pack_18_regions_s": round(pack_s, 1),
+                    "pack_exit": pack_rc,
+                    "pack_files": len(list((out / "packs").glob("*.pdf"))),
+                    "pack_peak_mb_process_tree": round(pack_peak / 2**20),
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,7 @@
 """Desempeño: the scorecard table, domain links and downloads of exactly what is shown."""
 
-import re
+from dash import Input, Output
 
-from dash import Input, Output, State, dcc
-from dash.exceptions import PreventUpdate
-
-from dashboard import exports
 from dashboard.i18n import fmt_period, t
 from dashboard.views import scorecard
 from layouts import ids
@@ -40,44 +36,3 @@ def register(app, deps) -> None:
             title,
             page.domain_links(f, sc.indicators[0].domain),
         )
-
-    @app.callback(
-        Output(ids.SCORE_DOWNLOAD, "data"),
-        Input(ids.SCORE_DOWNLOAD_CSV, "n_clicks"),
-        Input(ids.SCORE_DOWNLOAD_XLSX, "n_clicks"),
-        State(ids.VIEW, "data"),
-        prevent_initial_call=True,
-    )
-    def download(_csv, _xlsx, view):
-        from dash import ctx
-
-        if not view or view.get("page") != "desempeno":
-            raise PreventUpdate
-        f = filters_of(view)
-        c = context(deps)
-        sc = scorecard(c, f)
-        frame = exports.scorecard_frame(sc, c.cat, f.lang)
-        unit = sc.unit.name
-        header = exports.header_lines(
-            t("page_desempeno", f.lang),
-            [
-                (
-                    t("filter_region", f.lang),
-                    c.cat.unit(f.region).name if f.region else t("all_country", f.lang),
-                ),
-                (t("filter_district", f.lang), c.cat.unit(f.district).name if f.district else "—"),
-                (t("filter_type", f.lang), f.ftype or t("all_types", f.lang)),
-                (t("domain", f.lang), t(f"domain_{sc.indicators[0].domain}", f.lang)),
-                (t("filter_period", f.lang), exports.period_label(sc.period, f.lang)),
-                (t("compared_with", f.lang), exports.period_label(sc.compare_to, f.lang)),
-            ],
-            c.repo.get_meta("data_source") or "MSPBS",
-            f.lang,
-        )
-        parts = ["desempeno", unit, f.ftype or "", sc.indicators[0].domain, sc.period.id]
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(p for p in parts if p)).strip("_")
-        if ctx.triggered_id == ids.SCORE_DOWNLOAD_XLSX:
-            return dcc.send_bytes(
-                exports.to_xlsx(frame, header, t("page_desempeno", f.lang)), f"{name}.xlsx"
-            )
-        return dcc.send_bytes(exports.to_csv(frame, header, f.lang), f"{name}.csv")

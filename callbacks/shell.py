@@ -120,6 +120,9 @@ def register(app, deps) -> None:
         )
 
     @app.callback(
+        Output(ids.SKIP_LINK, "children"),
+        Output(ids.NAV_LINKS, "aria-label"),
+        Output(ids.FILTER_BAR, "aria-label"),
         Output(ids.BRAND_TITLE, "children"),
         Output(ids.NAV_LINKS, "children"),
         Output(ids.LANG_SWITCH, "children"),
@@ -145,6 +148,10 @@ def register(app, deps) -> None:
         source = repo.get_meta("data_source") or "MSPBS"
         source = t("source_demo", lang) if source == "demo" else source
         return (
+            # The shell is static Spanish; these follow the language like the rest of the frame.
+            t("skip_to_content", lang),
+            t("nav_label", lang),
+            t("filters", lang),
             t("app_title", lang),
             shell.nav_links(view["page"], f, lang),
             shell.lang_switch(view["path"], f),
@@ -154,7 +161,9 @@ def register(app, deps) -> None:
             t("filter_indicator", lang),
             t("filter_period", lang),
             summary(c, f),
-            shell.export_links(view["page"], view.get("facility"), f, lang) if view["page"] in PAGE_LAYOUTS else [],
+            shell.export_links(view["page"], view.get("facility"), f, lang)
+            if view["page"] in PAGE_LAYOUTS
+            else [],
             shell.footer(lang, as_of, source),
         )
 

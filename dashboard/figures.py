@@ -201,9 +201,24 @@ def trend_figure(
             hovermode="closest",
             legend={"orientation": "h", "y": -0.18, "x": 0},
             xaxis={"type": "category", "showgrid": False, "tickangle": -45 if len(x) > 12 else 0},
-            yaxis={"title": {"text": y_title}, "gridcolor": "#e5e5e5", "rangemode": "tozero"},
+            yaxis={
+                "title": {"text": y_title},
+                "gridcolor": "#e5e5e5",
+                "rangemode": "tozero",
+                **_y_range(series, target, band),
+            },
         ),
     }
+
+
+def _y_range(series: Sequence[dict], target: float | None, band: tuple) -> dict:
+    """Room for the target or band as well as the data, so the target can be read off the axis."""
+    values = [v for s in series for v in s["values"] if v is not None and v == v]
+    marks = [m for m in (target, *band) if m is not None]
+    if not values or not marks:
+        return {}
+    top = max(values + marks)
+    return {"range": [0, top * 1.08 if top > 0 else 1]}
 
 
 def completeness_figure(
@@ -227,8 +242,8 @@ def completeness_figure(
                 "type": "bar",
                 "x": list(labels),
                 "y": y,
-                "text": list(hover),
-                "hovertemplate": "%{text}<extra></extra>",
+                "hovertext": list(hover),
+                "hovertemplate": "%{hovertext}<extra></extra>",
                 "marker": {
                     "color": [STATUS_COLORS["not_met"] if b else "#0072B2" for b in low],
                     "pattern": {"shape": ["/" if b else "" for b in low]},
@@ -248,8 +263,14 @@ def completeness_figure(
         "layout": base_layout(
             height,
             separators=separators(lang),
-            xaxis={"type": "category", "tickangle": -45},
-            yaxis={"range": [0, 105], "title": {"text": y_title}, "gridcolor": "#e5e5e5"},
+            margin={"l": 56, "r": 16, "t": 24, "b": 72},
+            xaxis={"type": "category", "tickangle": -45, "automargin": True},
+            yaxis={
+                "range": [0, 105],
+                "title": {"text": y_title},
+                "gridcolor": "#e5e5e5",
+                "automargin": True,
+            },
             legend={"orientation": "h", "y": 1.15, "x": 0},
         ),
     }

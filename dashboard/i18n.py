@@ -76,8 +76,17 @@ def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0)
     return text
 
 
+def percent_sign(lang: str = DEFAULT_LANG) -> str:
+    """'84,1 %' in Spanish (RAE and INE style), '84.1%' in English."""
+    return " %" if lang_or_default(lang) == "es" else "%"
+
+
 def fmt_percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
-    return "—" if value is None or value != value else f"{fmt_number(value, lang, decimals)} %"
+    return (
+        "—"
+        if value is None or value != value
+        else fmt_number(value, lang, decimals) + percent_sign(lang)
+    )
 
 
 def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
@@ -85,7 +94,7 @@ def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals
     if value is None or value != value:
         return "—"
     number = fmt_number(value, lang, decimals)
-    return f"{number} %" if unit == "%" else f"{number} {unit}".strip()
+    return number + percent_sign(lang) if unit == "%" else f"{number} {unit}".strip()
 
 
 def fmt_month(yyyymm: int, lang: str = DEFAULT_LANG, long: bool = False) -> str:

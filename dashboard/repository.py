@@ -610,7 +610,11 @@ class Repository:
         else:
             # Ranges on (grain, period) so the index finds the rows: no scan of every vector.
             for y in years:
-                for grain, lo, hi in (("Y", y, y), ("Q", y * 10 + 1, y * 10 + 4), ("M", y * 100 + 1, y * 100 + 12)):
+                for grain, lo, hi in (
+                    ("Y", y, y),
+                    ("Q", y * 10 + 1, y * 10 + 4),
+                    ("M", y * 100 + 1, y * 100 + 12),
+                ):
                     c.execute(
                         text(
                             f"DELETE FROM rollup WHERE grain = '{grain}' "

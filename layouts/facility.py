@@ -230,6 +230,6 @@ def completeness(fp: FacilityProfile, lang: str) -> dict:
         hover,
         threshold=90,
         threshold_label=t("threshold_90", lang),
-        y_title=t("completeness", lang) + " (%)",
+        y_title=t("col_completeness", lang) + " (%)",
         lang=lang,
     )

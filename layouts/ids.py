@@ -5,6 +5,7 @@ URL = "url"
 VIEW = "view"  # dcc.Store: the parsed view state (filters + page), never data rows
 RENDERED = "rendered"  # dcc.Store: which page skeleton is on screen (page, facility, lang)
 LANG_SINK = "lang-sink"  # dcc.Store written by the clientside <html lang> callback
+SKIP_LINK = "skip-link"
 NAVBAR = "navbar"
 NAV_LINKS = "nav-links"
 BRAND_TITLE = "brand-title"
@@ -51,9 +52,6 @@ TREND_NOTE = "trend-note"
 SCORE_TABLE = "score-table"
 SCORE_DOMAIN = "score-domain"
 SCORE_TITLE = "score-title"
-SCORE_DOWNLOAD_CSV = "score-download-csv"
-SCORE_DOWNLOAD_XLSX = "score-download-xlsx"
-SCORE_DOWNLOAD = "score-download"
 SCORE_NOTE = "score-note"
 
 # Establecimiento

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from dashboard.figures import sparkline
 from dashboard.filters import Filters, href
-from dashboard.i18n import fmt_number, fmt_period, t
+from dashboard.i18n import fmt_number, fmt_period, percent_sign, t
 from dashboard.views import Overview
 
 from . import ids
@@ -35,7 +35,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
 
 def target_text(ind, target, lang: str) -> str:
     unit = ind.unit(lang)
-    unit = " %" if unit == "%" else ""
+    unit = percent_sign(lang) if unit == "%" else ""
     if ind.direction == "band" and target.band_low is not None and target.band_high is not None:
         return (
             t(
@@ -62,6 +62,7 @@ def is_small(num, den, threshold: int) -> bool:
 def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> list:
     if ov.cards.empty or ov.cards["value"].isna().all():
         return [empty_state(lang)]
+    same_span = ov.previous == ov.year_earlier
     spark = {
         code: grp.sort_values("period")["value"].tolist()
         for code, grp in ov.sparks.groupby("indicator")
@@ -92,7 +93,7 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
                         className="kpi-value",
                     ),
                     html.Span(
-                        " %" if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
+                        percent_sign(lang) if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
                         className="kpi-unit",
                     ),
                     caution_mark(lang) if small else None,
@@ -104,7 +105,10 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
                     html.Span(target_text(ind, target, lang), className="kpi-target ms-2"),
                 ]
             ),
-            html.Div(
+            # A 12-month period's previous period is the year before: one line, not the same twice.
+            None
+            if same_span
+            else html.Div(
                 change_text(row.value, row.prev_value, ind, lang, "vs_previous"), className="small"
             ),
             html.Div(

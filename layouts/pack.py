@@ -22,7 +22,10 @@ def layout(lang: str = "es", **_query) -> html.Div:
                 className="pack-section page-break",
             ),
             html.Section(
-                [html.H2(t("pack_trends", lang), className="h4"), graph(ids.PACK_TRENDS, height=480)],
+                [
+                    html.H2(t("pack_trends", lang), className="h4"),
+                    graph(ids.PACK_TRENDS, height=480),
+                ],
                 className="pack-section page-break",
             ),
         ],

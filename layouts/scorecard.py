@@ -34,28 +34,6 @@ def layout(lang: str = "es", **_query) -> html.Div:
                         md=True,
                         className="d-print-none",
                     ),
-                    dbc.Col(
-                        [
-                            dbc.Button(
-                                t("download_csv", lang),
-                                id=ids.SCORE_DOWNLOAD_CSV,
-                                color="secondary",
-                                outline=True,
-                                size="sm",
-                                className="me-2",
-                            ),
-                            dbc.Button(
-                                t("download_xlsx", lang),
-                                id=ids.SCORE_DOWNLOAD_XLSX,
-                                color="secondary",
-                                outline=True,
-                                size="sm",
-                            ),
-                            dcc.Download(id=ids.SCORE_DOWNLOAD),
-                        ],
-                        md="auto",
-                        className="text-md-end d-print-none",
-                    ),
                 ],
                 className="mb-2 g-2 align-items-end",
             ),

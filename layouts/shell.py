@@ -48,6 +48,7 @@ def layout(**_query) -> html.Div:
             dcc.Store(id=ids.LANG_SINK),
             html.A(
                 t("skip_to_content", lang),
+                id=ids.SKIP_LINK,
                 href="#main",
                 className="visually-hidden-focusable skip-link",
             ),
@@ -126,7 +127,9 @@ def layout(**_query) -> html.Div:
                                     className="filter-summary small text-body-secondary mb-0",
                                     **{"aria-live": "polite"},
                                 ),
-                                html.Div(id=ids.EXPORT_LINKS, className="export-links d-flex gap-2"),
+                                html.Div(
+                                    id=ids.EXPORT_LINKS, className="export-links d-flex gap-2"
+                                ),
                             ],
                             className="d-flex flex-wrap justify-content-between align-items-center gap-2",
                         ),
@@ -278,7 +281,9 @@ def footer(lang: str, as_of: str, source: str) -> list:
 __all__ = ["PATHS", "layout"]
 
 
-def export_links(page: str, facility: str | None, f: Filters, lang: str, formats=("pdf", "csv", "xlsx")) -> list:
+def export_links(
+    page: str, facility: str | None, f: Filters, lang: str, formats=("pdf", "csv", "xlsx")
+) -> list:
     """Plain links to the export routes: the same filters, so the file is this view."""
     from urllib.parse import urlencode
 
@@ -287,14 +292,19 @@ def export_links(page: str, facility: str | None, f: Filters, lang: str, formats
         extra["establecimiento"] = facility
     query = f.to_query()
     query = (query + "&" if query else "?") + urlencode(extra)
-    labels = {"pdf": t("export_pdf", lang), "csv": t("export_csv", lang), "xlsx": t("export_xlsx", lang)}
+    labels = {
+        "pdf": t("export_pdf", lang),
+        "csv": t("export_csv", lang),
+        "xlsx": t("export_xlsx", lang),
+    }
     return [
         html.A(
             labels[fmt],
             href=f"/exportar.{fmt}{query}",
             className="btn btn-sm " + ("btn-primary" if fmt == "pdf" else "btn-outline-secondary"),
             title=t("export_hint", lang),
-            **{"data-export": fmt},
+            download="",  # a download, not a navigation away from the dashboard
+            **{"data-export": fmt, "aria-label": f"{labels[fmt]} — {t('export_hint', lang)}"},
         )
         for fmt in formats
     ]

@@ -54,7 +54,8 @@ def test_fmt_number_uses_spanish_and_english_separators():
 def test_fmt_value_and_percent():
     assert fmt_percent(84.25, "es") == "84,2 %" or fmt_percent(84.25, "es") == "84,3 %"
     assert fmt_value(12.34, "por 1.000 NV", "es", 1) == "12,3 por 1.000 NV"
-    assert fmt_value(95.0, "%", "en", 1) == "95.0 %"
+    assert fmt_value(95.0, "%", "en", 1) == "95.0%"
+    assert fmt_percent(12.34, "en") == "12.3%"
 
 
 def test_fmt_month_and_period_in_both_languages():

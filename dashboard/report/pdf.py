@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import html
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,55 +107,88 @@ def footer_html(b: Banner) -> str:
 
 
 class Printer:
-    """One headless Chromium; print as many URLs as needed, then close."""
+    """One headless Chromium; print as many URLs as needed, then close.
+
+    Playwright's sync API runs in a thread of its own here: it refuses to start on a thread
+    that already has an event loop (a notebook, a test session driving its own browser)."""
 
     def __init__(self, chromium: Path):
         self.chromium = chromium
-        self._pw = None
-        self._browser = None
+        self._jobs: queue.Queue = queue.Queue()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Printer:
-        from playwright.sync_api import sync_playwright
-
-        self._pw = sync_playwright().start()
-        self._browser = self._pw.chromium.launch(
-            executable_path=str(self.chromium), headless=True, args=CHROMIUM_ARGS
-        )
+        self._thread = threading.Thread(target=self._run, name="pdf-printer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._browser is not None:
-            self._browser.close()
-        if self._pw is not None:
-            self._pw.stop()
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+
+            pw = sync_playwright().start()
+            browser = pw.chromium.launch(
+                executable_path=str(self.chromium), headless=True, args=CHROMIUM_ARGS
+            )
+        except BaseException as exc:  # reported to the caller of __enter__
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while (job := self._jobs.get()) is not None:
+                fn, future = job
+                try:
+                    future.set_result(fn(browser))
+                except BaseException as exc:
+                    future.set_exception(exc)
+        finally:
+            browser.close()
+            pw.stop()
 
     def print_url(
         self, url: str, banner: Banner, *, lang: str = "es", timeout_ms: int = 60_000
     ) -> bytes:
         """The PDF of a dashboard URL, once every callback has finished and every chart is drawn."""
-        context = self._browser.new_context(
-            viewport=VIEWPORT,
-            locale="es-PY" if lang == "es" else "en-GB",
-            timezone_id="America/Asuncion",
+        future: Future = Future()
+        self._jobs.put((lambda browser: _print(browser, url, banner, lang, timeout_ms), future))
+        return future.result()
+
+
+def _print(browser, url: str, banner: Banner, lang: str, timeout_ms: int) -> bytes:
+    context = browser.new_context(
+        viewport=VIEWPORT,
+        locale="es-PY" if lang == "es" else "en-GB",
+        timezone_id="America/Asuncion",
+    )
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle", timeout=timeout_ms)
+        page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
+        page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        page.emulate_media(media="print")
+        return page.pdf(
+            format=PAGE_FORMAT,
+            landscape=True,
+            print_background=True,
+            display_header_footer=True,
+            header_template=header_html(banner),
+            footer_template=footer_html(banner),
+            margin=MARGINS,
+            prefer_css_page_size=False,
         )
-        try:
-            page = context.new_page()
-            page.goto(url, wait_until="networkidle", timeout=timeout_ms)
-            page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
-            page.wait_for_load_state("networkidle", timeout=timeout_ms)
-            page.emulate_media(media="print")
-            return page.pdf(
-                format=PAGE_FORMAT,
-                landscape=True,
-                print_background=True,
-                display_header_footer=True,
-                header_template=header_html(banner),
-                footer_template=footer_html(banner),
-                margin=MARGINS,
-                prefer_css_page_size=False,
-            )
-        finally:
-            context.close()
+    finally:
+        context.close()
 
 
 @contextmanager

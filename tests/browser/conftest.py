@@ -206,6 +206,35 @@ def wait_for_dash(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
+# Dash's renderer keeps its callback queue in window.store; "idle" = nothing requested, queued,
+# running or waiting for a chained callback, and no component marked as loading.
+DASH_IDLE_JS = """() => {
+    const state = window.store && window.store.getState();
+    if (!state) return false;
+    const queues = Object.assign({}, state.callbacks);
+    delete queues.stored;
+    delete queues.completed;
+    const pending = Object.values(queues)
+        .reduce((n, q) => n + (Array.isArray(q) ? q.length : 0), 0);
+    return pending === 0
+        && !document.querySelector('._dash-loading, [data-dash-is-loading="true"]');
+}"""
+
+
+def wait_for_callbacks(page) -> None:
+    """Wait until no Dash callback is pending. After a click or a select the network may not
+    have started yet (so "networkidle", already reached, returns at once); the store knows."""
+    page.wait_for_function(DASH_IDLE_JS)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(DASH_IDLE_JS)
+
+
+@pytest.fixture(scope="session")
+def settle():
+    """settle(page): wait for Dash's callbacks to finish after an interaction in the page."""
+    return wait_for_callbacks
+
+
 @pytest.fixture
 def open_page(page, live_server):
     """open_page(path="/") -> page: load a path of the live server and wait for Dash to settle."""
