@@ -154,26 +154,21 @@ def _export_routes(server, deps: dict) -> None:
             download_name=pdf_name(ctx, page, f, facility),
         )
 
-    @server.route("/exportar.csv")
-    def export_csv():
-        ctx, page, facility, f = view_from_request()
-        page = "resumen" if page == "paquete" else page
-        data = exports.page_csv(ctx, page, f, facility)
-        return send_file(
-            io.BytesIO(data),
-            mimetype="text/csv",
-            as_attachment=True,
-            download_name=exports.file_name(page, f, ctx, "csv", facility),
-        )
+    tables = {
+        "csv": (exports.page_csv, "text/csv"),
+        "xlsx": (exports.page_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    }
 
-    @server.route("/exportar.xlsx")
-    def export_xlsx():
+    @server.route("/exportar.<fmt>")
+    def export_table(fmt: str):
+        if fmt not in tables:
+            return message("404", 404)
         ctx, page, facility, f = view_from_request()
         page = "resumen" if page == "paquete" else page
-        data = exports.page_xlsx(ctx, page, f, facility)
+        build, mimetype = tables[fmt]
         return send_file(
-            io.BytesIO(data),
+            io.BytesIO(build(ctx, page, f, facility)),
+            mimetype=mimetype,
             as_attachment=True,
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            download_name=exports.file_name(page, f, ctx, "xlsx", facility),
+            download_name=exports.file_name(page, f, ctx, fmt, facility),
         )

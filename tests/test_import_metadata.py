@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import fresh_engine
 from sqlalchemy import text
 
-from dashboard.db import make_engine, metadata
 from dashboard.importers import import_file
 from dashboard.reference import load_reference
 from dashboard.repository import Repository
@@ -26,15 +25,7 @@ IND_HEADER = (
 @pytest.fixture
 def store(tmp_path) -> Repository:
     """Reference tree plus one facility; PostgreSQL when DASHBOARD_TEST_DATABASE_URL is set."""
-    url = os.environ.get("DASHBOARD_TEST_DATABASE_URL")
-    if url:
-        engine = make_engine(url)
-        metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path}/t.sqlite3")
-    repo = Repository(engine)
+    repo = Repository(fresh_engine(tmp_path))
     load_reference(repo)
     repo.upsert_org_units(
         [
@@ -48,7 +39,7 @@ def store(tmp_path) -> Repository:
         ]
     )
     yield repo
-    engine.dispose()
+    repo.engine.dispose()
 
 
 def put(tmp_path: Path, name: str, content: str, encoding: str = "utf-8") -> Path:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import fresh_engine
 from sqlalchemy import text
 
 from dashboard.catalog import Scope
-from dashboard.db import make_engine, metadata
 from dashboard.importers import detect_kind, import_file
 from dashboard.importers.common import parse_number
 from dashboard.reference import load_reference
@@ -25,15 +24,7 @@ HEADER = "data_element,period,org_unit,value\n"
 @pytest.fixture
 def store(tmp_path) -> Repository:
     """Reference tree plus two facilities; PostgreSQL when DASHBOARD_TEST_DATABASE_URL is set."""
-    url = os.environ.get("DASHBOARD_TEST_DATABASE_URL")
-    if url:
-        engine = make_engine(url)
-        metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path}/t.sqlite3")
-    repo = Repository(engine)
+    repo = Repository(fresh_engine(tmp_path))
     load_reference(repo)
     repo.upsert_org_units(
         [
@@ -54,7 +45,7 @@ def store(tmp_path) -> Repository:
         ]
     )
     yield repo
-    engine.dispose()
+    repo.engine.dispose()
 
 
 def put(tmp_path: Path, name: str, content: str, encoding: str = "utf-8") -> Path:

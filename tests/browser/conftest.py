@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from dashboard.report.pdf import CHROMIUM_ARGS as PRINTER_CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("DASHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -28,15 +30,7 @@ BOUNDARIES = ROOT.parent / "shared" / "geo" / "paraguay_departments.geojson"
 TODAY = "2026-11-29"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Chromium on this machine: root (no sandbox), no GPU, and nothing of its own sent outside.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = PRINTER_CHROMIUM_ARGS  # the same flags the PDF printer uses
 IN_CI = os.environ.get("CI") == "true"
 
 
