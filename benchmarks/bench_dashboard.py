@@ -15,6 +15,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -166,7 +167,13 @@ def first_visit(port: int) -> dict:
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         sizes: dict[str, int] = {}
         types: dict[str, str] = {}
-        cdp.on("Network.responseReceived", lambda e: types.__setitem__(e["requestId"], e["type"]))
+        urls: dict[str, str] = {}
+
+        def received(e):
+            types[e["requestId"]] = e["type"]
+            urls[e["requestId"]] = e["response"]["url"]
+
+        cdp.on("Network.responseReceived", received)
         cdp.on(
             "Network.loadingFinished",
             lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]),
@@ -181,8 +188,16 @@ def first_visit(port: int) -> dict:
         page.wait_for_load_state("networkidle")
         browser.close()
     total = sum(sizes.values())
+    # What blocks the first render: the document and the scripts and stylesheets it names
+    # itself; Dash loads plotly.js and other heavy chunks asynchronously after that.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/mapa")
+    page_html = conn.getresponse().read().decode()
+    named = set(re.findall(r'(?:src|href)="([^"]+)"', page_html))
     blocking = sum(
-        v for k, v in sizes.items() if types.get(k) in ("Document", "Script", "Stylesheet")
+        v
+        for k, v in sizes.items()
+        if types.get(k) == "Document" or any(urls.get(k, "").endswith(n) for n in named)
     )
     return {
         "first_visit_kb": round(total / 1024, 1),

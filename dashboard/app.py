@@ -156,7 +156,10 @@ def _export_routes(server, deps: dict) -> None:
 
     tables = {
         "csv": (exports.page_csv, "text/csv"),
-        "xlsx": (exports.page_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "xlsx": (
+            exports.page_xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
     }
 
     @server.route("/exportar.<fmt>")

@@ -185,6 +185,18 @@ rollup = Table(
     sqlite_with_rowid=False,
 )
 
+# Months with a received (expected) report per facility and year, as 12 bits (January = bit 0):
+# "facilities reporting" over any span is then a count of masks, not a scan of monthly reports.
+report_mask = Table(
+    "report_mask",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("year", SmallInteger, nullable=False),
+    Column("mask", Integer, nullable=False),
+    PrimaryKeyConstraint("org_unit_id", "year", name="pk_report_mask"),
+    sqlite_with_rowid=False,
+)
+
 # Resolved populations for every org unit (own figure, else the sum of its children).
 agg_population = Table(
     "agg_population",

@@ -27,7 +27,7 @@ from .periods import add_months, pieces
 
 ALL_TYPES = "*"
 REPORT_DEADLINE_DAY = 15  # a monthly report is on time if received by the 15th of next month
-ROLLUP_FORMAT = "3"  # bump when the rollup vectors change layout: old ones are rebuilt
+ROLLUP_FORMAT = "4"  # bump when the rollup vectors change layout: old ones are rebuilt
 OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin) flagging extreme outliers
 
 
@@ -510,7 +510,8 @@ class Repository:
                 for r in c.execute(select(db.data_element.c.id, db.data_element.c.kind))
             }
             raw = self._raw_values(c, [i for i, k in kinds.items() if k == "count"], span)
-            derived = self._derived(c, ids, raw, span)
+            derived, received = self._derived(c, ids, raw, span)
+            self._write_report_mask(c, received, span)
             facts = pd.concat([raw, *derived], ignore_index=True) if derived else raw
             timings["read_and_derive_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -562,8 +563,9 @@ class Repository:
 
     def _derived(
         self, c: Connection, ids: dict[str, int], raw: pd.DataFrame, years: list[int] | None
-    ) -> list[pd.DataFrame]:
-        """Facility-month counts: reports expected, received, on time; values and outliers."""
+    ) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+        """Facility-month counts (reports expected, received, on time; values and outliers) and
+        the received facility-months themselves."""
         rep = pd.DataFrame(
             c.execute(
                 text(
@@ -596,7 +598,32 @@ class Repository:
                     parts.append(part)
         if "DQ_VALUES" in ids and len(raw):
             parts.extend(_outlier_counts(raw, ids))
-        return [p[["org_unit_id", "month", "data_element_id", "value"]] for p in parts]
+        got = rep.loc[rep.received_on.notna(), ["org_unit_id", "month"]] if not rep.empty else rep
+        return [p[["org_unit_id", "month", "data_element_id", "value"]] for p in parts], got
+
+    def _write_report_mask(
+        self, c: Connection, received: pd.DataFrame, years: list[int] | None
+    ) -> None:
+        if years is None:
+            c.execute(delete(db.report_mask))
+        else:
+            c.execute(delete(db.report_mask).where(db.report_mask.c.year.in_(years)))
+        if received.empty:
+            return
+        bits = np.left_shift(1, (received.month % 100 - 1).to_numpy(np.int64))
+        # Each facility-month occurs once, so the sum of its month bits is their OR.
+        masks = (
+            pd.DataFrame(
+                {
+                    "org_unit_id": received.org_unit_id.to_numpy(np.int64),
+                    "year": (received.month // 100).to_numpy(np.int64),
+                    "mask": bits,
+                }
+            )
+            .groupby(["org_unit_id", "year"], as_index=False)["mask"]
+            .sum()
+        )
+        self._copy_rows(c, "report_mask", ["org_unit_id", "year", "mask"], masks)
 
     def _write_rollup(
         self,
@@ -899,28 +926,28 @@ class Repository:
                 + ",".join(f"'{t}'" for t in ftypes if t in FACILITY_TYPES)
                 + ")"
             )
-        with self.engine.connect() as c:
-            for level in sorted({u.level for u in units}):
-                ids = [u.id for u in units if u.level == level]
-                unit_filter = f" AND {col[level]} IN ({_ints(ids)})" if level else ""
-                for group in _disjoint_groups(buckets):
-                    case = " ".join(
-                        f"WHEN r.month BETWEEN {int(buckets[i][0])} AND {int(buckets[i][1])} THEN {i}"
-                        for i in group
-                    )
-                    months = " OR ".join(
-                        f"r.month BETWEEN {int(a)} AND {int(b)}"
-                        for a, b in _merge([buckets[i] for i in group])
-                    )
+        for level in sorted({u.level for u in units}):
+            ids = [u.id for u in units if u.level == level]
+            unit_filter = f" AND {col[level]} IN ({_ints(ids)})" if level else ""
+            for i, (start, end) in enumerate(buckets):
+                spans = " OR ".join(
+                    f"(m.year = {y} AND (m.mask & {bits}) <> 0)"
+                    for y, bits in _month_bits(start, end)
+                )
+                sql = (
+                    f"SELECT {col[level]} AS k, COUNT(*) FROM report_mask m "
+                    f"JOIN org_unit o ON o.id = m.org_unit_id WHERE ({spans}){unit_filter}{type_sql}"
+                    + (f" GROUP BY {col[level]}" if level else "")
+                )
+                # A facility has one mask a year: count facilities, not (facility, year) pairs.
+                if len(_month_bits(start, end)) > 1:
                     sql = (
-                        f"SELECT {col[level]} AS k, CASE {case} END AS b, COUNT(DISTINCT r.org_unit_id) "
-                        f"FROM report r JOIN org_unit o ON o.id = r.org_unit_id WHERE ({months}) "
-                        f"AND r.received_on IS NOT NULL{unit_filter}{type_sql} GROUP BY "
-                        + (f"{col[level]}, " if level else "")
-                        + f"CASE {case} END"
+                        f"SELECT k, COUNT(DISTINCT f) FROM (SELECT {col[level]} AS k, m.org_unit_id AS f "
+                        f"FROM report_mask m JOIN org_unit o ON o.id = m.org_unit_id WHERE ({spans})"
+                        f"{unit_filter}{type_sql}) x GROUP BY k"
                     )
-                    for k, b, n in c.execute(text(sql)):
-                        out[(ids[0] if level == 0 else k, b)] = n
+                for k, n in self._fetch(sql):
+                    out[(ids[0] if level == 0 else k, i)] = n
         return out
 
     def data_months(self) -> tuple[int | None, int | None]:
@@ -1097,3 +1124,13 @@ def _years_sql(column: str, years: list[int] | None) -> str:
     if years is None:
         return ""
     return f" AND {column} / 100 IN ({_ints(years)})"
+
+
+def _month_bits(start: int, end: int) -> list[tuple[int, int]]:
+    """(year, bit mask of the months of [start, end] in that year) for each year touched."""
+    out: dict[int, int] = {}
+    m = start
+    while m <= end:
+        out[m // 100] = out.get(m // 100, 0) | (1 << (m % 100 - 1))
+        m = add_months(m, 1)
+    return sorted(out.items())
