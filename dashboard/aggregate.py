@@ -108,7 +108,7 @@ def _status(
     hi: np.ndarray,
 ) -> np.ndarray:
     """Vectorised status_of (same rules)."""
-    out = np.full(value.shape, "no_target", dtype=object)
+    out = np.full(value.shape, "no_target", dtype="<U9")  # fixed width: object arrays are slow
     with np.errstate(invalid="ignore"):
         if direction == "band":
             has = ~np.isnan(lo) & ~np.isnan(hi)
@@ -170,13 +170,39 @@ def evaluate_frame(
             scope, group_units, types, counted, buckets
         )
         if pops:
-            popv = repo.populations(scope, group_units, types, [d.id for d in pops])
-            for u in group_units:
-                for d in pops:
-                    years = popv.get((u.id, d.id))
-                    if years:
-                        for b, mby in enumerate(spans):
-                            arr[uidx[u.id], b, didx[d.id]] = _population(years, mby)
+            fill_populations(arr, group_units, types)
+
+    need = sorted({y for mby in spans for y in mby})
+    weights = np.array([[mby.get(y, 0) / 12.0 for y in need] for mby in spans])  # buckets × years
+
+    def fill_populations(arr: np.ndarray, group_units: list[OrgUnit], types) -> None:
+        """Stocks scaled by the months each bucket covers; vectorised when every year has a
+        figure (the usual case), the nearest-year rule for the rest."""
+        pop_ids = [d.id for d in pops]
+        popv = repo.populations(scope, group_units, types, pop_ids, years=need)
+        # Units missing a year take the nearest year's figure: fetch their whole history.
+        partial = [
+            u for u in group_units if any(len(popv.get((u.id, i), {})) < len(need) for i in pop_ids)
+        ]
+        if partial:
+            popv.update(repo.populations(scope, partial, types, pop_ids))
+        complete, rows, cols = [], [], []
+        for u in group_units:
+            for i in pop_ids:
+                years = popv.get((u.id, i))
+                if not years:
+                    continue
+                if all(y in years for y in need):
+                    complete.append([years[y] for y in need])
+                    rows.append(uidx[u.id])
+                    cols.append(didx[i])
+                else:
+                    for b, mby in enumerate(spans):
+                        arr[uidx[u.id], b, didx[i]] = _population(years, mby)
+        if complete:
+            values = np.asarray(complete) @ weights.T  # (unit, element) pairs × buckets
+            for b in range(nb):
+                arr[np.asarray(rows), b, np.asarray(cols)] = values[:, b]
 
     base = np.full((nu, nb, len(des)), np.nan)
     fill(base, fac_units, None)  # a facility's own values do not depend on the type filter

@@ -365,6 +365,10 @@ class Repository:
         )
         cols = ["org_unit_id", "data_element_id", "month", "value"]
         self._copy_rows(conn, "staging_value", cols, frame[cols])
+        if self.dialect == "postgresql":
+            # A temporary table has no statistics until analysed; without them the planner
+            # joins 100,000 staged rows to the store by nested loops.
+            conn.execute(text("ANALYZE staging_value"))
 
     def _copy_rows(
         self, conn: Connection, table: str, columns: list[str], frame: pd.DataFrame
@@ -882,8 +886,9 @@ class Repository:
         units: Sequence[OrgUnit],
         ftypes: tuple[str, ...] | None,
         de_ids: Sequence[int],
+        years: Sequence[int] | None = None,
     ) -> dict[tuple[int, int], dict[int, float]]:
-        """{(unit id, data element id): {year: population}} for every stored year."""
+        """{(unit id, data element id): {year: population}} for the years asked (None: all)."""
         units = self._visible(units, scope)
         if not units or not de_ids:
             return {}
@@ -898,6 +903,7 @@ class Repository:
             f"WHERE org_unit_id IN ({_ints(u.id for u in units)}) "
             f"AND data_element_id IN ({_ints(de_ids)}) "
             f"AND ftype IN ({','.join(repr(t) for t in types)})"
+            + (f" AND year IN ({_ints(years)})" if years is not None else "")
         )
         for uid, de, year, ftype, value in rows:
             if ftypes is not None and (uid in facility_ids) != (ftype == ALL_TYPES):
