@@ -16,6 +16,7 @@ from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
 from .periods import RELATIVE, Period, split
 from .views import (
+    INCOMPLETE_BELOW,
     Context,
     Scorecard,
     facility_profile,
@@ -27,9 +28,6 @@ from .views import (
 )
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# The trends chart marks a bucket with fewer reports than this (% of expected) as incomplete.
-# Same value as layouts.trends.INCOMPLETE_BELOW, which the core cannot import.
-INCOMPLETE_BELOW = 90.0
 # Column headers of page_tables: one registry, so a test can check every key in every language.
 HEADER_KEYS = {
     "code": "col_code",
@@ -413,16 +411,10 @@ def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFr
         return {}
     cur = fp.current.set_index("indicator")
     hist = fp.history
-    has_history = hist.assign(ok=hist["value"].notna()).groupby("indicator")["ok"].any()
     region_peer = fp.peers[fp.peers.org_unit == fp.region.code].set_index("indicator")["value"]
     nation_peer = fp.peers[fp.peers.org_unit == cat.country().code].set_index("indicator")["value"]
     # As the screen's table: an indicator with nothing in 24 months is not a row.
-    inds = [
-        i
-        for i in fp.indicators
-        if i.code in cur.index
-        and (cur.loc[i.code, "value"] == cur.loc[i.code, "value"] or has_history.get(i.code))
-    ]
+    inds = [i for i in fp.shown if i.code in cur.index]
     dec = [i.decimals for i in inds]
     ftype = _type_name(fp.unit.facility_type, lang)
     indicators = _frame(
@@ -452,15 +444,13 @@ def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFr
     )
     rep = fp.reporting.sort_values("period")
     expected = rep["expected_reports"].astype(int).to_numpy()
-    # The view carries timeliness (% of expected on time); the count is that share of expected.
-    timely = pd.to_numeric(rep["timeliness"], errors="coerce").fillna(0.0).to_numpy()
     reports = _frame(
         {
             "month_id": [str(p) for p in rep["period"]],
             "month": [_month_label(p, lang) for p in rep["period"]],
             "expected": expected,
             "received": rep["received_reports"].astype(int).to_numpy(),
-            "on_time": np.rint(timely * expected / 100.0).astype(int),
+            "on_time": rep["on_time"].astype(int).to_numpy(),
         },
         lang,
     )

@@ -17,6 +17,7 @@ from .repository import Repository
 # The overview's cards: the selected indicator first, then one per domain and data quality.
 KEY_INDICATORS = ("INM-03", "MNI-04", "MNI-01", "TRA-01", "ENT-03", "HOS-01", "SER-01", "DQ-01")
 MAX_COMPARE = 6
+INCOMPLETE_BELOW = 90.0  # % of expected reports: a bucket below this is marked incomplete
 
 
 @dataclass
@@ -303,7 +304,9 @@ class FacilityProfile:
     current: pd.DataFrame  # one row per indicator: value, status, completeness ...
     history: pd.DataFrame  # indicator × 24 months
     peers: pd.DataFrame  # indicator, facility, region peers, national peers values
-    reporting: pd.DataFrame  # month, expected, received, on time
+    reporting: pd.DataFrame  # period (month), expected_reports, received_reports, on_time
+    shown: list[Indicator] = field(default_factory=list)  # with a value now or in 24 months
+    silent: list[Indicator] = field(default_factory=list)  # nothing reported in 24 months
 
 
 def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
@@ -321,10 +324,21 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     same_type = (unit.facility_type,)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
     peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
-    dq = [cat.indicators[c] for c in ("DQ-01",) if c in cat.indicators]
-    reporting = history[history.indicator == dq[0].code] if dq else history.iloc[0:0]
-    reporting = reporting[["period", "expected_reports", "received_reports", "timeliness"]]
-    return FacilityProfile(unit, district, region, p, inds, current, history, peers, reporting)
+    reporting = history[history.indicator == "DQ-01"][
+        ["period", "expected_reports", "received_reports"]
+    ]
+    on_time = history[history.indicator == "DQ-02"].set_index("period")["numerator"]
+    reporting = reporting.assign(
+        on_time=reporting.period.map(on_time).fillna(0).astype(int).to_numpy()
+    )
+    with_data = set(history.loc[history["value"].notna(), "indicator"]) | set(
+        current.loc[current["value"].notna(), "indicator"]
+    )
+    shown = [i for i in inds if i.code in with_data]
+    silent = [i for i in inds if i.code not in with_data]
+    return FacilityProfile(
+        unit, district, region, p, inds, current, history, peers, reporting, shown, silent
+    )
 
 
 # ==== Informe regional (pack) ====================================================================

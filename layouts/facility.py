@@ -148,7 +148,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
         if ind.code not in cur.index:
             continue
         r = cur.loc[ind.code]
-        if r.value != r.value and all(v != v or v is None for v in hist.get(ind.code, [])):
+        if ind in fp.silent:
             silent.append(ind)  # nothing reported in 24 months: listed once below, not as a row
             continue
         small = r.value == r.value and is_small(r.numerator, r.denominator, small_count)

@@ -8,12 +8,10 @@ from dashboard.figures import trend_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
 from dashboard.periods import split
-from dashboard.views import Trends
+from dashboard.views import INCOMPLETE_BELOW, Trends
 
 from . import ids
 from .components import graph
-
-INCOMPLETE_BELOW = 90.0  # % of expected reports: a bucket below this is marked incomplete
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
