@@ -176,33 +176,47 @@ def evaluate_frame(
     weights = np.array([[mby.get(y, 0) / 12.0 for y in need] for mby in spans])  # buckets × years
 
     def fill_populations(arr: np.ndarray, group_units: list[OrgUnit], types) -> None:
-        """Stocks scaled by the months each bucket covers; vectorised when every year has a
-        figure (the usual case), the nearest-year rule for the rest."""
+        """Stocks scaled by the months each bucket covers, as one scatter-add; a (unit, element)
+        pair missing one of the years takes the nearest year's figure instead."""
         pop_ids = [d.id for d in pops]
-        popv = repo.populations(scope, group_units, types, pop_ids, years=need)
-        # Units missing a year take the nearest year's figure: fetch their whole history.
-        partial = [
-            u for u in group_units if any(len(popv.get((u.id, i), {})) < len(need) for i in pop_ids)
-        ]
-        if partial:
-            popv.update(repo.populations(scope, partial, types, pop_ids))
-        complete, rows, cols = [], [], []
-        for u in group_units:
-            for i in pop_ids:
-                years = popv.get((u.id, i))
-                if not years:
-                    continue
-                if all(y in years for y in need):
-                    complete.append([years[y] for y in need])
-                    rows.append(uidx[u.id])
-                    cols.append(didx[i])
-                else:
-                    for b, mby in enumerate(spans):
-                        arr[uidx[u.id], b, didx[i]] = _population(years, mby)
-        if complete:
-            values = np.asarray(complete) @ weights.T  # (unit, element) pairs × buckets
+        rows = repo.populations(scope, group_units, types, pop_ids, years=need)
+        year_col = {y: k for k, y in enumerate(need)}
+        u_row = np.array([uidx[int(u)] for u in rows[:, 0]], dtype=int)
+        d_col = np.array([didx[int(d)] for d in rows[:, 1]], dtype=int)
+        y_pos = np.array([year_col[int(y)] for y in rows[:, 2]], dtype=int)
+        # Pairs with every needed year: weights (buckets × years) applied in one go.
+        pair = u_row * len(des) + d_col
+        counts = (
+            np.bincount(pair, minlength=nu * len(des))
+            if len(pair)
+            else np.zeros(nu * len(des), int)
+        )
+        full = counts[pair] == len(need)
+        if full.any():
+            contrib = rows[full, 3][:, None] * weights[:, y_pos[full]].T  # rows × buckets
+            target = np.zeros((nu, nb, len(des)))
+            hit = np.zeros((nu, nb, len(des)), dtype=bool)
             for b in range(nb):
-                arr[np.asarray(rows), b, np.asarray(cols)] = values[:, b]
+                np.add.at(target[:, b, :], (u_row[full], d_col[full]), contrib[:, b])
+                hit[u_row[full], b, d_col[full]] = True
+            arr[hit] = target[hit]
+        # The rest (a missing year, or no figure at all): their whole history, nearest year.
+        pos_of = {u.id: u for u in group_units}
+        short = {
+            (u.id, i)
+            for u in group_units
+            for i in pop_ids
+            if counts[uidx[u.id] * len(des) + didx[i]] < len(need)
+        }
+        if short:
+            partial = [pos_of[uid] for uid in {uid for uid, _ in short}]
+            history: dict[tuple[int, int], dict[int, float]] = {}
+            for uid, de, year, value in repo.populations(scope, partial, types, pop_ids):
+                history.setdefault((int(uid), int(de)), {})[int(year)] = value
+            for (uid, de), years in history.items():
+                if (uid, de) in short:
+                    for b, mby in enumerate(spans):
+                        arr[uidx[uid], b, didx[de]] = _population(years, mby)
 
     base = np.full((nu, nb, len(des)), np.nan)
     fill(base, fac_units, None)  # a facility's own values do not depend on the type filter

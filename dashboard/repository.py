@@ -887,30 +887,38 @@ class Repository:
         ftypes: tuple[str, ...] | None,
         de_ids: Sequence[int],
         years: Sequence[int] | None = None,
-    ) -> dict[tuple[int, int], dict[int, float]]:
-        """{(unit id, data element id): {year: population}} for the years asked (None: all)."""
+    ) -> np.ndarray:
+        """Rows (unit id, data element id, year, population) for the years asked (None: all).
+
+        With a type filter an aggregate unit sums the catchments of facilities of those types;
+        a facility always has its own catchment, whatever the filter lists."""
         units = self._visible(units, scope)
         if not units or not de_ids:
-            return {}
-        out: dict[tuple[int, int], dict[int, float]] = {}
+            return np.empty((0, 4))
         types = [ALL_TYPES] if ftypes is None else [t for t in ftypes if t in FACILITY_TYPES]
-        facility_ids = {u.id for u in units if u.level == 3}
-        # A facility's own catchment counts once whatever the type filter lists.
-        if facility_ids and ftypes:
-            types.append(ALL_TYPES)
-        rows = self._fetch(
-            "SELECT org_unit_id, data_element_id, year, ftype, value FROM agg_population "
-            f"WHERE org_unit_id IN ({_ints(u.id for u in units)}) "
-            f"AND data_element_id IN ({_ints(de_ids)}) "
-            f"AND ftype IN ({','.join(repr(t) for t in types)})"
-            + (f" AND year IN ({_ints(years)})" if years is not None else "")
+        facility_ids = [u.id for u in units if u.level == 3]
+        aggregate_ids = [u.id for u in units if u.level < 3]
+        year_sql = f" AND year IN ({_ints(years)})" if years is not None else ""
+        base = (
+            "SELECT org_unit_id, data_element_id, year, SUM(value) FROM agg_population "
+            f"WHERE data_element_id IN ({_ints(de_ids)}){year_sql} AND "
         )
-        for uid, de, year, ftype, value in rows:
-            if ftypes is not None and (uid in facility_ids) != (ftype == ALL_TYPES):
-                continue
-            d = out.setdefault((uid, de), {})
-            d[year] = d.get(year, 0.0) + value
-        return out
+        rows: list[tuple] = []
+        if facility_ids:
+            # A facility's figure is its own catchment: read it from the (compact) population
+            # table, one row per key, rather than summing the rollup.
+            rows += self._fetch(
+                "SELECT org_unit_id, data_element_id, year, value FROM population "
+                f"WHERE org_unit_id IN ({_ints(facility_ids)}) AND data_element_id IN ({_ints(de_ids)})"
+                + year_sql
+            )
+        if aggregate_ids and types:
+            rows += self._fetch(
+                base + f"org_unit_id IN ({_ints(aggregate_ids)}) "
+                f"AND ftype IN ({','.join(repr(t) for t in types)}) "
+                "GROUP BY org_unit_id, data_element_id, year"
+            )
+        return np.array(rows, dtype=float).reshape(-1, 4)
 
     def facilities_reporting(
         self,
