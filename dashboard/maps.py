@@ -346,7 +346,7 @@ def choropleth_traces(
     line_color: str = BORDER_COLOR,
     line_width: float = 0.8,
 ) -> list[dict[str, Any]]:
-    """One go.Choropleth per legend entry, each carrying only its own features (the figure holds
+    """One choropleth trace per legend entry, each carrying only its own features (the figure holds
     every feature once), so the legend names each class and toggles it. A class without
     members is a legend-only placeholder, so the legend always shows the whole scale."""
     features = [f for f in geojson.get("features", []) if f.get("id") is not None]
