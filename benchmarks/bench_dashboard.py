@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TODAY = date(2026, 11, 29)
-BOUNDARIES = ROOT.parent / "shared" / "geo" / "paraguay_departments.geojson"
+BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 PAGES = {
     "resumen": "..overview-cards.children...overview-attention.children...overview-title.children..",
     "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children..",
@@ -59,8 +59,7 @@ def ensure_demo(scale: int, workdir: Path) -> str:
 def start_server(url: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DASHBOARD_DATABASE_URL": url, "DASHBOARD_TODAY": TODAY.isoformat()}
-    if BOUNDARIES.is_file():
-        env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
+    env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard", "serve", "--port", str(port)],
         cwd=ROOT,

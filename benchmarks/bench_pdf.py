@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 11, 29)
-BOUNDARIES = ROOT.parent / "shared" / "geo" / "paraguay_departments.geojson"
+BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 
 
 def tree_rss(pid: int) -> int:
@@ -114,8 +114,7 @@ def main() -> None:
             url = f"sqlite:///{Path(d) / 'pdf_bench.sqlite3'}"
             build_demo(Repository(make_engine(url)), seed=1, scale=1, today=TODAY)
         env = {**os.environ, "DASHBOARD_DATABASE_URL": url, "DASHBOARD_TODAY": TODAY.isoformat()}
-        if BOUNDARIES.is_file():
-            env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
+        env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
         out = Path(d)
         pages = warm_pages(url, env, out)
         one_s, one_peak, one_rc = run_cli(

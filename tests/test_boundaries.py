@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,19 +26,14 @@ from dashboard.boundaries import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# CI lays shared/ beside the clone; DASHBOARD_TEST_GEO points elsewhere if needed.
-SHARED_GEO = Path(
-    os.environ.get("DASHBOARD_TEST_GEO")
-    or Path(__file__).resolve().parents[2] / "shared" / "geo" / "paraguay_departments.geojson"
-)
+# Natural Earth's departments, committed as a public-domain fixture (tests/fixtures/SOURCE.md).
+SHARED_GEO = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 ALL_CODES = {"PY-ASU", *(f"PY-{i}" for i in range(1, 16)), "PY-16", "PY-19"}
 ISO_TO_INE = {"PY-ASU": 0, "PY-19": 16, "PY-16": 17, **{f"PY-{i}": i for i in range(1, 16)}}
 
 
 @pytest.fixture(scope="module")
 def departments() -> gpd.GeoDataFrame:
-    if not SHARED_GEO.is_file():
-        pytest.skip(f"shared boundary file not found at {SHARED_GEO} (set DASHBOARD_TEST_GEO)")
     return gpd.read_file(SHARED_GEO)
 
 

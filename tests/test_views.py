@@ -110,7 +110,9 @@ def test_facility_profile_identity_peers_and_reporting(ctx):
     peer = fp.peers[(fp.peers.org_unit == "PY") & (fp.peers.indicator == "HOS-01")].value.iloc[0]
     assert peer == pytest.approx(_query_value(ctx, "HOS-01", "PY", "2025", ftypes=("HR",)))
     last = fp.reporting.sort_values("period").iloc[-1]
-    on_time = query(ctx.repo, ctx.scope, cat.indicators["DQ-02"], hr, parse_period(str(last.period), TODAY))[0]
+    on_time = query(
+        ctx.repo, ctx.scope, cat.indicators["DQ-02"], hr, parse_period(str(last.period), TODAY)
+    )[0]
     assert last.on_time == (on_time.numerator or 0)
     # A hospital reports no antenatal visits: listed as silent, not shown as an empty row.
     assert "MNI-04" in {i.code for i in fp.silent} and "HOS-01" in {i.code for i in fp.shown}

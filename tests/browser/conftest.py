@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("DASHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-BOUNDARIES = ROOT.parent / "shared" / "geo" / "paraguay_departments.geojson"
+BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 TODAY = "2026-11-29"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Chromium on this machine: root (no sandbox), no GPU, and nothing of its own sent outside.
@@ -86,8 +86,7 @@ def live_server(demo):
         "DASHBOARD_TODAY": TODAY,
         "DASHBOARD_DATA_DIR": tempfile.mkdtemp(prefix="dashboard-browser-"),
     }
-    if BOUNDARIES.is_file():
-        env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
+    env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)
     app = create_app(Settings.from_env(env))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
