@@ -10,6 +10,7 @@ from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.filters import Filters
+from dashboard.services import Services
 from dashboard.views import Context
 from layouts.components import error_state
 
@@ -34,14 +35,8 @@ def filters_of(view: dict | None) -> Filters:
     return Filters(**d)
 
 
-def context(deps: dict) -> Context:
-    settings = deps["settings"]
-    return Context(
-        repo=deps["repo"],
-        scope=deps["scope"](),
-        today=settings.current_date(),
-        small_count=settings.small_count,
-    )
+def context(deps: Services) -> Context:
+    return deps.context()
 
 
 def guarded(n_outputs: int, page: str | tuple[str, ...] | None = None):

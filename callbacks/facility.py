@@ -1,9 +1,10 @@
 """Establecimiento: identity, indicators with peers and trend, reporting month by month."""
 
-from dash import Input, Output, html
+from dash import Dash, Input, Output, html
 
 from dashboard.figures import empty_figure
 from dashboard.i18n import t
+from dashboard.services import Services
 from dashboard.views import facility_profile
 from layouts import facility as page
 from layouts import ids
@@ -12,7 +13,7 @@ from layouts.components import empty_state
 from .common import context, filters_of, guarded
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.FAC_HEADER, "children"),
         Output(ids.FAC_INDICATORS, "children"),

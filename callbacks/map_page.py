@@ -1,10 +1,11 @@
 """Mapa: the figure, view links, breadcrumb and table; a click drills down or opens a facility."""
 
-from dash import Input, Output, State, no_update
+from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.filters import href
 from dashboard.i18n import fmt_period, t
+from dashboard.services import Services
 from dashboard.views import map_data
 from layouts import ids
 from layouts import map_page as page
@@ -12,7 +13,7 @@ from layouts import map_page as page
 from .common import context, filters_of, guarded
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.MAP_NOTE, "children"),
         Output(ids.MAP_GRAPH, "figure"),
@@ -27,9 +28,7 @@ def register(app, deps) -> None:
         f = filters_of(view)
         c = context(deps)
         md = map_data(c, f)
-        fig, note = page.figure(
-            md, f, deps.get("boundaries"), deps["tiles"], deps.get("district_boundaries")
-        )
+        fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
         unit = md.unit.name.title() if md.unit.level == 2 else md.unit.name
         title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period.start, md.period.end, md.period.id, f.lang)}"
         notes = [t("map_click_hint", f.lang)]
@@ -62,7 +61,7 @@ def register(app, deps) -> None:
             code = code[0] if code else None
         if not code:
             code = point.get("location")
-        cat = deps["repo"].catalog()
+        cat = deps.repo.catalog()
         unit = cat.unit(str(code)) if code else None
         if unit is None:
             raise PreventUpdate

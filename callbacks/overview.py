@@ -1,9 +1,10 @@
 """Resumen: fills the KPI cards and the attention list from the view state."""
 
-from dash import Input, Output
+from dash import Dash, Input, Output
 
 from dashboard.catalog import FACILITY_TYPES
 from dashboard.i18n import fmt_period, t
+from dashboard.services import Services
 from dashboard.views import overview
 from layouts import ids
 from layouts import overview as page
@@ -11,7 +12,7 @@ from layouts import overview as page
 from .common import context, filters_of, guarded
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.OVERVIEW_CARDS, "children"),
         Output(ids.OVERVIEW_ATTENTION, "children"),

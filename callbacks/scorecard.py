@@ -1,8 +1,9 @@
 """Desempeño: the scorecard table, domain links and downloads of exactly what is shown."""
 
-from dash import Input, Output
+from dash import Dash, Input, Output
 
 from dashboard.i18n import fmt_period, t
+from dashboard.services import Services
 from dashboard.views import scorecard
 from layouts import ids
 from layouts import scorecard as page
@@ -10,7 +11,7 @@ from layouts import scorecard as page
 from .common import context, filters_of, guarded
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.SCORE_TABLE, "children"),
         Output(ids.SCORE_NOTE, "children"),

@@ -3,11 +3,12 @@ navigation and language, and which page skeleton is on screen."""
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, no_update
+from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
+from dashboard.services import Services
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
 from .common import context, filters_of, view_data
@@ -29,7 +30,7 @@ CONTROLS = {
 }
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.URL, "search"),
         Output(ids.FILTER_REGION, "options"),

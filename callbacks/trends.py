@@ -1,8 +1,9 @@
 """Tendencias: the time series figure, grain and comparison links."""
 
-from dash import Input, Output
+from dash import Dash, Input, Output
 
 from dashboard.i18n import t
+from dashboard.services import Services
 from dashboard.views import trends
 from layouts import ids
 from layouts import trends as page
@@ -10,7 +11,7 @@ from layouts import trends as page
 from .common import context, filters_of, guarded
 
 
-def register(app, deps) -> None:
+def register(app: Dash, deps: Services) -> None:
     @app.callback(
         Output(ids.TREND_NOTE, "children"),
         Output(ids.TREND_GRAPH, "figure"),

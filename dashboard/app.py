@@ -9,6 +9,7 @@ from .catalog import Scope
 from .config import Settings
 from .db import make_engine
 from .repository import Repository
+from .services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSET_MAX_AGE = 7 * 24 * 3600  # static assets are versioned by Dash's fingerprints
@@ -54,15 +55,15 @@ def create_app(settings: Settings | None = None):
     Compress(server)
     app.layout = shell.layout
     boundaries, districts, tiles = _maps(settings)
-    deps = {
-        "boundaries": boundaries,
-        "district_boundaries": districts,
-        "tiles": tiles,
-        "repo": repo,
-        "settings": settings,
+    deps = Services(
+        repo=repo,
+        settings=settings,
         # Login comes later; until then every visitor has the national scope.
-        "scope": Scope.national,
-    }
+        scope=Scope.national,
+        tiles=tiles,
+        boundaries=boundaries,
+        district_boundaries=districts,
+    )
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
     _export_routes(server, deps)
@@ -93,7 +94,7 @@ def _maps(settings: Settings):
     return regions, districts, load_tilegrid()
 
 
-def _export_routes(server, deps: dict) -> None:
+def _export_routes(server, deps: Services) -> None:
     """GET /exportar.pdf|csv|xlsx?pagina=…&<the page's filters>: the file of exactly that view."""
     import io
     from datetime import datetime
@@ -105,18 +106,11 @@ def _export_routes(server, deps: dict) -> None:
     from .i18n import t
     from .report.pdf import EngineMissing, printer
     from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
-    from .views import Context
 
     log = logging.getLogger("dashboard")
 
     def view_from_request():
-        settings = deps["settings"]
-        ctx = Context(
-            repo=deps["repo"],
-            scope=deps["scope"](),
-            today=settings.current_date(),
-            small_count=settings.small_count,
-        )
+        ctx = deps.context()
         args = request.args.to_dict()
         page = args.pop("pagina", "resumen")
         facility = args.pop("establecimiento", None) or None

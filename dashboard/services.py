@@ -1,0 +1,39 @@
+"""What the web layer is handed by the composition root: the store, settings, maps and scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .catalog import Scope
+from .config import Settings
+from .repository import Repository
+from .views import Context
+
+if TYPE_CHECKING:
+    from .boundaries import Boundaries
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once per app by create_app and passed to every callback module's register()."""
+
+    repo: Repository
+    settings: Settings
+    # The access scope of the request being served (decided on the server, never by the browser).
+    scope: Callable[[], Scope]
+    tiles: pd.DataFrame
+    boundaries: Boundaries | None = None
+    district_boundaries: Boundaries | None = None
+
+    def context(self) -> Context:
+        """The view context of the current request."""
+        return Context(
+            repo=self.repo,
+            scope=self.scope(),
+            today=self.settings.current_date(),
+            small_count=self.settings.small_count,
+        )
