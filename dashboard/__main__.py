@@ -1,4 +1,4 @@
-"""`python -m dashboard <command>`: demo, import, query, indicators, org-units, serve."""
+"""`python -m dashboard <command>`: demo, import, query, indicators, org-units, serve, export-pdf."""
 
 from __future__ import annotations
 

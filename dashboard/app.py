@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None):
         assets_folder=str(ROOT / "assets"),
         title="Tablero MSPBS",
         serve_locally=True,
-        suppress_callback_exceptions=True,
+        suppress_callback_exceptions=False,
         update_title=None,
         compress=False,
     )
@@ -54,6 +54,12 @@ def create_app(settings: Settings | None = None):
     server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     Compress(server)
     app.layout = shell.layout
+    # Every page skeleton beside the frame: Dash checks callback ids against this, and
+    # tests/test_app.py checks that every callback's ids exist in it. (The print pack repeats
+    # other pages' ids; the validation layout is only a list of ids, so that is harmless.)
+    app.validation_layout = dash.html.Div(
+        [shell.layout(), *(page() for page in shell_cb.PAGE_LAYOUTS.values())]
+    )
     boundaries, districts, tiles = _maps(settings)
     deps = Services(
         repo=repo,

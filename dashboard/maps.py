@@ -323,8 +323,8 @@ def geo_figure(
     legend_title: str | None = None,
     height: int = 520,
 ) -> dict[str, Any]:
-    """Traces (choropleth, Scattergeo) on the offline geo subplot; used when no boundary file
-    exists and only district bubbles are drawn."""
+    """Traces (choropleth, Scattergeo) on the offline geo subplot: the map page's figure for
+    every level (region choropleth, district polygons or bubbles, facility points)."""
     # Pan and the modebar's zoom buttons reach Asunción; the wheel stays with the page.
     layout = {**_base_layout(title, height, legend_title), "geo": geo_layout(), "dragmode": "pan"}
     return {"data": list(traces), "layout": layout}

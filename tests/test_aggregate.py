@@ -5,7 +5,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TODAY, add_facilities, put_population, put_values
+from helpers import TODAY, add_facilities, put_population, put_values
 
 from dashboard.aggregate import evaluate, query, status_of
 from dashboard.catalog import Scope, Target

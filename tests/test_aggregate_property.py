@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from conftest import TODAY, add_facilities, put_values
+from helpers import TODAY, add_facilities, put_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from helpers import BOUNDARIES
 from shapely.geometry import box
 
 from dashboard.boundaries import (
@@ -26,8 +27,8 @@ from dashboard.boundaries import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-# Natural Earth's departments, committed as a public-domain fixture (tests/fixtures/SOURCE.md).
-SHARED_GEO = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
+# Natural Earth's departments, the committed public-domain fixture (tests/fixtures/SOURCE.md).
+SHARED_GEO = BOUNDARIES
 ALL_CODES = {"PY-ASU", *(f"PY-{i}" for i in range(1, 16)), "PY-16", "PY-19"}
 ISO_TO_INE = {"PY-ASU": 0, "PY-19": 16, "PY-16": 17, **{f"PY-{i}": i for i in range(1, 16)}}
 

@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import fresh_engine
+from helpers import fresh_engine
 
 from dashboard.db import metadata, upgrade
 

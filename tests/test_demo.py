@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import TODAY
+from helpers import TODAY
 
 from dashboard.aggregate import query
 from dashboard.catalog import HOSPITAL_TYPES, Scope

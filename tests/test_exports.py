@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import TODAY
+from helpers import TODAY
 
 from dashboard import exports
 from dashboard.aggregate import query

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import fresh_engine
+from helpers import fresh_engine
 from sqlalchemy import text
 
 from dashboard.catalog import Scope

@@ -4,7 +4,7 @@ import io
 
 import pandas as pd
 import pytest
-from conftest import TODAY
+from helpers import TODAY
 
 from dashboard import exports
 from dashboard.aggregate import query

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import BOUNDARIES, TODAY
 
 from dashboard.report.pdf import CHROMIUM_ARGS as PRINTER_CHROMIUM_ARGS
 
@@ -26,8 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("DASHBOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
-TODAY = "2026-11-29"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # Chromium on this machine: root (no sandbox), no GPU, and nothing of its own sent outside.
 CHROMIUM_ARGS = PRINTER_CHROMIUM_ARGS  # the same flags the PDF printer uses
@@ -83,7 +82,7 @@ def live_server(demo):
     _repo, url, _summary = demo
     env = {
         "DASHBOARD_DATABASE_URL": url,
-        "DASHBOARD_TODAY": TODAY,
+        "DASHBOARD_TODAY": TODAY.isoformat(),
         "DASHBOARD_DATA_DIR": tempfile.mkdtemp(prefix="dashboard-browser-"),
     }
     env["DASHBOARD_BOUNDARIES"] = str(BOUNDARIES)

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import BOUNDARIES, TODAY
 from pypdf import PdfReader
 
 from dashboard.__main__ import main
@@ -15,16 +16,13 @@ from dashboard.catalog import Scope
 from dashboard.i18n import fmt_number
 from dashboard.periods import parse_period
 
-from .conftest import BOUNDARIES, TODAY  # noqa: I001
-
 
 @pytest.fixture
 def cli(demo, monkeypatch, capsys):
     _, url, _ = demo
     monkeypatch.setenv("DASHBOARD_DATABASE_URL", url)
-    monkeypatch.setenv("DASHBOARD_TODAY", TODAY)
-    if BOUNDARIES.is_file():
-        monkeypatch.setenv("DASHBOARD_BOUNDARIES", str(BOUNDARIES))
+    monkeypatch.setenv("DASHBOARD_TODAY", TODAY.isoformat())
+    monkeypatch.setenv("DASHBOARD_BOUNDARIES", str(BOUNDARIES))
 
     def run(*argv):
         code = main(list(argv))
