@@ -43,7 +43,8 @@ class Expression:
 
     @classmethod
     def parse(cls, text: str) -> Expression:
-        pos, terms = 0, []
+        pos = 0
+        terms: list[tuple[float, str]] = []
         src = (text or "").strip().upper()
         if not src:
             raise ExpressionError("empty expression")
@@ -174,7 +175,6 @@ class Catalog:
         for u in sorted(self.units.values(), key=lambda u: (u.level, u.name)):
             if u.parent_id is not None:
                 self.children.setdefault(u.parent_id, []).append(u)
-        self.de_by_id = {d.id: d for d in self.data_elements.values()}
         self._overridden = {k[0] for k in self.overrides}
         self._lineage: dict[int, frozenset[str]] = {}
 

@@ -154,11 +154,6 @@ def to_csv(frame: pd.DataFrame, header: list[tuple[str, str]], lang: str) -> byt
     return buf.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(frame: pd.DataFrame, header: list[tuple[str, str]], sheet: str) -> bytes:
-    """Two sheets: the data (numbers as numbers) and what it shows (filters, period, source)."""
-    return to_xlsx_sheets({sheet: frame}, header)
-
-
 def sheet_name(text: str, taken: set[str] | None = None) -> str:
     """A name Excel accepts: at most 31 characters, none of []:*?/\\, not starting or ending
     with an apostrophe, unique (ignoring case) among `taken`, which it joins."""
