@@ -29,7 +29,7 @@ def register(app: Dash, deps: Services) -> None:
         c = context(deps)
         md = map_data(c, f)
         fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
-        unit = md.unit.name.title() if md.unit.level == 2 else md.unit.name
+        unit = md.unit.name
         title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period.start, md.period.end, md.period.id, f.lang)}"
         notes = [t("map_click_hint", f.lang)]
         if note:

@@ -24,7 +24,7 @@ def register(app: Dash, deps: Services) -> None:
         f = filters_of(view)
         c = context(deps)
         ov = overview(c, f)
-        unit = ov.unit.name.title() if ov.unit.level == 2 else ov.unit.name
+        unit = ov.unit.name
         title = t(
             "overview_title",
             f.lang,

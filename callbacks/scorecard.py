@@ -24,7 +24,7 @@ def register(app: Dash, deps: Services) -> None:
         f = filters_of(view)
         c = context(deps)
         sc = scorecard(c, f, rows="facilities" if view["page"] == "paquete" else None)
-        unit = sc.unit.name.title() if sc.unit.level == 2 else sc.unit.name
+        unit = sc.unit.name
         title = t(
             "score_title",
             f.lang,

@@ -174,7 +174,7 @@ def register(app: Dash, deps: Services) -> None:
         unit = cat.unit(f.unit_code())
         p = resolve_period(f, c.today)
         parts = [
-            unit.name.title() if unit.level == 2 else unit.name,
+            unit.name,
             cat.indicators[f.indicator].name(lang),
             fmt_period(p.start, p.end, p.id, lang),
         ]

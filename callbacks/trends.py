@@ -25,7 +25,7 @@ def register(app: Dash, deps: Services) -> None:
         f = filters_of(view)
         c = context(deps)
         tr = trends(c, f)
-        title = f"{tr.indicator.name(f.lang)} — {tr.unit.name.title() if tr.unit.level == 2 else tr.unit.name}"
+        title = f"{tr.indicator.name(f.lang)} — {tr.unit.name}"
         if tr.series["value"].isna().all():
             from dashboard.figures import empty_figure
 

@@ -102,10 +102,7 @@ def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
         {
             "#": sc.rows["rank"].astype("Int64"),
             t("col_code", lang): sc.rows["org_unit"],
-            t("col_unit", lang): [
-                cat.unit(c).name.title() if cat.unit(c).level == 2 else cat.unit(c).name
-                for c in sc.rows["org_unit"]
-            ],
+            t("col_unit", lang): [cat.unit(c).name for c in sc.rows["org_unit"]],
         }
     )
     if sc.row_level == 3:
@@ -261,10 +258,8 @@ def _statuses(values: Iterable, lang: str) -> list[str]:
 
 
 def _unit_name(unit: OrgUnit | None, fallback: str = "") -> str:
-    """As on screen: district names (upper case in the INE list) in title case."""
-    if unit is None:
-        return fallback
-    return unit.name.title() if unit.level == 2 else unit.name
+    """As on screen: the name as stored."""
+    return fallback if unit is None else unit.name
 
 
 def _type_name(code: str | None, lang: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def t(key: str, lang: str = DEFAULT_LANG, **params) -> str:
 
 def keys(lang: str) -> set[str]:
     return set(_messages(lang))
+
+
+def collation_key(text: str) -> str:
+    """Spanish alphabetical order: accents and case ignored, ñ right after n ('Itá' before
+    'Itauguá', 'Ñemby' after 'Nueva Italia'). Names are stored with accents, and code-point order
+    would put every 'Á' and 'Ñ' after 'Z'."""
+    folded = unicodedata.normalize("NFD", text.casefold().replace("ñ", "n\uffff"))
+    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
+from .i18n import collation_key
 from .periods import Period, add_months, period_for_span, split
 from .repository import Repository
 
@@ -125,7 +126,9 @@ def ranking(
         return res.assign(rank=[], small=[], bad=[])
     res = res.assign(rank=rank(res, ind), small=small_numbers(res, ctx.small_count))
     res["bad"] = badness(res, ind)
-    return res.sort_values(["bad", "org_unit_name"], ascending=[False, True], na_position="last")
+    return res.sort_values(
+        ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
+    )
 
 
 # ==== Mapa =======================================================================================
@@ -288,9 +291,20 @@ def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator) -> pd.DataFrame
         column = f"{col}|value" if f"{col}|value" in wide else col
         if column in wide:
             return wide.sort_values(
-                column, ascending=not sort.startswith("-"), na_position="last", kind="stable"
+                column,
+                ascending=not sort.startswith("-"),
+                na_position="last",
+                kind="stable",
+                key=_by_name,
             )
-    return wide.sort_values(["rank", "org_unit_name"], na_position="last", kind="stable")
+    return wide.sort_values(
+        ["rank", "org_unit_name"], na_position="last", kind="stable", key=_by_name
+    )
+
+
+def _by_name(column: pd.Series) -> pd.Series:
+    """Names in Spanish alphabetical order (they carry accents); other columns as they are."""
+    return column.map(collation_key) if column.name == "org_unit_name" else column
 
 
 # ==== Establecimiento ============================================================================

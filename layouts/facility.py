@@ -55,7 +55,7 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
         (
             t("filter_district", lang),
             dcc.Link(
-                fp.district.name.title(),
+                fp.district.name,
                 href=href("resumen", f.with_(region=fp.region.code, district=fp.district.code)),
             ),
         ),
@@ -90,7 +90,7 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
                     ),
                     html.Li(
                         dcc.Link(
-                            fp.district.name.title(),
+                            fp.district.name,
                             href=href(
                                 "desempeno",
                                 f.with_(region=fp.region.code, district=fp.district.code),

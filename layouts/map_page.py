@@ -29,10 +29,6 @@ def layout(lang: str = "es", **_query) -> html.Div:
 
 
 # ---- rendering (pure: map data, boundaries and labels in, components and figures out) -----------
-def _unit_name(u) -> str:
-    return u.name.title() if u.level == 2 else u.name
-
-
 def view_links(f, has_boundaries: bool, national: bool) -> list:
     from dash import dcc
 
@@ -84,7 +80,7 @@ def breadcrumb(md, f) -> html.Nav:
         )
         items.append(
             html.Li(
-                _unit_name(u) if last else dcc.Link(_unit_name(u), href=href("mapa", target)),
+                u.name if last else dcc.Link(u.name, href=href("mapa", target)),
                 className="breadcrumb-item" + (" active" if last else ""),
             )
         )
@@ -93,15 +89,14 @@ def breadcrumb(md, f) -> html.Nav:
     )
 
 
-def hover_texts(frame, ind, lang: str, total: int, level_name: str) -> list[str]:
+def hover_texts(frame, ind, lang: str, total: int) -> list[str]:
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     out = []
     for r in frame.itertuples(index=False):
-        name = r.org_unit_name.title() if level_name == "district" else r.org_unit_name
         rank = "—" if r.rank != r.rank else f"{int(r.rank)} / {total}"
         out.append(
-            f"<b>{name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
+            f"<b>{r.org_unit_name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
             f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
             f"<br>{t('completeness', lang)}: {fmt_percent(r.completeness, lang)}"
             f"<br>{t('rank', lang)}: {rank}"
@@ -131,13 +126,8 @@ def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None
     lang = f.lang
     ind = md.indicator
     areas = md.areas.copy()
-    level_name = "region" if md.area_level == 1 else "district"
     areas["hover"] = hover_texts(
-        areas,
-        ind,
-        lang,
-        int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas),
-        level_name,
+        areas, ind, lang, int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas)
     )
     classes, column = classes_for(md, lang)
     no_data = t("status_no_data", lang)
@@ -212,7 +202,7 @@ def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None
         )
     if f.show_points() and not md.points.empty:
         pts = md.points.dropna(subset=["latitude"]).copy()
-        pts["hover"] = hover_texts(pts, ind, lang, len(pts), "facility")
+        pts["hover"] = hover_texts(pts, ind, lang, len(pts))
         labels = {
             s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
             for s in ("met", "near", "not_met", "no_target", "no_data")
@@ -253,14 +243,13 @@ def areas_table(md, f) -> list:
             region=r.org_unit if md.area_level == 1 else f.region,
             district=r.org_unit if md.area_level == 2 else None,
         )
-        name = r.org_unit_name.title() if md.area_level == 2 else r.org_unit_name
         rows.append(
             html.Tr(
                 [
                     html.Td(
                         fmt_number(r.rank, lang) if r.rank == r.rank else "—", className="text-end"
                     ),
-                    html.Th(dcc.Link(name, href=href("mapa", target)), scope="row"),
+                    html.Th(dcc.Link(r.org_unit_name, href=href("mapa", target)), scope="row"),
                     html.Td(
                         fmt_value(r.value, ind.unit(lang), lang, ind.decimals), className="text-end"
                     ),

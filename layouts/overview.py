@@ -174,9 +174,7 @@ def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
         rows.append(
             html.Tr(
                 [
-                    html.Td(
-                        dcc.Link(unit.name.title() if unit.level == 2 else unit.name, href=link)
-                    ),
+                    html.Td(dcc.Link(unit.name, href=link)),
                     html.Td(value_text(r.value, ind, lang), className="text-end"),
                     html.Td(status_badge(r.status, lang, small=True)),
                     html.Td(completeness_text(r.completeness, lang), className="text-end"),

@@ -101,7 +101,7 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
                     sort=None,
                 ),
             )
-        name = unit.name.title() if unit.level == 2 else unit.name
+        name = unit.name
         cells = [
             html.Td(
                 fmt_number(row["rank"], lang) if row["rank"] == row["rank"] else "—",

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashboard.catalog import FACILITY_TYPES, Catalog
 from dashboard.filters import PATHS, Filters, href
-from dashboard.i18n import fmt_period, t
+from dashboard.i18n import collation_key, fmt_period, t
 from dashboard.periods import RELATIVE, add_months, last_complete_month, parse_period
 
 from . import ids
@@ -198,7 +198,8 @@ def region_options(cat: Catalog, regions, lang: str, national: bool = True) -> l
 def district_options(cat: Catalog, districts, lang: str) -> list[dict]:
     head = [{"label": t("all_districts", lang), "value": ALL}]
     return head + [
-        {"label": u.name.title(), "value": u.code} for u in sorted(districts, key=lambda u: u.name)
+        {"label": u.name, "value": u.code}
+        for u in sorted(districts, key=lambda u: collation_key(u.name))
     ]
 
 

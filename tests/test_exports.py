@@ -329,7 +329,7 @@ def test_exports_neutralise_formulas_in_names_and_header(own_ctx, monkeypatch):
     assert "'=HYPERLINK" in text and "'@SUM(1)" in text
     assert ";=" not in text and "\n=" not in text and "\n@" not in text
     areas = exports.page_csv(own_ctx, "mapa", F).decode("utf-8-sig")
-    assert "'-2+3 Distrito" in areas
+    assert "'-2+3 distrito" in areas  # shown as stored, never title-cased
     for page in ("resumen", "mapa"):
         wb = openpyxl.load_workbook(io.BytesIO(exports.page_xlsx(own_ctx, page, F)))
         seen = []

@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, fmt_value, keys, t
+from dashboard.i18n import (
+    collation_key,
+    fmt_month,
+    fmt_number,
+    fmt_percent,
+    fmt_period,
+    fmt_value,
+    keys,
+    t,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,3 +81,16 @@ def test_t_fills_parameters_and_falls_back():
     assert t("footer_as_of", "es", date="oct 2026") == "Datos hasta oct 2026"
     assert t("footer_as_of", "xx", date="x").startswith("Datos")  # unknown language: Spanish
     assert t("no_such_key", "en") == "no_such_key"
+
+
+def test_collation_key_sorts_names_in_spanish_order():
+    names = ["Ñemby", "Zeballos Cué", "Itauguá", "Areguá", "Nueva Italia", "Itá", "asunción"]
+    assert sorted(names, key=collation_key) == [
+        "Areguá",
+        "asunción",
+        "Itá",
+        "Itauguá",
+        "Nueva Italia",
+        "Ñemby",
+        "Zeballos Cué",
+    ]

@@ -293,7 +293,7 @@ def test_scorecard_copied_link_restores_filters_heading_and_rows(open_page, sett
     assert page.evaluate("document.documentElement.lang") == "en"
 
     cat = demo[0].catalog()
-    districts = {u.name.title() for u in cat.descendants(cat.unit("PY-11"), 2)}
+    districts = {u.name for u in cat.descendants(cat.unit("PY-11"), 2)}
     shown = page.locator("#score-table tbody th").all_inner_texts()
     assert sorted(s.strip() for s in shown) == sorted(districts)
     assert "MNI-05" in [
