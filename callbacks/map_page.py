@@ -30,7 +30,7 @@ def register(app: Dash, deps: Services) -> None:
         md = map_data(c, f)
         fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
         unit = md.unit.name
-        title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period.start, md.period.end, md.period.id, f.lang)}"
+        title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period, f.lang)}"
         notes = [t("map_click_hint", f.lang)]
         if note:
             notes.insert(0, note)

@@ -29,7 +29,7 @@ def register(app: Dash, deps: Services) -> None:
             "overview_title",
             f.lang,
             unit=unit,
-            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, f.lang),
+            period=fmt_period(ov.period, f.lang),
         )
         if f.ftype:
             title += f" · {FACILITY_TYPES[f.ftype][1 if f.lang == 'en' else 0]}"

@@ -29,7 +29,7 @@ def register(app: Dash, deps: Services) -> None:
             "score_title",
             f.lang,
             unit=unit,
-            period=fmt_period(sc.period.start, sc.period.end, sc.period.id, f.lang),
+            period=fmt_period(sc.period, f.lang),
         )
         return (
             page.table(sc, c.cat, f, f.lang),

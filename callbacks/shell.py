@@ -8,6 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
+from dashboard.periods import month_period
 from dashboard.services import Services
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
@@ -101,9 +102,7 @@ def register(app: Dash, deps: Services) -> None:
         else:
             period_opts = shell.period_options(c.today, int(first) if first else 202101, lang)
             p = resolve_period(f, c.today)
-            period_opts = shell.ensure_option(
-                period_opts, f.period, fmt_period(p.start, p.end, p.id, lang)
-            )
+            period_opts = shell.ensure_option(period_opts, f.period, fmt_period(p, lang))
         return (
             search_out,
             region_opts,
@@ -145,7 +144,7 @@ def register(app: Dash, deps: Services) -> None:
         c = context(deps)
         repo = c.repo
         last = repo.get_meta("data_last_month")
-        as_of = fmt_period(int(last), int(last), last, lang) if last else "—"
+        as_of = fmt_period(month_period(int(last)), lang) if last else "—"
         source = repo.get_meta("data_source") or "MSPBS"
         source = t("source_demo", lang) if source == "demo" else source
         return (
@@ -176,7 +175,7 @@ def register(app: Dash, deps: Services) -> None:
         parts = [
             unit.name,
             cat.indicators[f.indicator].name(lang),
-            fmt_period(p.start, p.end, p.id, lang),
+            fmt_period(p, lang),
         ]
         if f.ftype:
             from dashboard.catalog import FACILITY_TYPES

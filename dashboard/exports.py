@@ -14,6 +14,7 @@ import pandas as pd
 from .catalog import FACILITY_TYPES, Catalog, OrgUnit
 from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
+from .missing import is_missing
 from .periods import RELATIVE, Period, split
 from .views import (
     INCOMPLETE_BELOW,
@@ -198,7 +199,7 @@ def _fit_columns(ws, frame: pd.DataFrame) -> None:
 
 
 def period_label(p, lang: str) -> str:
-    return fmt_period(p.start, p.end, p.id, lang)
+    return fmt_period(p, lang)
 
 
 # ==== Every page's data as tables ================================================================
@@ -242,7 +243,7 @@ def _rounded(values: Iterable, decimals: int | Sequence[int]) -> np.ndarray:
     vals = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float)
     decs = [decimals] * len(vals) if isinstance(decimals, int) else list(decimals)
     return np.array(
-        [round(v, int(d)) if v == v else np.nan for v, d in zip(vals, decs, strict=True)],
+        [np.nan if is_missing(v) else round(v, int(d)) for v, d in zip(vals, decs, strict=True)],
         dtype=float,
     )
 
@@ -380,7 +381,7 @@ def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
     }
     s = tr.series
     comp = pd.to_numeric(s["completeness"], errors="coerce").astype(float)
-    incomplete = [c == c and c < INCOMPLETE_BELOW for c in comp]
+    incomplete = [not is_missing(c) and c < INCOMPLETE_BELOW for c in comp]
     series = _frame(
         {
             "code": s["org_unit"],

@@ -9,12 +9,13 @@ as the dcc.Graph config.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from .missing import is_missing
 
 # Okabe & Ito (2008) colour-universal-design palette: distinguishable with every common form of
 # colour blindness; points also differ by symbol, tiles carry text, so colour is never alone.
@@ -97,7 +98,7 @@ def _class_of(value: Any, classes: list[ColorClass], last_numeric: int) -> int:
         v = float(value)
     except (TypeError, ValueError):
         return -1
-    if math.isnan(v):
+    if is_missing(v):
         return -1
     for i, c in enumerate(classes):
         if isinstance(c.lower, str):
@@ -222,16 +223,7 @@ def _column(rows: pd.DataFrame, col: str | None, codes: Sequence[str], default=N
     if col is None or col not in rows.columns:
         return [default] * len(codes)
     series = rows[col].reindex(list(codes))
-    return [default if _is_missing(v) else v for v in series.tolist()]
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return [default if is_missing(v) else v for v in series.tolist()]
 
 
 def _groups(

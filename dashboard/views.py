@@ -12,6 +12,7 @@ from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
+from .missing import is_missing
 from .periods import Period, add_months, period_for_span, split
 from .repository import Repository
 
@@ -276,7 +277,7 @@ def _trend(frame: pd.DataFrame) -> list[str]:
     """'up', 'down' or 'flat' against the same period a year earlier (±1 % counts as flat)."""
     out = []
     for v, prev in zip(frame.value, frame.prev_value, strict=True):
-        if v != v or prev != prev or v is None or prev is None:
+        if is_missing(v) or is_missing(prev):
             out.append("")
         elif abs(v - prev) <= 0.01 * max(abs(prev), 1e-9):
             out.append("flat")

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from dashboard.figures import STATUS_COLORS, STATUS_SYMBOLS, empty_figure
 from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
+from dashboard.missing import is_missing
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -34,7 +35,7 @@ def value_text(v, ind, lang: str) -> str:
 
 def change_text(now, before, ind, lang: str, label_key: str) -> html.Span:
     """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
-    if now is None or before is None or now != now or before != before:
+    if is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")
     diff = now - before
     arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "■")

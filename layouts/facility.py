@@ -9,6 +9,7 @@ from dashboard.catalog import FACILITY_TYPES
 from dashboard.figures import completeness_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, t
+from dashboard.missing import is_missing
 from dashboard.periods import month_period
 from dashboard.views import FacilityProfile
 
@@ -21,12 +22,12 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 
 def text_sparkline(values) -> str:
     """A trend in eight block characters: light, prints anywhere, and a screen reader skips it."""
-    vals = [v for v in values if v is not None and v == v]
+    vals = [v for v in values if not is_missing(v)]
     if not vals:
         return ""
     lo, hi = min(vals), max(vals)
     span = hi - lo or 1.0
-    return "".join(" " if v is None or v != v else BLOCKS[int((v - lo) / span * 7)] for v in values)
+    return "".join(" " if is_missing(v) else BLOCKS[int((v - lo) / span * 7)] for v in values)
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -182,7 +183,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
         t(
             "fac_caption",
             lang,
-            period=fmt_period(fp.period.start, fp.period.end, fp.period.id, lang),
+            period=fmt_period(fp.period, lang),
         ),
         className="small",
     )
@@ -210,9 +211,7 @@ def completeness(fp: FacilityProfile, lang: str) -> dict:
     rep = fp.reporting.sort_values("period")
     labels, pct, hover = [], [], []
     for r in rep.itertuples(index=False):
-        m = int(r.period)
-        p = month_period(m)
-        label = fmt_period(p.start, p.end, p.id, lang)
+        label = fmt_period(month_period(int(r.period)), lang)
         labels.append(label)
         value = 100.0 * r.received_reports / r.expected_reports if r.expected_reports else None
         pct.append(value)

@@ -6,6 +6,7 @@ from dash import html
 
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
+from dashboard.missing import is_missing
 
 from . import ids
 from .components import GRAPH_CONFIG, graph, loading
@@ -94,7 +95,7 @@ def hover_texts(frame, ind, lang: str, total: int) -> list[str]:
 
     out = []
     for r in frame.itertuples(index=False):
-        rank = "—" if r.rank != r.rank else f"{int(r.rank)} / {total}"
+        rank = "—" if is_missing(r.rank) else f"{int(r.rank)} / {total}"
         out.append(
             f"<b>{r.org_unit_name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
             f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
@@ -247,7 +248,8 @@ def areas_table(md, f) -> list:
             html.Tr(
                 [
                     html.Td(
-                        fmt_number(r.rank, lang) if r.rank == r.rank else "—", className="text-end"
+                        "—" if is_missing(r.rank) else fmt_number(r.rank, lang),
+                        className="text-end",
                     ),
                     html.Th(dcc.Link(r.org_unit_name, href=href("mapa", target)), scope="row"),
                     html.Td(

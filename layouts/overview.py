@@ -87,9 +87,7 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
             html.Div(
                 [
                     html.Span(
-                        fmt_number(row.value, lang, ind.decimals)
-                        if row.value == row.value
-                        else "—",
+                        fmt_number(row.value, lang, ind.decimals),
                         className="kpi-value",
                     ),
                     html.Span(
@@ -152,7 +150,7 @@ def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
             lang,
             indicator=ind.name(lang),
             level=t(level_key, lang),
-            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, lang),
+            period=fmt_period(ov.period, lang),
         ),
         className="small",
     )

@@ -37,7 +37,7 @@ def trends_figure(pt: PackTrends, cat, lang: str) -> dict:
     from dashboard.periods import split
 
     months = split(pt.period, "month")
-    labels = [fmt_period(m.start, m.end, m.id, lang) for m in months]
+    labels = [fmt_period(m, lang) for m in months]
     panels = []
     for ind in pt.indicators:
         mine = pt.series[pt.series.indicator == ind.code].set_index("period")["value"]

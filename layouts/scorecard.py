@@ -9,6 +9,7 @@ from dashboard.catalog import FACILITY_TYPES
 from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_number, fmt_period, t
+from dashboard.missing import is_missing
 from dashboard.views import Scorecard
 
 from . import ids
@@ -104,7 +105,7 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         name = unit.name
         cells = [
             html.Td(
-                fmt_number(row["rank"], lang) if row["rank"] == row["rank"] else "—",
+                fmt_number(row["rank"], lang),
                 className="text-end",
             ),
             html.Th(dcc.Link(name, href=link), scope="row"),
@@ -121,7 +122,7 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         for ind in inds:
             v = row.get(f"{ind.code}|value")
             status = row.get(f"{ind.code}|status") or "no_data"
-            if v is None or v != v:
+            if is_missing(v):
                 cells.append(
                     html.Td(
                         "—",
@@ -161,8 +162,8 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         t(
             "score_caption",
             lang,
-            period=fmt_period(sc.period.start, sc.period.end, sc.period.id, lang),
-            previous=fmt_period(sc.compare_to.start, sc.compare_to.end, sc.compare_to.id, lang),
+            period=fmt_period(sc.period, lang),
+            previous=fmt_period(sc.compare_to, lang),
         ),
         className="small",
     )

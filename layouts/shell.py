@@ -10,7 +10,13 @@ from dash import dcc, html
 from dashboard.catalog import FACILITY_TYPES, Catalog
 from dashboard.filters import PATHS, Filters, href
 from dashboard.i18n import collation_key, fmt_period, t
-from dashboard.periods import RELATIVE, add_months, last_complete_month, parse_period
+from dashboard.periods import (
+    RELATIVE,
+    add_months,
+    last_complete_month,
+    month_period,
+    parse_period,
+)
 
 from . import ids
 
@@ -239,7 +245,7 @@ def period_options(today: date, first_month: int, lang: str) -> list[dict]:
         p = parse_period(rid, today)
         out.append(
             {
-                "label": f"{t('period_' + rid, lang)} ({fmt_period(p.start, p.end, p.id, lang)})",
+                "label": f"{t('period_' + rid, lang)} ({fmt_period(p, lang)})",
                 "value": rid,
             }
         )
@@ -252,12 +258,12 @@ def period_options(today: date, first_month: int, lang: str) -> list[dict]:
         pid = f"{y}Q{q}"
         p = parse_period(pid, today)
         if p.end <= last:
-            out.append({"label": fmt_period(p.start, p.end, pid, lang), "value": pid})
+            out.append({"label": fmt_period(p, lang), "value": pid})
         y, q = (y, q - 1) if q > 1 else (y - 1, 4)
     out.append({"label": t("periods_months", lang).upper(), "value": "__m", "disabled": True})
     m = last
     for _ in range(24):
-        out.append({"label": fmt_period(m, m, str(m), lang), "value": str(m)})
+        out.append({"label": fmt_period(month_period(m), lang), "value": str(m)})
         m = add_months(m, -1)
     return out
 

@@ -15,6 +15,7 @@ from dashboard.i18n import (
     keys,
     t,
 )
+from dashboard.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,10 +72,10 @@ def test_fmt_month_and_period_in_both_languages():
     assert fmt_month(202401, "es") == "ene 2024"
     assert fmt_month(202401, "en") == "Jan 2024"
     assert fmt_month(202408, "es", long=True) == "agosto 2024"
-    assert fmt_period(202407, 202409, "2024Q3", "es") == "T3 2024"
-    assert fmt_period(202407, 202409, "2024Q3", "en") == "Q3 2024"
-    assert fmt_period(202401, 202412, "2024", "en") == "2024"
-    assert fmt_period(202511, 202610, "LAST_12_MONTHS", "es") == "nov 2025 – oct 2026"
+    assert fmt_period(Period(202407, 202409, "2024Q3"), "es") == "T3 2024"
+    assert fmt_period(Period(202407, 202409, "2024Q3"), "en") == "Q3 2024"
+    assert fmt_period(Period(202401, 202412, "2024"), "en") == "2024"
+    assert fmt_period(Period(202511, 202610, "LAST_12_MONTHS"), "es") == "nov 2025 – oct 2026"
 
 
 def test_t_fills_parameters_and_falls_back():

@@ -26,6 +26,7 @@ from dashboard.maps import (
     status_styles,
     text_color_for,
 )
+from dashboard.missing import is_missing
 
 
 # The builders return plain figure dicts; going through go.Figure here also proves each one
@@ -245,7 +246,9 @@ def _tile_frame() -> pd.DataFrame:
     tiles = load_tilegrid()
     frame = pd.DataFrame({"org_unit": tiles.iso_code, "value": np.linspace(20, 99, 18)})
     frame.loc[frame.org_unit == "PY-16", "value"] = np.nan
-    frame["label"] = [f"{v:.1f}".replace(".", ",") if v == v else "" for v in frame.value]
+    frame["label"] = [
+        f"{v:.1f}".replace(".", ",") if not is_missing(v) else "" for v in frame.value
+    ]
     frame["hover"] = "h:" + frame.org_unit
     return frame
 

@@ -18,6 +18,7 @@ from ..catalog import (
     Expression,
     ExpressionError,
 )
+from ..missing import is_missing
 from ..repository import Repository, WriteCounts
 from .common import (
     ImportReport,
@@ -155,7 +156,7 @@ class _Row:
                 self.bad(col, "missing_value")
             return None
         v = parse_number(t, self.sheet.table.decimal_comma)
-        if v != v:
+        if is_missing(v):
             self.bad(col, non_numeric_reason(self.sheet.table.decimal_comma))
             return None
         if whole and (v < 0 or v != int(v)):
