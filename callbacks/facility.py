@@ -35,7 +35,7 @@ def register(app: Dash, deps: Services) -> None:
                 empty_figure("", 200),
             )
         return (
-            page.header(fp, f, f.lang),
-            page.indicators_table(fp, c.cat, f.lang, c.small_count),
+            page.header(fp, f, f.lang, c.cat),
+            page.indicators_table(fp, f.lang),
             page.completeness(fp, f.lang),
         )

@@ -38,9 +38,9 @@ def register(app: Dash, deps: Services) -> None:
             " ".join(notes),
             fig,
             title,
-            page.breadcrumb(md, f),
+            page.breadcrumb(md, f, c.cat),
             page.view_links(f, deps.get("boundaries") is not None, md.unit.level == 0),
-            page.areas_table(md, f),
+            page.areas_table(md, f, c.cat),
         )
 
     @app.callback(
@@ -69,8 +69,4 @@ def register(app: Dash, deps: Services) -> None:
         if unit.level == 3:
             path = href("establecimiento", f, facility=unit.code)
             return path.split("?")[0], f.to_query()
-        if unit.level == 1:
-            f = f.with_(region=unit.code, district=None)
-        elif unit.level == 2:
-            f = f.with_(region=cat.units[unit.parent_id].code, district=unit.code)
-        return no_update, f.to_query()
+        return no_update, f.focus(unit, cat).to_query()

@@ -34,7 +34,7 @@ def register(app: Dash, deps: Services) -> None:
         if f.ftype:
             title += f" · {FACILITY_TYPES[f.ftype][1 if f.lang == 'en' else 0]}"
         return (
-            page.cards(ov, c.cat, f, f.lang, c.small_count),
+            page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),
             title,
         )

@@ -73,8 +73,15 @@ class Filters:
             pairs.append((key, value))
         return "?" + urlencode(pairs) if pairs else ""
 
-    def with_(self, **changes) -> Filters:
-        return replace(self, **changes)
+    def with_(self, **changes: object) -> Filters:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def focus(self, unit: OrgUnit, catalog: Catalog) -> Filters:
+        """The same view of another org unit (the drill-down and breadcrumb rule of every page):
+        the country clears region and district, a region clears the district, a district carries
+        its region, a facility its district and region."""
+        codes = {u.level: u.code for u in catalog.path(unit)}
+        return self.with_(region=codes.get(1), district=codes.get(2))
 
     # --- what the view shows ---------------------------------------------------------------
     def unit_code(self) -> str:
@@ -201,3 +208,11 @@ def href(page: str, f: Filters, facility: str | None = None) -> str:
     if page == "establecimiento" and facility:
         path = f"{path}/{facility}"
     return path + f.to_query()
+
+
+def unit_href(page: str, f: Filters, unit: OrgUnit, catalog: Catalog, **changes: object) -> str:
+    """The link a unit's name carries: a facility opens its profile; any other unit shows `page`
+    for that unit, with `changes` (e.g. sort=None) applied."""
+    if unit.level == 3:
+        return href("establecimiento", f, facility=unit.code)
+    return href(page, f.focus(unit, catalog).with_(**changes))

@@ -67,10 +67,11 @@ def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
 
 def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
     """Values resting on fewer than `threshold` events or people: shown with a caution, and
-    kept out of 'worst' lists where one case swings the rate."""
-    num = frame["numerator"].astype(float)
-    den = frame["denominator"].astype(float)
-    return (den < threshold) | ((num > 0) & (num < threshold))
+    kept out of 'worst' lists where one case swings the rate. No value, no caution. The one
+    rule for every page: each view's frame carries it as its `small` column."""
+    num = frame["numerator"].astype(float).fillna(0.0)
+    den = frame["denominator"].astype(float).fillna(0.0)
+    return frame["value"].notna() & ((den < threshold) | ((num > 0) & (num < threshold)))
 
 
 # ==== Resumen ====================================================================================
@@ -80,7 +81,7 @@ class Overview:
     period: Period
     previous: Period
     year_earlier: Period
-    cards: pd.DataFrame  # one row per KPI: value, prev_value, ly_value, status, completeness ...
+    cards: pd.DataFrame  # one row per KPI: value, prev_value, ly_value, status, small ...
     sparks: pd.DataFrame  # indicator, period, value (12 months ending with the period)
     attention: pd.DataFrame  # worst child units for the selected indicator
     attention_level: int
@@ -105,6 +106,7 @@ def overview(ctx: Context, f: Filters) -> Overview:
     cards = now.assign(
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
+    cards["small"] = small_numbers(cards, ctx.small_count)
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
     sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes())
     level = child_level(unit) if unit.level < 2 else 3
@@ -316,7 +318,7 @@ class FacilityProfile:
     region: OrgUnit
     period: Period
     indicators: list[Indicator]
-    current: pd.DataFrame  # one row per indicator: value, status, completeness ...
+    current: pd.DataFrame  # one row per indicator: value, status, small, completeness ...
     history: pd.DataFrame  # indicator × 24 months
     peers: pd.DataFrame  # indicator, facility, region peers, national peers values
     reporting: pd.DataFrame  # period (month), expected_reports, received_reports, on_time
@@ -334,6 +336,7 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
     current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
+    current["small"] = small_numbers(current, ctx.small_count)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
     history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
     same_type = (unit.facility_type,)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import FACILITY_TYPES, Catalog
 from dashboard.figures import completeness_figure
-from dashboard.filters import Filters, href
+from dashboard.filters import Filters, unit_href
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, t
 from dashboard.missing import is_missing
 from dashboard.periods import month_period
@@ -15,7 +15,6 @@ from dashboard.views import FacilityProfile
 
 from . import ids
 from .components import caution_mark, graph, loading, status_badge, value_text
-from .overview import is_small
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -42,22 +41,20 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
+def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
     u = fp.unit
     ftype = FACILITY_TYPES.get(u.facility_type or "", ("", ""))[1 if lang == "en" else 0]
     facts = [
         (t("col_type", lang), ftype),
         (
             t("filter_region", lang),
-            dcc.Link(
-                fp.region.name, href=href("resumen", f.with_(region=fp.region.code, district=None))
-            ),
+            dcc.Link(fp.region.name, href=unit_href("resumen", f, fp.region, cat)),
         ),
         (
             t("filter_district", lang),
             dcc.Link(
                 fp.district.name,
-                href=href("resumen", f.with_(region=fp.region.code, district=fp.district.code)),
+                href=unit_href("resumen", f, fp.district, cat),
             ),
         ),
         (t("code", lang), u.code),
@@ -78,24 +75,21 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
                 [
                     html.Li(
                         dcc.Link(
-                            "Paraguay", href=href("desempeno", f.with_(region=None, district=None))
+                            cat.country().name, href=unit_href("desempeno", f, cat.country(), cat)
                         ),
                         className="breadcrumb-item",
                     ),
                     html.Li(
                         dcc.Link(
                             fp.region.name,
-                            href=href("desempeno", f.with_(region=fp.region.code, district=None)),
+                            href=unit_href("desempeno", f, fp.region, cat),
                         ),
                         className="breadcrumb-item",
                     ),
                     html.Li(
                         dcc.Link(
                             fp.district.name,
-                            href=href(
-                                "desempeno",
-                                f.with_(region=fp.region.code, district=fp.district.code),
-                            ),
+                            href=unit_href("desempeno", f, fp.district, cat),
                         ),
                         className="breadcrumb-item",
                     ),
@@ -120,7 +114,7 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
     ]
 
 
-def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) -> list:
+def indicators_table(fp: FacilityProfile, lang: str) -> list:
     hist = {
         code: grp.sort_values("period")["value"].tolist()
         for code, grp in fp.history.groupby("indicator")
@@ -152,7 +146,6 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
         if ind in fp.silent:
             silent.append(ind)  # nothing reported in 24 months: listed once below, not as a row
             continue
-        small = r.value == r.value and is_small(r.numerator, r.denominator, small_count)
         rows.append(
             html.Tr(
                 [
@@ -164,7 +157,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
                         scope="row",
                     ),
                     html.Td(
-                        [value_text(r.value, ind, lang), caution_mark(lang) if small else None],
+                        [value_text(r.value, ind, lang), caution_mark(lang) if r.small else None],
                         className="text-end",
                     ),
                     html.Td(status_badge(r.status, lang, small=True)),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dash import html
 
+from dashboard.catalog import Catalog
+from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
 from dashboard.missing import is_missing
+from dashboard.views import MapData
 
 from . import ids
 from .components import GRAPH_CONFIG, graph, loading
@@ -67,21 +70,15 @@ def view_links(f, has_boundaries: bool, national: bool) -> list:
     ]
 
 
-def breadcrumb(md, f) -> html.Nav:
+def breadcrumb(md: MapData, f: Filters, cat: Catalog) -> html.Nav:
     from dash import dcc
-
-    from dashboard.filters import href
 
     items = []
     for i, u in enumerate(md.breadcrumb):
         last = i == len(md.breadcrumb) - 1
-        target = f.with_(
-            region=u.code if u.level == 1 else (f.region if u.level == 2 else None),
-            district=u.code if u.level == 2 else None,
-        )
         items.append(
             html.Li(
-                u.name if last else dcc.Link(u.name, href=href("mapa", target)),
+                u.name if last else dcc.Link(u.name, href=unit_href("mapa", f, u, cat)),
                 className="breadcrumb-item" + (" active" if last else ""),
             )
         )
@@ -226,11 +223,10 @@ def _tile_label(r, tiles, ind, lang: str) -> str:
     return fmt_number(r.value, lang, ind.decimals)
 
 
-def areas_table(md, f) -> list:
+def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     import dash_bootstrap_components as dbc
     from dash import dcc
 
-    from dashboard.filters import href
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     from .components import empty_state, status_badge
@@ -240,10 +236,6 @@ def areas_table(md, f) -> list:
         return [empty_state(lang)]
     rows = []
     for r in md.areas.sort_values("rank", na_position="last").itertuples(index=False):
-        target = f.with_(
-            region=r.org_unit if md.area_level == 1 else f.region,
-            district=r.org_unit if md.area_level == 2 else None,
-        )
         rows.append(
             html.Tr(
                 [
@@ -251,7 +243,12 @@ def areas_table(md, f) -> list:
                         "—" if is_missing(r.rank) else fmt_number(r.rank, lang),
                         className="text-end",
                     ),
-                    html.Th(dcc.Link(r.org_unit_name, href=href("mapa", target)), scope="row"),
+                    html.Th(
+                        dcc.Link(
+                            r.org_unit_name, href=unit_href("mapa", f, cat.by_code[r.org_unit], cat)
+                        ),
+                        scope="row",
+                    ),
                     html.Td(
                         fmt_value(r.value, ind.unit(lang), lang, ind.decimals), className="text-end"
                     ),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import FACILITY_TYPES, Catalog
 from dashboard.figures import STATUS_SYMBOLS
-from dashboard.filters import Filters, href
+from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
 from dashboard.missing import is_missing
 from dashboard.views import Scorecard
@@ -68,7 +68,7 @@ def _sort_link(label: str, key: str, f: Filters, page_sort: str | None) -> dcc.L
     )
 
 
-def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
+def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     if sc.rows.empty:
         return [empty_state(lang)]
     inds = sc.indicators
@@ -90,18 +90,8 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         )
     body = []
     for row in sc.rows.to_dict("records"):
-        unit = cat.unit(row["org_unit"])
-        if unit.level == 3:
-            link = href("establecimiento", f, facility=unit.code)
-        else:
-            link = href(
-                "desempeno",
-                f.with_(
-                    region=unit.code if unit.level == 1 else f.region,
-                    district=unit.code if unit.level == 2 else None,
-                    sort=None,
-                ),
-            )
+        unit = cat.by_code[row["org_unit"]]
+        link = unit_href("desempeno", f, unit, cat, sort=None)
         name = unit.name
         cells = [
             html.Td(
