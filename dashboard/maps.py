@@ -315,8 +315,7 @@ def geo_figure(
     legend_title: str | None = None,
     height: int = 520,
 ) -> dict[str, Any]:
-    """Traces (choropleth, Scattergeo) on the offline geo subplot; used when no boundary file
-    exists and only district bubbles are drawn."""
+    """Traces (choropleth, Scattergeo) on the offline geo subplot: the map page's figure."""
     # Pan and the modebar's zoom buttons reach Asunción; the wheel stays with the page.
     layout = {**_base_layout(title, height, legend_title), "geo": geo_layout(), "dragmode": "pan"}
     return {"data": list(traces), "layout": layout}
@@ -389,39 +388,6 @@ def _legend_only_geo(label: str, color: str, line_color: str) -> dict[str, Any]:
         marker={"color": color, "symbol": "square", "size": 12, "line": {"color": line_color}},
         hoverinfo="skip",
     )
-
-
-def choropleth_figure(
-    frame: pd.DataFrame | None,
-    geojson: Mapping[str, Any],
-    *,
-    value_col: str = "value",
-    code_col: str = "org_unit",
-    classes: Sequence[Sequence[Any]] = (),
-    no_data_color: str = NO_DATA_COLOR,
-    no_data_label: str = "—",
-    hover_col: str | None = None,
-    title: str | None = None,
-    legend_title: str | None = None,
-    height: int = 520,
-) -> dict[str, Any]:
-    """Classed choropleth of `value_col` over the geojson features (feature id = org-unit code).
-
-    Every feature is drawn: those with a value in a class's colour, the rest in the no-data
-    colour under `no_data_label`. Hover shows `hover_col` (preformatted); a click's
-    customdata is the org-unit code. Pass one row per unit, value NaN where none, to get
-    the units' names into the no-data hover text (otherwise it shows the code)."""
-    traces = choropleth_traces(
-        frame,
-        geojson,
-        value_col=value_col,
-        code_col=code_col,
-        classes=classes,
-        no_data_color=no_data_color,
-        no_data_label=no_data_label,
-        hover_col=hover_col,
-    )
-    return geo_figure(traces, title=title, legend_title=legend_title, height=height)
 
 
 # --- points ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.figures import STATUS_COLORS, STATUS_SYMBOLS, empty_figure
+from dashboard.figures import STATUS_SYMBOLS, empty_figure
 from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
 
@@ -94,16 +94,6 @@ def error_state(lang: str) -> dbc.Alert:
 
 def completeness_text(v, lang: str) -> str:
     return fmt_percent(v, lang, 1)
-
-
-def legend_item(status: str, lang: str) -> html.Span:
-    return html.Span(
-        [
-            html.Span(className="legend-swatch", style={"background": STATUS_COLORS[status]}),
-            status_badge(status, lang, small=True),
-        ],
-        className="legend-item me-3",
-    )
 
 
 def caution_mark(lang: str) -> html.Abbr:

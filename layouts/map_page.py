@@ -33,7 +33,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
 
 
 # ---- rendering (pure: map data, boundaries and labels in, components and figures out) -----------
-def view_links(f, has_boundaries: bool, national: bool) -> list:
+def view_links(f: Filters, national: bool) -> list:
     from dash import dcc
 
     from dashboard.filters import href
