@@ -2,7 +2,7 @@
 
 from dash import Dash, Input, Output
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import facility_type_name
 from dashboard.i18n import fmt_period, t
 from dashboard.services import Services
 from dashboard.views import overview
@@ -32,7 +32,7 @@ def register(app: Dash, deps: Services) -> None:
             period=fmt_period(ov.period, f.lang),
         )
         if f.ftype:
-            title += f" · {FACILITY_TYPES[f.ftype][1 if f.lang == 'en' else 0]}"
+            title += f" · {facility_type_name(f.ftype, f.lang)}"
         return (
             page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.catalog import facility_type_name
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
@@ -178,9 +179,7 @@ def register(app: Dash, deps: Services) -> None:
             fmt_period(p, lang),
         ]
         if f.ftype:
-            from dashboard.catalog import FACILITY_TYPES
-
-            parts.insert(1, FACILITY_TYPES[f.ftype][1 if lang == "en" else 0])
+            parts.insert(1, facility_type_name(f.ftype, lang))
         return t("showing", lang) + ": " + " · ".join(parts)
 
     @app.callback(

@@ -11,7 +11,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .catalog import FACILITY_TYPES, Catalog, OrgUnit
+from .catalog import Catalog, OrgUnit, facility_type_name
 from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
 from .missing import is_missing
@@ -107,10 +107,7 @@ def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
         }
     )
     if sc.row_level == 3:
-        out[t("col_type", lang)] = [
-            FACILITY_TYPES.get(x, ("", ""))[1 if lang == "en" else 0]
-            for x in sc.rows["facility_type"]
-        ]
+        out[t("col_type", lang)] = [facility_type_name(x, lang) for x in sc.rows["facility_type"]]
     for ind in sc.indicators:
         label = f"{ind.code} {ind.name(lang)} ({ind.unit(lang)})"
         out[label] = sc.rows[f"{ind.code}|value"].astype(float).round(ind.decimals)
@@ -264,7 +261,7 @@ def _unit_name(unit: OrgUnit | None, fallback: str = "") -> str:
 
 
 def _type_name(code: str | None, lang: str) -> str:
-    return FACILITY_TYPES.get(code or "", ("", ""))[1 if lang == "en" else 0]
+    return facility_type_name(code, lang)
 
 
 def _month_label(pid: str, lang: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES, Catalog
+from dashboard.catalog import Catalog, facility_type_name
 from dashboard.figures import completeness_figure
 from dashboard.filters import Filters, unit_href
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, t
@@ -43,7 +43,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
 
 def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
     u = fp.unit
-    ftype = FACILITY_TYPES.get(u.facility_type or "", ("", ""))[1 if lang == "en" else 0]
+    ftype = facility_type_name(u.facility_type, lang)
     facts = [
         (t("col_type", lang), ftype),
         (
@@ -123,7 +123,7 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
     peers = fp.peers
     region_peer = peers[peers.org_unit == fp.region.code].set_index("indicator")["value"]
     nation_peer = peers[peers.org_unit == "PY"].set_index("indicator")["value"]
-    ftype = FACILITY_TYPES.get(fp.unit.facility_type or "", ("", ""))[1 if lang == "en" else 0]
+    ftype = facility_type_name(fp.unit.facility_type, lang)
     head = html.Thead(
         html.Tr(
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES, Catalog
+from dashboard.catalog import Catalog, facility_type_name
 from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
@@ -103,11 +103,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         if facilities:
             code = row["facility_type"]
             cells.append(
-                html.Td(
-                    html.Abbr(code, title=FACILITY_TYPES[code][1 if lang == "en" else 0])
-                    if code
-                    else ""
-                )
+                html.Td(html.Abbr(code, title=facility_type_name(code, lang)) if code else "")
             )
         for ind in inds:
             v = row.get(f"{ind.code}|value")

@@ -7,7 +7,7 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES, Catalog
+from dashboard.catalog import FACILITY_TYPES, Catalog, facility_type_name
 from dashboard.filters import PATHS, Filters, href
 from dashboard.i18n import collation_key, fmt_period, t
 from dashboard.periods import (
@@ -210,9 +210,10 @@ def district_options(cat: Catalog, districts, lang: str) -> list[dict]:
 
 
 def type_options(lang: str) -> list[dict]:
-    i = 1 if lang == "en" else 0
     head = [{"label": t("all_types", lang), "value": ALL}]
-    return head + [{"label": names[i], "value": code} for code, names in FACILITY_TYPES.items()]
+    return head + [
+        {"label": facility_type_name(code, lang), "value": code} for code in FACILITY_TYPES
+    ]
 
 
 def indicator_options(cat: Catalog, lang: str) -> list[dict]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.catalog import FACILITY_TYPES, facility_type_name
 from dashboard.i18n import (
     collation_key,
     fmt_month,
@@ -15,6 +16,7 @@ from dashboard.i18n import (
     keys,
     t,
 )
+from dashboard.importers.common import REASONS
 from dashboard.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +48,14 @@ def test_i18n_every_key_used_in_code_exists():
         ("page_", ["resumen", "mapa", "tendencias", "desempeno", "establecimiento"]),
         ("grain_", ["month", "quarter", "year"]),
         ("trend_", ["up", "down", "flat"]),
+        ("ftype_", list(FACILITY_TYPES)),
+        ("import_", list(REASONS)),
+        ("import_level_", ["0", "1", "2", "3"]),
+        ("import_kind_", ["count", "population", "derived"]),
+        (
+            "import_",
+            [f"{k}_{n}" for k in ("problems", "rows_read", "values") for n in ("one", "many")],
+        ),
     ],
 )
 def test_i18n_keys_built_from_codes_exist(prefix, names):
@@ -95,3 +105,9 @@ def test_collation_key_sorts_names_in_spanish_order():
         "Ñemby",
         "Zeballos Cué",
     ]
+
+
+def test_facility_type_names_come_from_the_locales():
+    assert facility_type_name("USF", "es") == "Unidad de Salud de la Familia"
+    assert facility_type_name("HD", "en") == "District hospital"
+    assert facility_type_name(None, "es") == facility_type_name("XX", "en") == ""
