@@ -43,7 +43,7 @@ class Expression:
 
     @classmethod
     def parse(cls, text: str) -> Expression:
-        pos, terms = 0, []
+        pos, terms = 0, list[tuple[float, str]]()
         src = (text or "").strip().upper()
         if not src:
             raise ExpressionError("empty expression")
@@ -184,6 +184,12 @@ class Catalog:
 
     def country(self) -> OrgUnit:
         return self.by_code[COUNTRY_CODE]
+
+    def parent(self, unit: OrgUnit) -> OrgUnit:
+        """The unit one level up; the country has none (KeyError)."""
+        if unit.parent_id is None:
+            raise KeyError(f"{unit.code} has no parent")
+        return self.units[unit.parent_id]
 
     def ancestors(self, unit: OrgUnit) -> list[OrgUnit]:
         out, cur = [], unit

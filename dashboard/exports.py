@@ -103,7 +103,7 @@ def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
         {
             "#": sc.rows["rank"].astype("Int64"),
             t("col_code", lang): sc.rows["org_unit"],
-            t("col_unit", lang): [cat.unit(c).name for c in sc.rows["org_unit"]],
+            t("col_unit", lang): [cat.by_code[c].name for c in sc.rows["org_unit"]],
         }
     )
     if sc.row_level == 3:
@@ -484,12 +484,11 @@ def describe_filters(
         unit = _visible_facility(ctx, facility)
         if unit is None:
             return [(t("filter_facility", lang), facility or "—"), period]
-        district = cat.units[unit.parent_id]
-        region = cat.units[district.parent_id]
+        home = cat.parent(unit)
         return [
             (t("filter_facility", lang), f"{unit.code} {unit.name}"),
-            (t("filter_region", lang), region.name),
-            (t("filter_district", lang), _unit_name(district)),
+            (t("filter_region", lang), cat.parent(home).name),
+            (t("filter_district", lang), _unit_name(home)),
             (t("filter_type", lang), _type_name(unit.facility_type, lang)),
             period,
         ]
@@ -514,7 +513,7 @@ def describe_filters(
         rows.append((t("compared_with", lang), period_label(ly, lang)))
     if page == "tendencias":
         rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
-        names = [cat.unit(c).name for c in f.compare if cat.unit(c) is not None]
+        names = [cat.by_code[c].name for c in f.compare if c in cat.by_code]
         rows.append((t("compare_regions", lang), ", ".join(names) or "—"))
     return rows
 
@@ -545,8 +544,7 @@ def file_name(page: str, f: Filters, ctx: Context, ext: str, facility: str | Non
 
 
 def _region_code(ctx: Context, unit: OrgUnit) -> str:
-    district = ctx.cat.units[unit.parent_id]
-    return ctx.cat.units[district.parent_id].code
+    return ctx.cat.parent(ctx.cat.parent(unit)).code
 
 
 def source_text(ctx: Context, lang: str) -> str:

@@ -120,7 +120,7 @@ def from_query(
     region = visible(get["region"], 1)
     district = visible(get["district"], 2)
     if district is not None:
-        parent = catalog.units[district.parent_id]
+        parent = catalog.parent(district)
         if region is None:
             region = parent if catalog.in_scope(parent, scope) else None
         elif parent.id != region.id:
@@ -132,7 +132,7 @@ def from_query(
             region = roots[0]
         elif roots and roots[0].level == 2:
             district = roots[0]
-            region = catalog.units[district.parent_id]
+            region = catalog.parent(district)
     ftype = (get["ftype"] or "").upper()
     indicator = get["indicator"] if get["indicator"] in catalog.indicators else None
     if indicator is None:

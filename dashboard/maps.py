@@ -80,12 +80,12 @@ def _trace(kind: str, **props: Any) -> dict[str, Any]:
 
 def classify(values: Iterable[Any], classes: Sequence[Sequence[Any]]) -> np.ndarray:
     """Index of each value's class in `classes`, -1 where no class applies (missing, NaN, out)."""
-    classes = [ColorClass(*c) for c in classes]
-    numeric = [i for i, c in enumerate(classes) if not isinstance(c.lower, str)]
+    typed = [ColorClass(*c) for c in classes]
+    numeric = [i for i, c in enumerate(typed) if not isinstance(c.lower, str)]
     last_numeric = numeric[-1] if numeric else -1
     out = []
     for v in values:
-        out.append(_class_of(v, classes, last_numeric))
+        out.append(_class_of(v, typed, last_numeric))
     return np.array(out, dtype=int)
 
 
@@ -101,7 +101,7 @@ def _class_of(value: Any, classes: list[ColorClass], last_numeric: int) -> int:
     if is_missing(v):
         return -1
     for i, c in enumerate(classes):
-        if isinstance(c.lower, str):
+        if isinstance(c.lower, str) or isinstance(c.upper, str):
             continue
         if c.lower is not None and v < c.lower:
             continue
@@ -178,7 +178,8 @@ def text_color_for(background: str) -> str:
         return _DARK_TEXT
     lum = _luminance(rgb)
     on_white = (1.05) / (lum + 0.05)
-    on_dark = (lum + 0.05) / (_luminance(_rgb(_DARK_TEXT)) + 0.05)
+    dark = _rgb(_DARK_TEXT)
+    on_dark = (lum + 0.05) / ((_luminance(dark) if dark else 0.0) + 0.05)
     return _LIGHT_TEXT if on_white > on_dark else _DARK_TEXT
 
 
@@ -236,14 +237,14 @@ def _groups(
     """(label, colour, positions) per legend entry: classes in order (same label = one entry,
     e.g. both sides of a band), then no data; classes without members are kept so the legend
     shows the whole scale."""
-    classes = [ColorClass(*c) for c in classes]
-    index = classify(values, classes)
+    typed = [ColorClass(*c) for c in classes]
+    index = classify(values, typed)
     entries: dict[tuple[str, str], list[int]] = {}
-    for c in classes:
+    for c in typed:
         entries.setdefault((c.label, c.color), [])
     for pos, k in enumerate(index):
         if k >= 0:
-            entries[(classes[k].label, classes[k].color)].append(pos)
+            entries[(typed[k].label, typed[k].color)].append(pos)
     out = [(label, color, positions) for (label, color), positions in entries.items()]
     missing = [pos for pos, k in enumerate(index) if k < 0]
     if missing:

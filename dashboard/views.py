@@ -152,7 +152,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
     p = resolve_period(f, ctx.today)
     ind = cat.indicators[f.indicator]
     area_level = 1 if unit.level == 0 else 2
-    area_parent = unit if unit.level < 2 else cat.units[unit.parent_id]
+    area_parent = unit if unit.level < 2 else cat.parent(unit)
     areas = ranking(ctx, ind, area_parent, p, f, level=area_level)
     areas = _with_places(cat, areas)
     points = pd.DataFrame()
@@ -166,7 +166,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(latitude=[], longitude=[], facility_type=[])
-    units = [cat.unit(c) for c in frame.org_unit]
+    units = [cat.by_code[c] for c in frame.org_unit]
     return frame.assign(
         latitude=[u.latitude for u in units],
         longitude=[u.longitude for u in units],
@@ -331,15 +331,15 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     unit = cat.unit(code)
     if unit is None or unit.level != 3 or not cat.in_scope(unit, ctx.scope):
         return None
-    district = cat.units[unit.parent_id]
-    region = cat.units[district.parent_id]
+    district = cat.parent(unit)
+    region = cat.parent(district)
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
     current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
     current["small"] = small_numbers(current, ctx.small_count)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
     history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
-    same_type = (unit.facility_type,)
+    same_type = (unit.facility_type or "",)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
     peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
     reporting = history[history.indicator == "DQ-01"][

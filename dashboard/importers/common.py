@@ -305,7 +305,7 @@ def read_table(path: Path) -> Table:
     """Read a CSV/TSV/TXT or the first sheet of an XLSX, every cell as text."""
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
-        grid, decimal_comma, problems = _read_xlsx(path), False, []
+        grid, decimal_comma, problems = _read_xlsx(path), False, list[Problem]()
         kind = "xlsx"
     else:
         raw = path.read_bytes()

@@ -363,7 +363,7 @@ def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sh
         if existing is not None and kind in KINDS and existing.kind != kind:
             # Stored values of the old kind would be misread (counts summed as populations).
             r.bad("kind", "kind_change", kind=existing.kind)
-        row = {
+        row: dict[str, str | None] = {
             "code": code,
             "kind": kind,
             "name_es": r.text("name_es", required=True, max_len=200),
