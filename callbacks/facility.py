@@ -21,7 +21,7 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(3, page="establecimiento")
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         fp = facility_profile(c, f, view.get("facility") or "")

@@ -24,7 +24,7 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(6, page=("mapa", "paquete"))
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         md = map_data(c, f)
@@ -50,7 +50,7 @@ def register(app: Dash, deps: Services) -> None:
         State(ids.VIEW, "data"),
         prevent_initial_call=True,
     )
-    def drill(click, view):
+    def drill(click: dict | None, view: dict | None) -> tuple:
         """A region drills into its districts, a district into its facilities, a facility
         opens its profile; the URL changes, so Back goes up again."""
         if not click or not view or view.get("page") != "mapa":

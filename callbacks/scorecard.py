@@ -20,7 +20,7 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(4, page=("desempeno", "paquete"))
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         sc = scorecard(c, f, rows="facilities" if view["page"] == "paquete" else None)

@@ -11,6 +11,7 @@ from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
 from dashboard.services import Services
+from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
 from .common import context, filters_of, view_data
@@ -56,7 +57,16 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.FILTER_PERIOD, "value"),
         State(ids.VIEW, "data"),
     )
-    def sync(pathname, search, region, district, ftype, indicator, period, previous):
+    def sync(
+        pathname: str | None,
+        search: str | None,
+        region: str | None,
+        district: str | None,
+        ftype: str | None,
+        indicator: str | None,
+        period: str | None,
+        previous: dict | None,
+    ) -> tuple:
         c = context(deps)
         cat = c.cat
         f = from_query(search, cat, c.today, c.scope)
@@ -137,7 +147,7 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FOOTER, "children"),
         Input(ids.VIEW, "data"),
     )
-    def frame(view):
+    def frame(view: dict | None) -> tuple:
         if not view:
             raise PreventUpdate
         f = filters_of(view)
@@ -168,7 +178,7 @@ def register(app: Dash, deps: Services) -> None:
             shell.footer(lang, as_of, source),
         )
 
-    def summary(c, f: Filters) -> str:
+    def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""
         cat, lang = c.cat, f.lang
         unit = cat.unit(f.unit_code())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.catalog import Indicator
 from dashboard.figures import STATUS_SYMBOLS, empty_figure
 from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
@@ -33,7 +34,9 @@ def value_text(v, ind, lang: str) -> str:
     return fmt_value(v, ind.unit(lang), lang, ind.decimals)
 
 
-def change_text(now, before, ind, lang: str, label_key: str) -> html.Span:
+def change_text(
+    now: float | None, before: float | None, ind: Indicator, lang: str, label_key: str
+) -> html.Span:
     """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
     if is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -19,7 +21,7 @@ from .components import caution_mark, graph, loading, status_badge, value_text
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def text_sparkline(values) -> str:
+def text_sparkline(values: Sequence[float | None]) -> str:
     """A trend in eight block characters: light, prints anywhere, and a screen reader skips it."""
     vals = [v for v in values if not is_missing(v)]
     if not vals:

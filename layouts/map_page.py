@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import pandas as pd
 from dash import html
 
-from dashboard.catalog import Catalog
+from dashboard.catalog import Catalog, Indicator
 from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
@@ -13,6 +16,9 @@ from dashboard.views import MapData
 
 from . import ids
 from .components import GRAPH_CONFIG, graph, loading
+
+if TYPE_CHECKING:
+    from dashboard.boundaries import Boundaries
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -87,7 +93,7 @@ def breadcrumb(md: MapData, f: Filters, cat: Catalog) -> html.Nav:
     )
 
 
-def hover_texts(frame, ind, lang: str, total: int) -> list[str]:
+def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> list[str]:
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     out = []
@@ -117,7 +123,13 @@ def classes_for(md, lang: str):
     ), "value"
 
 
-def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None]:
+def figure(
+    md: MapData,
+    f: Filters,
+    boundaries: Boundaries | None,
+    tiles: pd.DataFrame,
+    districts: Boundaries | None = None,
+) -> tuple[dict, str | None]:
     """The map figure and, when it had to fall back, a note saying why."""
     from dashboard import maps
 

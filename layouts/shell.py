@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES, Catalog, facility_type_name
+from dashboard.catalog import FACILITY_TYPES, Catalog, OrgUnit, facility_type_name
 from dashboard.filters import PATHS, Filters, href
 from dashboard.i18n import collation_key, fmt_period, t
 from dashboard.periods import (
@@ -201,7 +202,7 @@ def region_options(cat: Catalog, regions, lang: str, national: bool = True) -> l
     ]
 
 
-def district_options(cat: Catalog, districts, lang: str) -> list[dict]:
+def district_options(cat: Catalog, districts: Iterable[OrgUnit], lang: str) -> list[dict]:
     head = [{"label": t("all_districts", lang), "value": ALL}]
     return head + [
         {"label": u.name, "value": u.code}

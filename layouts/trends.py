@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.catalog import Catalog
 from dashboard.figures import trend_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
@@ -70,7 +71,7 @@ def compare_links(f: Filters, regions) -> list:
     return out
 
 
-def figure(tr: Trends, cat, lang: str, grain: str) -> dict:
+def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
     ind = tr.indicator
     buckets = split(tr.period, grain)
     labels = [fmt_period(b, lang) for b in buckets]
