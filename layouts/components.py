@@ -38,7 +38,7 @@ def change_text(
     now: float | None, before: float | None, ind: Indicator, lang: str, label_key: str
 ) -> html.Span:
     """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
-    if is_missing(now) or is_missing(before):
+    if now is None or before is None or is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")
     diff = now - before
     arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "■")

@@ -23,12 +23,14 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 
 def text_sparkline(values: Sequence[float | None]) -> str:
     """A trend in eight block characters: light, prints anywhere, and a screen reader skips it."""
-    vals = [v for v in values if not is_missing(v)]
+    vals = [v for v in values if v is not None and not is_missing(v)]
     if not vals:
         return ""
     lo, hi = min(vals), max(vals)
     span = hi - lo or 1.0
-    return "".join(" " if is_missing(v) else BLOCKS[int((v - lo) / span * 7)] for v in values)
+    return "".join(
+        " " if v is None or is_missing(v) else BLOCKS[int((v - lo) / span * 7)] for v in values
+    )
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
