@@ -21,7 +21,7 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(3, page="establecimiento")
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         fp = facility_profile(c, f, view.get("facility") or "")
@@ -35,7 +35,7 @@ def register(app: Dash, deps: Services) -> None:
                 empty_figure("", 200),
             )
         return (
-            page.header(fp, f, f.lang),
-            page.indicators_table(fp, c.cat, f.lang, c.small_count),
+            page.header(fp, f, f.lang, c.cat),
+            page.indicators_table(fp, f.lang),
             page.completeness(fp, f.lang),
         )

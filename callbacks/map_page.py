@@ -24,13 +24,13 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(6, page=("mapa", "paquete"))
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         md = map_data(c, f)
         fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
-        unit = md.unit.name.title() if md.unit.level == 2 else md.unit.name
-        title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period.start, md.period.end, md.period.id, f.lang)}"
+        unit = md.unit.name
+        title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period, f.lang)}"
         notes = [t("map_click_hint", f.lang)]
         if note:
             notes.insert(0, note)
@@ -38,9 +38,9 @@ def register(app: Dash, deps: Services) -> None:
             " ".join(notes),
             fig,
             title,
-            page.breadcrumb(md, f),
-            page.view_links(f, deps.get("boundaries") is not None, md.unit.level == 0),
-            page.areas_table(md, f),
+            page.breadcrumb(md, f, c.cat),
+            page.view_links(f, md.unit.level == 0),
+            page.areas_table(md, f, c.cat),
         )
 
     @app.callback(
@@ -50,7 +50,7 @@ def register(app: Dash, deps: Services) -> None:
         State(ids.VIEW, "data"),
         prevent_initial_call=True,
     )
-    def drill(click, view):
+    def drill(click: dict | None, view: dict | None) -> tuple:
         """A region drills into its districts, a district into its facilities, a facility
         opens its profile; the URL changes, so Back goes up again."""
         if not click or not view or view.get("page") != "mapa":
@@ -69,8 +69,4 @@ def register(app: Dash, deps: Services) -> None:
         if unit.level == 3:
             path = href("establecimiento", f, facility=unit.code)
             return path.split("?")[0], f.to_query()
-        if unit.level == 1:
-            f = f.with_(region=unit.code, district=None)
-        elif unit.level == 2:
-            f = f.with_(region=cat.units[unit.parent_id].code, district=unit.code)
-        return no_update, f.to_query()
+        return no_update, f.focus(unit, cat).to_query()

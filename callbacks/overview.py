@@ -2,7 +2,7 @@
 
 from dash import Dash, Input, Output
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import facility_type_name
 from dashboard.i18n import fmt_period, t
 from dashboard.services import Services
 from dashboard.views import overview
@@ -20,21 +20,21 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(3, page=("resumen", "paquete"))
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         ov = overview(c, f)
-        unit = ov.unit.name.title() if ov.unit.level == 2 else ov.unit.name
+        unit = ov.unit.name
         title = t(
             "overview_title",
             f.lang,
             unit=unit,
-            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, f.lang),
+            period=fmt_period(ov.period, f.lang),
         )
         if f.ftype:
-            title += f" · {FACILITY_TYPES[f.ftype][1 if f.lang == 'en' else 0]}"
+            title += f" · {facility_type_name(f.ftype, f.lang)}"
         return (
-            page.cards(ov, c.cat, f, f.lang, c.small_count),
+            page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),
             title,
         )

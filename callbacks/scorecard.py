@@ -20,16 +20,16 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(4, page=("desempeno", "paquete"))
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         sc = scorecard(c, f, rows="facilities" if view["page"] == "paquete" else None)
-        unit = sc.unit.name.title() if sc.unit.level == 2 else sc.unit.name
+        unit = sc.unit.name
         title = t(
             "score_title",
             f.lang,
             unit=unit,
-            period=fmt_period(sc.period.start, sc.period.end, sc.period.id, f.lang),
+            period=fmt_period(sc.period, f.lang),
         )
         return (
             page.table(sc, c.cat, f, f.lang),

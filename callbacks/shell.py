@@ -6,9 +6,12 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.catalog import facility_type_name
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
+from dashboard.periods import month_period
 from dashboard.services import Services
+from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
 from .common import context, filters_of, view_data
@@ -54,7 +57,16 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.FILTER_PERIOD, "value"),
         State(ids.VIEW, "data"),
     )
-    def sync(pathname, search, region, district, ftype, indicator, period, previous):
+    def sync(
+        pathname: str | None,
+        search: str | None,
+        region: str | None,
+        district: str | None,
+        ftype: str | None,
+        indicator: str | None,
+        period: str | None,
+        previous: dict | None,
+    ) -> tuple:
         c = context(deps)
         cat = c.cat
         f = from_query(search, cat, c.today, c.scope)
@@ -101,9 +113,7 @@ def register(app: Dash, deps: Services) -> None:
         else:
             period_opts = shell.period_options(c.today, int(first) if first else 202101, lang)
             p = resolve_period(f, c.today)
-            period_opts = shell.ensure_option(
-                period_opts, f.period, fmt_period(p.start, p.end, p.id, lang)
-            )
+            period_opts = shell.ensure_option(period_opts, f.period, fmt_period(p, lang))
         return (
             search_out,
             region_opts,
@@ -137,7 +147,7 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FOOTER, "children"),
         Input(ids.VIEW, "data"),
     )
-    def frame(view):
+    def frame(view: dict | None) -> tuple:
         if not view:
             raise PreventUpdate
         f = filters_of(view)
@@ -145,7 +155,7 @@ def register(app: Dash, deps: Services) -> None:
         c = context(deps)
         repo = c.repo
         last = repo.get_meta("data_last_month")
-        as_of = fmt_period(int(last), int(last), last, lang) if last else "—"
+        as_of = fmt_period(month_period(int(last)), lang) if last else "—"
         source = repo.get_meta("data_source") or "MSPBS"
         source = t("source_demo", lang) if source == "demo" else source
         return (
@@ -168,20 +178,18 @@ def register(app: Dash, deps: Services) -> None:
             shell.footer(lang, as_of, source),
         )
 
-    def summary(c, f: Filters) -> str:
+    def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""
         cat, lang = c.cat, f.lang
         unit = cat.unit(f.unit_code())
         p = resolve_period(f, c.today)
         parts = [
-            unit.name.title() if unit.level == 2 else unit.name,
+            unit.name,
             cat.indicators[f.indicator].name(lang),
-            fmt_period(p.start, p.end, p.id, lang),
+            fmt_period(p, lang),
         ]
         if f.ftype:
-            from dashboard.catalog import FACILITY_TYPES
-
-            parts.insert(1, FACILITY_TYPES[f.ftype][1 if lang == "en" else 0])
+            parts.insert(1, facility_type_name(f.ftype, lang))
         return t("showing", lang) + ": " + " · ".join(parts)
 
     @app.callback(

@@ -21,11 +21,11 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     @guarded(5, page="tendencias")
-    def fill(view):
+    def fill(view: dict) -> tuple:
         f = filters_of(view)
         c = context(deps)
         tr = trends(c, f)
-        title = f"{tr.indicator.name(f.lang)} — {tr.unit.name.title() if tr.unit.level == 2 else tr.unit.name}"
+        title = f"{tr.indicator.name(f.lang)} — {tr.unit.name}"
         if tr.series["value"].isna().all():
             from dashboard.figures import empty_figure
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .missing import is_missing
+
 DATA = Path(__file__).parent / "data"
 LEVELS = ("region", "district")
 # Coverage simplification removes vertices whose triangle is smaller than tolerance² (deg²).
@@ -448,12 +450,8 @@ def _match_keys(frame, level: str, known: frozenset[str], path: Path) -> dict[st
     for i in range(len(frame)):
         out_codes.append(next((codes[i] for _, _, codes in mapped if codes[i]), None))
         raw = frame[best_column].iloc[i]
-        raws.append("" if _missing(raw) else str(raw))
+        raws.append("" if is_missing(raw) else str(raw))
     return {"code": out_codes, "raw": raws}
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _polygonal(geom):

@@ -7,23 +7,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from .i18n import t
+
 LEVELS = ("country", "region", "district", "facility")
 COUNTRY_CODE = "PY"
 
-# Facility types of the MSPBS network, from first level of care to specialised hospitals.
-FACILITY_TYPES: dict[str, tuple[str, str]] = {
-    "USF": ("Unidad de Salud de la Familia", "Family Health Unit"),
-    "PS": ("Puesto de salud", "Health post"),
-    "CS": ("Centro de salud", "Health centre"),
-    "HD": ("Hospital distrital", "District hospital"),
-    "HR": ("Hospital regional", "Regional hospital"),
-    "HG": ("Hospital general", "General hospital"),
-    "HE": ("Hospital especializado", "Specialised hospital"),
-}
+# Facility types of the MSPBS network, from first level of care to specialised hospitals; their
+# names are in the locale files (ftype_<code>): see facility_type_name.
+FACILITY_TYPES: tuple[str, ...] = ("USF", "PS", "CS", "HD", "HR", "HG", "HE")
 HOSPITAL_TYPES = ("HD", "HR", "HG", "HE")
 DIRECTIONS = ("up", "down", "band")
 
 _TERM = re.compile(r"\s*([+-])?\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([A-Z][A-Z0-9_]*)\s*")
+
+
+def facility_type_name(code: str | None, lang: str) -> str:
+    """'Unidad de Salud de la Familia' / 'Family Health Unit'; '' for no or an unknown type."""
+    return t(f"ftype_{code}", lang) if code in FACILITY_TYPES else ""
 
 
 class ExpressionError(ValueError):
@@ -184,6 +184,12 @@ class Catalog:
 
     def country(self) -> OrgUnit:
         return self.by_code[COUNTRY_CODE]
+
+    def parent(self, unit: OrgUnit) -> OrgUnit:
+        """The unit one level up; the country has none (KeyError)."""
+        if unit.parent_id is None:
+            raise KeyError(f"{unit.code} has no parent")
+        return self.units[unit.parent_id]
 
     def ancestors(self, unit: OrgUnit) -> list[OrgUnit]:
         out, cur = [], unit

@@ -59,13 +59,6 @@ class DemoSummary:
     timings: dict
 
 
-def title_name(name: str) -> str:
-    """'SAN JUAN BAUTISTA DE ÑEEMBUCU' -> 'San Juan Bautista de Ñeembucu' for facility names."""
-    small = {"DE", "DEL", "LA", "LAS", "LOS", "Y", "EL"}
-    words = name.split()
-    return " ".join(w.lower() if i and w in small else w.capitalize() for i, w in enumerate(words))
-
-
 def _ascii(s: str) -> str:
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().upper()
 
@@ -148,7 +141,7 @@ def make_facilities(rng: np.random.Generator, scale: int = 1) -> pd.DataFrame:
             dist = d.iloc[i]
             for k in range(n):
                 suffix = f" {k + 1}" if n > 1 else ""
-                add(dist, ftype, f"{label} {title_name(dist.district)}{suffix}", spread)
+                add(dist, ftype, f"{label} {dist.district_name}{suffix}", spread)
     for k in range(scale):
         tag = f" {k + 1}" if scale > 1 else ""
         # A regional hospital in each department's capital district (Asunción has none).
@@ -163,7 +156,7 @@ def make_facilities(rng: np.random.Generator, scale: int = 1) -> pd.DataFrame:
         metro = big[big.department_iso_code.isin(METRO)]
         for i in range(COUNTS["HG"]):
             dist = (metro if i < 6 else big[~big.department_iso_code.isin(METRO)]).iloc[i % 6]
-            add(dist, "HG", f"Hospital General de {title_name(dist.district)}{tag}", 0.015)
+            add(dist, "HG", f"Hospital General de {dist.district_name}{tag}", 0.015)
         asu = d[d.department_iso_code == "PY-ASU"].iloc[0]
         for i, name in enumerate(SPECIALISED[: COUNTS["HE"]]):
             dist = asu if i < 7 else metro.iloc[1 + i % 3]
@@ -176,7 +169,7 @@ def make_facilities(rng: np.random.Generator, scale: int = 1) -> pd.DataFrame:
                 add(
                     dist,
                     "HD",
-                    f"Hospital Distrital de {title_name(dist.district)}{suffix}{tag}",
+                    f"Hospital Distrital de {dist.district_name}{suffix}{tag}",
                     0.01,
                 )
 

@@ -11,9 +11,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from .catalog import FACILITY_TYPES, Catalog, OrgUnit
+from .catalog import Catalog, OrgUnit, facility_type_name
 from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
+from .missing import is_missing
 from .periods import RELATIVE, Period, split
 from .views import (
     INCOMPLETE_BELOW,
@@ -102,17 +103,11 @@ def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
         {
             "#": sc.rows["rank"].astype("Int64"),
             t("col_code", lang): sc.rows["org_unit"],
-            t("col_unit", lang): [
-                cat.unit(c).name.title() if cat.unit(c).level == 2 else cat.unit(c).name
-                for c in sc.rows["org_unit"]
-            ],
+            t("col_unit", lang): [cat.by_code[c].name for c in sc.rows["org_unit"]],
         }
     )
     if sc.row_level == 3:
-        out[t("col_type", lang)] = [
-            FACILITY_TYPES.get(x, ("", ""))[1 if lang == "en" else 0]
-            for x in sc.rows["facility_type"]
-        ]
+        out[t("col_type", lang)] = [facility_type_name(x, lang) for x in sc.rows["facility_type"]]
     for ind in sc.indicators:
         label = f"{ind.code} {ind.name(lang)} ({ind.unit(lang)})"
         out[label] = sc.rows[f"{ind.code}|value"].astype(float).round(ind.decimals)
@@ -196,7 +191,7 @@ def _fit_columns(ws, frame: pd.DataFrame) -> None:
 
 
 def period_label(p, lang: str) -> str:
-    return fmt_period(p.start, p.end, p.id, lang)
+    return fmt_period(p, lang)
 
 
 # ==== Every page's data as tables ================================================================
@@ -240,7 +235,7 @@ def _rounded(values: Iterable, decimals: int | Sequence[int]) -> np.ndarray:
     vals = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float)
     decs = [decimals] * len(vals) if isinstance(decimals, int) else list(decimals)
     return np.array(
-        [round(v, int(d)) if v == v else np.nan for v, d in zip(vals, decs, strict=True)],
+        [np.nan if is_missing(v) else round(v, int(d)) for v, d in zip(vals, decs, strict=True)],
         dtype=float,
     )
 
@@ -256,14 +251,12 @@ def _statuses(values: Iterable, lang: str) -> list[str]:
 
 
 def _unit_name(unit: OrgUnit | None, fallback: str = "") -> str:
-    """As on screen: district names (upper case in the INE list) in title case."""
-    if unit is None:
-        return fallback
-    return unit.name.title() if unit.level == 2 else unit.name
+    """As on screen: the name as stored."""
+    return fallback if unit is None else unit.name
 
 
 def _type_name(code: str | None, lang: str) -> str:
-    return FACILITY_TYPES.get(code or "", ("", ""))[1 if lang == "en" else 0]
+    return facility_type_name(code, lang)
 
 
 def _month_label(pid: str, lang: str) -> str:
@@ -380,7 +373,7 @@ def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
     }
     s = tr.series
     comp = pd.to_numeric(s["completeness"], errors="coerce").astype(float)
-    incomplete = [c == c and c < INCOMPLETE_BELOW for c in comp]
+    incomplete = [not is_missing(c) and c < INCOMPLETE_BELOW for c in comp]
     series = _frame(
         {
             "code": s["org_unit"],
@@ -486,12 +479,11 @@ def describe_filters(
         unit = _visible_facility(ctx, facility)
         if unit is None:
             return [(t("filter_facility", lang), facility or "—"), period]
-        district = cat.units[unit.parent_id]
-        region = cat.units[district.parent_id]
+        home = cat.parent(unit)
         return [
             (t("filter_facility", lang), f"{unit.code} {unit.name}"),
-            (t("filter_region", lang), region.name),
-            (t("filter_district", lang), _unit_name(district)),
+            (t("filter_region", lang), cat.parent(home).name),
+            (t("filter_district", lang), _unit_name(home)),
             (t("filter_type", lang), _type_name(unit.facility_type, lang)),
             period,
         ]
@@ -516,7 +508,7 @@ def describe_filters(
         rows.append((t("compared_with", lang), period_label(ly, lang)))
     if page == "tendencias":
         rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
-        names = [cat.unit(c).name for c in f.compare if cat.unit(c) is not None]
+        names = [cat.by_code[c].name for c in f.compare if c in cat.by_code]
         rows.append((t("compare_regions", lang), ", ".join(names) or "—"))
     return rows
 
@@ -547,8 +539,7 @@ def file_name(page: str, f: Filters, ctx: Context, ext: str, facility: str | Non
 
 
 def _region_code(ctx: Context, unit: OrgUnit) -> str:
-    district = ctx.cat.units[unit.parent_id]
-    return ctx.cat.units[district.parent_id].code
+    return ctx.cat.parent(ctx.cat.parent(unit)).code
 
 
 def source_text(ctx: Context, lang: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .missing import is_missing
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 STATUS_COLORS = {
     "met": "#009E73",
@@ -53,7 +55,7 @@ def separators(lang: str) -> str:
 def sparkline(values: Sequence[float | None], *, color: str = "#0072B2", height: int = 48) -> dict:
     """A small line with no axes; gaps where a month has no value."""
     x = list(range(len(values)))
-    y = [None if v is None or v != v else v for v in values]
+    y = [None if is_missing(v) else v for v in values]
     last = max((i for i, v in enumerate(y) if v is not None), default=None)
     data = [
         {
@@ -115,7 +117,7 @@ def trend_figure(
             role, SERIES_COLORS[2 + i % (len(SERIES_COLORS) - 2)]
         )
         dash = "dot" if role == "national" else "solid"
-        values = [None if v is None or v != v else v for v in s["values"]]
+        values = [None if is_missing(v) else v for v in s["values"]]
         incomplete = list(s.get("incomplete") or [False] * len(values))
         data.append(
             {
@@ -213,7 +215,7 @@ def trend_figure(
 
 def _y_range(series: Sequence[dict], target: float | None, band: tuple) -> dict:
     """Room for the target or band as well as the data, so the target can be read off the axis."""
-    values = [v for s in series for v in s["values"] if v is not None and v == v]
+    values = [v for s in series for v in s["values"] if not is_missing(v)]
     marks = [m for m in (target, *band) if m is not None]
     if not values or not marks:
         return {}
@@ -234,7 +236,7 @@ def completeness_figure(
 ) -> dict:
     """Reporting completeness month by month: a bar per month, the threshold as a line;
     months below it are drawn in the warning colour and hatched, so grey-scale still reads."""
-    y = [None if v is None or v != v else v for v in percent]
+    y = [None if is_missing(v) else v for v in percent]
     low = [v is not None and v < threshold for v in y]
     return {
         "data": [
@@ -272,85 +274,6 @@ def completeness_figure(
                 "automargin": True,
             },
             legend={"orientation": "h", "y": 1.15, "x": 0},
-        ),
-    }
-
-
-def bar_ranking(
-    names: Sequence[str],
-    values: Sequence[float | None],
-    statuses: Sequence[str],
-    hover: Sequence[str],
-    *,
-    status_labels: dict[str, str],
-    target: float | None = None,
-    target_label: str = "",
-    x_title: str = "",
-    lang: str = "es",
-    height: int | None = None,
-) -> dict:
-    """Horizontal bars, one per unit, coloured and marked by status (legend per status)."""
-    data = []
-    for status in STATUS_COLORS:
-        idx = [i for i, s in enumerate(statuses) if s == status]
-        if not idx:
-            continue
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": f"{STATUS_SYMBOLS[status]} {status_labels.get(status, status)}",
-                "y": [names[i] for i in idx],
-                "x": [values[i] for i in idx],
-                "text": [hover[i] for i in idx],
-                "hovertemplate": "%{text}<extra></extra>",
-                "marker": {
-                    "color": STATUS_COLORS[status],
-                    "pattern": {"shape": {"not_met": "x", "near": "/"}.get(status, "")},
-                },
-            }
-        )
-    shapes = []
-    if target is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "x0": target,
-                "x1": target,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#222", "dash": "dash"},
-            }
-        )
-    return {
-        "data": data,
-        "layout": base_layout(
-            height or max(220, 26 * len(names) + 80),
-            separators=separators(lang),
-            barmode="overlay",
-            shapes=shapes,
-            yaxis={
-                "categoryorder": "array",
-                "categoryarray": list(reversed(list(names))),
-                "automargin": True,
-            },
-            xaxis={"title": {"text": x_title}, "gridcolor": "#e5e5e5"},
-            legend={"orientation": "h", "y": 1.08, "x": 0},
-            annotations=[
-                {
-                    "x": target,
-                    "y": 1.02,
-                    "xref": "x",
-                    "yref": "paper",
-                    "text": target_label,
-                    "showarrow": False,
-                    "font": {"size": 11},
-                }
-            ]
-            if target is not None and target_label
-            else [],
         ),
     }
 
@@ -435,7 +358,7 @@ def small_multiples(
                 "font": {"size": 11},
             }
         )
-        clean = lambda vs: [None if v is None or v != v else v for v in vs]  # noqa: E731
+        clean = lambda vs: [None if is_missing(v) else v for v in vs]  # noqa: E731
         data.append(
             {
                 "type": "scatter",

@@ -73,8 +73,15 @@ class Filters:
             pairs.append((key, value))
         return "?" + urlencode(pairs) if pairs else ""
 
-    def with_(self, **changes) -> Filters:
-        return replace(self, **changes)
+    def with_(self, **changes: object) -> Filters:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def focus(self, unit: OrgUnit, catalog: Catalog) -> Filters:
+        """The same view of another org unit (the drill-down and breadcrumb rule of every page):
+        the country clears region and district, a region clears the district, a district carries
+        its region, a facility its district and region."""
+        codes = {u.level: u.code for u in catalog.path(unit)}
+        return self.with_(region=codes.get(1), district=codes.get(2))
 
     # --- what the view shows ---------------------------------------------------------------
     def unit_code(self) -> str:
@@ -113,7 +120,7 @@ def from_query(
     region = visible(get["region"], 1)
     district = visible(get["district"], 2)
     if district is not None:
-        parent = catalog.units[district.parent_id]
+        parent = catalog.parent(district)
         if region is None:
             region = parent if catalog.in_scope(parent, scope) else None
         elif parent.id != region.id:
@@ -125,7 +132,7 @@ def from_query(
             region = roots[0]
         elif roots and roots[0].level == 2:
             district = roots[0]
-            region = catalog.units[district.parent_id]
+            region = catalog.parent(district)
     ftype = (get["ftype"] or "").upper()
     indicator = get["indicator"] if get["indicator"] in catalog.indicators else None
     if indicator is None:
@@ -201,3 +208,11 @@ def href(page: str, f: Filters, facility: str | None = None) -> str:
     if page == "establecimiento" and facility:
         path = f"{path}/{facility}"
     return path + f.to_query()
+
+
+def unit_href(page: str, f: Filters, unit: OrgUnit, catalog: Catalog, **changes: object) -> str:
+    """The link a unit's name carries: a facility opens its profile; any other unit shows `page`
+    for that unit, with `changes` (e.g. sort=None) applied."""
+    if unit.level == 3:
+        return href("establecimiento", f, facility=unit.code)
+    return href(page, f.focus(unit, catalog).with_(**changes))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from functools import cache
 from pathlib import Path
+
+from .missing import is_missing
+from .periods import Period
 
 LANGS = ("es", "en")
 DEFAULT_LANG = "es"
@@ -66,9 +70,17 @@ def keys(lang: str) -> set[str]:
     return set(_messages(lang))
 
 
+def collation_key(text: str) -> str:
+    """Spanish alphabetical order: accents and case ignored, ñ right after n ('Itá' before
+    'Itauguá', 'Ñemby' after 'Nueva Italia'). Names are stored with accents, and code-point order
+    would put every 'Á' and 'Ñ' after 'Z'."""
+    folded = unicodedata.normalize("NFD", text.casefold().replace("ñ", "n\uffff"))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
 def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
     """1.234,5 in Spanish, 1,234.5 in English; an em dash for no value."""
-    if value is None or value != value:
+    if is_missing(value):
         return "—"
     text = f"{value:,.{decimals}f}"
     if lang_or_default(lang) == "es":
@@ -82,16 +94,12 @@ def percent_sign(lang: str = DEFAULT_LANG) -> str:
 
 
 def fmt_percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
-    return (
-        "—"
-        if value is None or value != value
-        else fmt_number(value, lang, decimals) + percent_sign(lang)
-    )
+    return "—" if is_missing(value) else fmt_number(value, lang, decimals) + percent_sign(lang)
 
 
 def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
     """A value with its unit: '84,2 %' or '12,3 por 1.000 NV'."""
-    if value is None or value != value:
+    if is_missing(value):
         return "—"
     number = fmt_number(value, lang, decimals)
     return number + percent_sign(lang) if unit == "%" else f"{number} {unit}".strip()
@@ -102,13 +110,14 @@ def fmt_month(yyyymm: int, lang: str = DEFAULT_LANG, long: bool = False) -> str:
     return f"{names[yyyymm % 100 - 1]} {yyyymm // 100}"
 
 
-def fmt_period(start: int, end: int, pid: str, lang: str = DEFAULT_LANG) -> str:
+def fmt_period(period: Period, lang: str = DEFAULT_LANG) -> str:
     """Human label of a period: 'oct 2026', 'T3 2024' / 'Q3 2024', '2024', 'nov 2025 – oct 2026'."""
     lang = lang_or_default(lang)
-    if start == end:
-        return fmt_month(start, lang)
-    if "Q" in pid and len(pid) == 6:
-        return f"{'T' if lang == 'es' else 'Q'}{pid[-1]} {pid[:4]}"
-    if pid.isdigit() and len(pid) == 4:
-        return pid
-    return f"{fmt_month(start, lang)} – {fmt_month(end, lang)}"
+    kind = period.kind
+    if kind == "month":
+        return fmt_month(period.start, lang)
+    if kind == "quarter":
+        return f"{'T' if lang == 'es' else 'Q'}{period.id[-1]} {period.id[:4]}"
+    if kind == "year":
+        return period.id
+    return f"{fmt_month(period.start, lang)} – {fmt_month(period.end, lang)}"

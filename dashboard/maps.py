@@ -9,12 +9,13 @@ as the dcc.Graph config.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from .missing import is_missing
 
 # Okabe & Ito (2008) colour-universal-design palette: distinguishable with every common form of
 # colour blindness; points also differ by symbol, tiles carry text, so colour is never alone.
@@ -79,12 +80,12 @@ def _trace(kind: str, **props: Any) -> dict[str, Any]:
 
 def classify(values: Iterable[Any], classes: Sequence[Sequence[Any]]) -> np.ndarray:
     """Index of each value's class in `classes`, -1 where no class applies (missing, NaN, out)."""
-    classes = [ColorClass(*c) for c in classes]
-    numeric = [i for i, c in enumerate(classes) if not isinstance(c.lower, str)]
+    typed = [ColorClass(*c) for c in classes]
+    numeric = [i for i, c in enumerate(typed) if not isinstance(c.lower, str)]
     last_numeric = numeric[-1] if numeric else -1
     out = []
     for v in values:
-        out.append(_class_of(v, classes, last_numeric))
+        out.append(_class_of(v, typed, last_numeric))
     return np.array(out, dtype=int)
 
 
@@ -97,10 +98,10 @@ def _class_of(value: Any, classes: list[ColorClass], last_numeric: int) -> int:
         v = float(value)
     except (TypeError, ValueError):
         return -1
-    if math.isnan(v):
+    if is_missing(v):
         return -1
     for i, c in enumerate(classes):
-        if isinstance(c.lower, str):
+        if isinstance(c.lower, str) or isinstance(c.upper, str):
             continue
         if c.lower is not None and v < c.lower:
             continue
@@ -177,7 +178,8 @@ def text_color_for(background: str) -> str:
         return _DARK_TEXT
     lum = _luminance(rgb)
     on_white = (1.05) / (lum + 0.05)
-    on_dark = (lum + 0.05) / (_luminance(_rgb(_DARK_TEXT)) + 0.05)
+    dark = _rgb(_DARK_TEXT)
+    on_dark = (lum + 0.05) / ((_luminance(dark) if dark else 0.0) + 0.05)
     return _LIGHT_TEXT if on_white > on_dark else _DARK_TEXT
 
 
@@ -222,16 +224,7 @@ def _column(rows: pd.DataFrame, col: str | None, codes: Sequence[str], default=N
     if col is None or col not in rows.columns:
         return [default] * len(codes)
     series = rows[col].reindex(list(codes))
-    return [default if _is_missing(v) else v for v in series.tolist()]
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return [default if is_missing(v) else v for v in series.tolist()]
 
 
 def _groups(
@@ -244,14 +237,14 @@ def _groups(
     """(label, colour, positions) per legend entry: classes in order (same label = one entry,
     e.g. both sides of a band), then no data; classes without members are kept so the legend
     shows the whole scale."""
-    classes = [ColorClass(*c) for c in classes]
-    index = classify(values, classes)
+    typed = [ColorClass(*c) for c in classes]
+    index = classify(values, typed)
     entries: dict[tuple[str, str], list[int]] = {}
-    for c in classes:
+    for c in typed:
         entries.setdefault((c.label, c.color), [])
     for pos, k in enumerate(index):
         if k >= 0:
-            entries[(classes[k].label, classes[k].color)].append(pos)
+            entries[(typed[k].label, typed[k].color)].append(pos)
     out = [(label, color, positions) for (label, color), positions in entries.items()]
     missing = [pos for pos, k in enumerate(index) if k < 0]
     if missing:
@@ -397,39 +390,6 @@ def _legend_only_geo(label: str, color: str, line_color: str) -> dict[str, Any]:
         marker={"color": color, "symbol": "square", "size": 12, "line": {"color": line_color}},
         hoverinfo="skip",
     )
-
-
-def choropleth_figure(
-    frame: pd.DataFrame | None,
-    geojson: Mapping[str, Any],
-    *,
-    value_col: str = "value",
-    code_col: str = "org_unit",
-    classes: Sequence[Sequence[Any]] = (),
-    no_data_color: str = NO_DATA_COLOR,
-    no_data_label: str = "—",
-    hover_col: str | None = None,
-    title: str | None = None,
-    legend_title: str | None = None,
-    height: int = 520,
-) -> dict[str, Any]:
-    """Classed choropleth of `value_col` over the geojson features (feature id = org-unit code).
-
-    Every feature is drawn: those with a value in a class's colour, the rest in the no-data
-    colour under `no_data_label`. Hover shows `hover_col` (preformatted); a click's
-    customdata is the org-unit code. Pass one row per unit, value NaN where none, to get
-    the units' names into the no-data hover text (otherwise it shows the code)."""
-    traces = choropleth_traces(
-        frame,
-        geojson,
-        value_col=value_col,
-        code_col=code_col,
-        classes=classes,
-        no_data_color=no_data_color,
-        no_data_label=no_data_label,
-        hover_col=hover_col,
-    )
-    return geo_figure(traces, title=title, legend_title=legend_title, height=height)
 
 
 # --- points ------------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def tree_rows() -> list[dict]:
         rows.append(
             {
                 "code": d["district_code"],
-                "name": d["district"],
+                # The name people read (accents, ñ, Spanish capitals); `district` is INE's key form.
+                "name": d["district_name"],
                 "level": 2,
                 "parent": d["department_iso_code"],
                 "latitude": _num(d["seat_lat"]),

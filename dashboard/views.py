@@ -11,6 +11,8 @@ import pandas as pd
 from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
+from .i18n import collation_key
+from .missing import is_missing
 from .periods import Period, add_months, period_for_span, split
 from .repository import Repository
 
@@ -65,10 +67,11 @@ def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
 
 def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
     """Values resting on fewer than `threshold` events or people: shown with a caution, and
-    kept out of 'worst' lists where one case swings the rate."""
-    num = frame["numerator"].astype(float)
-    den = frame["denominator"].astype(float)
-    return (den < threshold) | ((num > 0) & (num < threshold))
+    kept out of 'worst' lists where one case swings the rate. No value, no caution. The one
+    rule for every page: each view's frame carries it as its `small` column."""
+    num = frame["numerator"].astype(float).fillna(0.0)
+    den = frame["denominator"].astype(float).fillna(0.0)
+    return frame["value"].notna() & ((den < threshold) | ((num > 0) & (num < threshold)))
 
 
 # ==== Resumen ====================================================================================
@@ -78,7 +81,7 @@ class Overview:
     period: Period
     previous: Period
     year_earlier: Period
-    cards: pd.DataFrame  # one row per KPI: value, prev_value, ly_value, status, completeness ...
+    cards: pd.DataFrame  # one row per KPI: value, prev_value, ly_value, status, small ...
     sparks: pd.DataFrame  # indicator, period, value (12 months ending with the period)
     attention: pd.DataFrame  # worst child units for the selected indicator
     attention_level: int
@@ -103,6 +106,7 @@ def overview(ctx: Context, f: Filters) -> Overview:
     cards = now.assign(
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
+    cards["small"] = small_numbers(cards, ctx.small_count)
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
     sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes())
     level = child_level(unit) if unit.level < 2 else 3
@@ -125,7 +129,9 @@ def ranking(
         return res.assign(rank=[], small=[], bad=[])
     res = res.assign(rank=rank(res, ind), small=small_numbers(res, ctx.small_count))
     res["bad"] = badness(res, ind)
-    return res.sort_values(["bad", "org_unit_name"], ascending=[False, True], na_position="last")
+    return res.sort_values(
+        ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
+    )
 
 
 # ==== Mapa =======================================================================================
@@ -146,7 +152,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
     p = resolve_period(f, ctx.today)
     ind = cat.indicators[f.indicator]
     area_level = 1 if unit.level == 0 else 2
-    area_parent = unit if unit.level < 2 else cat.units[unit.parent_id]
+    area_parent = unit if unit.level < 2 else cat.parent(unit)
     areas = ranking(ctx, ind, area_parent, p, f, level=area_level)
     areas = _with_places(cat, areas)
     points = pd.DataFrame()
@@ -160,7 +166,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(latitude=[], longitude=[], facility_type=[])
-    units = [cat.unit(c) for c in frame.org_unit]
+    units = [cat.by_code[c] for c in frame.org_unit]
     return frame.assign(
         latitude=[u.latitude for u in units],
         longitude=[u.longitude for u in units],
@@ -273,7 +279,7 @@ def _trend(frame: pd.DataFrame) -> list[str]:
     """'up', 'down' or 'flat' against the same period a year earlier (±1 % counts as flat)."""
     out = []
     for v, prev in zip(frame.value, frame.prev_value, strict=True):
-        if v != v or prev != prev or v is None or prev is None:
+        if is_missing(v) or is_missing(prev):
             out.append("")
         elif abs(v - prev) <= 0.01 * max(abs(prev), 1e-9):
             out.append("flat")
@@ -288,9 +294,20 @@ def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator) -> pd.DataFrame
         column = f"{col}|value" if f"{col}|value" in wide else col
         if column in wide:
             return wide.sort_values(
-                column, ascending=not sort.startswith("-"), na_position="last", kind="stable"
+                column,
+                ascending=not sort.startswith("-"),
+                na_position="last",
+                kind="stable",
+                key=_by_name,
             )
-    return wide.sort_values(["rank", "org_unit_name"], na_position="last", kind="stable")
+    return wide.sort_values(
+        ["rank", "org_unit_name"], na_position="last", kind="stable", key=_by_name
+    )
+
+
+def _by_name(column: pd.Series) -> pd.Series:
+    """Names in Spanish alphabetical order (they carry accents); other columns as they are."""
+    return column.map(collation_key) if column.name == "org_unit_name" else column
 
 
 # ==== Establecimiento ============================================================================
@@ -301,7 +318,7 @@ class FacilityProfile:
     region: OrgUnit
     period: Period
     indicators: list[Indicator]
-    current: pd.DataFrame  # one row per indicator: value, status, completeness ...
+    current: pd.DataFrame  # one row per indicator: value, status, small, completeness ...
     history: pd.DataFrame  # indicator × 24 months
     peers: pd.DataFrame  # indicator, facility, region peers, national peers values
     reporting: pd.DataFrame  # period (month), expected_reports, received_reports, on_time
@@ -314,14 +331,15 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     unit = cat.unit(code)
     if unit is None or unit.level != 3 or not cat.in_scope(unit, ctx.scope):
         return None
-    district = cat.units[unit.parent_id]
-    region = cat.units[district.parent_id]
+    district = cat.parent(unit)
+    region = cat.parent(district)
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
     current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
+    current["small"] = small_numbers(current, ctx.small_count)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
     history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
-    same_type = (unit.facility_type,)
+    same_type = (unit.facility_type or "",)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
     peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
     reporting = history[history.indicator == "DQ-01"][

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.figures import STATUS_COLORS, STATUS_SYMBOLS, empty_figure
+from dashboard.catalog import Indicator
+from dashboard.figures import STATUS_SYMBOLS, empty_figure
 from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
+from dashboard.missing import is_missing
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -32,9 +34,11 @@ def value_text(v, ind, lang: str) -> str:
     return fmt_value(v, ind.unit(lang), lang, ind.decimals)
 
 
-def change_text(now, before, ind, lang: str, label_key: str) -> html.Span:
+def change_text(
+    now: float | None, before: float | None, ind: Indicator, lang: str, label_key: str
+) -> html.Span:
     """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
-    if now is None or before is None or now != now or before != before:
+    if now is None or before is None or is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")
     diff = now - before
     arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "■")
@@ -93,16 +97,6 @@ def error_state(lang: str) -> dbc.Alert:
 
 def completeness_text(v, lang: str) -> str:
     return fmt_percent(v, lang, 1)
-
-
-def legend_item(status: str, lang: str) -> html.Span:
-    return html.Span(
-        [
-            html.Span(className="legend-swatch", style={"background": STATUS_COLORS[status]}),
-            status_badge(status, lang, small=True),
-        ],
-        className="legend-item me-3",
-    )
 
 
 def caution_mark(lang: str) -> html.Abbr:

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import Catalog, facility_type_name
 from dashboard.figures import completeness_figure
-from dashboard.filters import Filters, href
+from dashboard.filters import Filters, unit_href
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, t
+from dashboard.missing import is_missing
 from dashboard.periods import month_period
 from dashboard.views import FacilityProfile
 
 from . import ids
 from .components import caution_mark, graph, loading, status_badge, value_text
-from .overview import is_small
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def text_sparkline(values) -> str:
+def text_sparkline(values: Sequence[float | None]) -> str:
     """A trend in eight block characters: light, prints anywhere, and a screen reader skips it."""
-    vals = [v for v in values if v is not None and v == v]
+    vals = [v for v in values if v is not None and not is_missing(v)]
     if not vals:
         return ""
     lo, hi = min(vals), max(vals)
     span = hi - lo or 1.0
-    return "".join(" " if v is None or v != v else BLOCKS[int((v - lo) / span * 7)] for v in values)
+    return "".join(
+        " " if v is None or is_missing(v) else BLOCKS[int((v - lo) / span * 7)] for v in values
+    )
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -41,22 +45,20 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
+def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
     u = fp.unit
-    ftype = FACILITY_TYPES.get(u.facility_type or "", ("", ""))[1 if lang == "en" else 0]
+    ftype = facility_type_name(u.facility_type, lang)
     facts = [
         (t("col_type", lang), ftype),
         (
             t("filter_region", lang),
-            dcc.Link(
-                fp.region.name, href=href("resumen", f.with_(region=fp.region.code, district=None))
-            ),
+            dcc.Link(fp.region.name, href=unit_href("resumen", f, fp.region, cat)),
         ),
         (
             t("filter_district", lang),
             dcc.Link(
-                fp.district.name.title(),
-                href=href("resumen", f.with_(region=fp.region.code, district=fp.district.code)),
+                fp.district.name,
+                href=unit_href("resumen", f, fp.district, cat),
             ),
         ),
         (t("code", lang), u.code),
@@ -77,24 +79,21 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
                 [
                     html.Li(
                         dcc.Link(
-                            "Paraguay", href=href("desempeno", f.with_(region=None, district=None))
+                            cat.country().name, href=unit_href("desempeno", f, cat.country(), cat)
                         ),
                         className="breadcrumb-item",
                     ),
                     html.Li(
                         dcc.Link(
                             fp.region.name,
-                            href=href("desempeno", f.with_(region=fp.region.code, district=None)),
+                            href=unit_href("desempeno", f, fp.region, cat),
                         ),
                         className="breadcrumb-item",
                     ),
                     html.Li(
                         dcc.Link(
-                            fp.district.name.title(),
-                            href=href(
-                                "desempeno",
-                                f.with_(region=fp.region.code, district=fp.district.code),
-                            ),
+                            fp.district.name,
+                            href=unit_href("desempeno", f, fp.district, cat),
                         ),
                         className="breadcrumb-item",
                     ),
@@ -119,7 +118,7 @@ def header(fp: FacilityProfile, f: Filters, lang: str) -> list:
     ]
 
 
-def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) -> list:
+def indicators_table(fp: FacilityProfile, lang: str) -> list:
     hist = {
         code: grp.sort_values("period")["value"].tolist()
         for code, grp in fp.history.groupby("indicator")
@@ -128,7 +127,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
     peers = fp.peers
     region_peer = peers[peers.org_unit == fp.region.code].set_index("indicator")["value"]
     nation_peer = peers[peers.org_unit == "PY"].set_index("indicator")["value"]
-    ftype = FACILITY_TYPES.get(fp.unit.facility_type or "", ("", ""))[1 if lang == "en" else 0]
+    ftype = facility_type_name(fp.unit.facility_type, lang)
     head = html.Thead(
         html.Tr(
             [
@@ -151,7 +150,6 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
         if ind in fp.silent:
             silent.append(ind)  # nothing reported in 24 months: listed once below, not as a row
             continue
-        small = r.value == r.value and is_small(r.numerator, r.denominator, small_count)
         rows.append(
             html.Tr(
                 [
@@ -163,7 +161,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
                         scope="row",
                     ),
                     html.Td(
-                        [value_text(r.value, ind, lang), caution_mark(lang) if small else None],
+                        [value_text(r.value, ind, lang), caution_mark(lang) if r.small else None],
                         className="text-end",
                     ),
                     html.Td(status_badge(r.status, lang, small=True)),
@@ -182,7 +180,7 @@ def indicators_table(fp: FacilityProfile, cat, lang: str, small_count: int = 5) 
         t(
             "fac_caption",
             lang,
-            period=fmt_period(fp.period.start, fp.period.end, fp.period.id, lang),
+            period=fmt_period(fp.period, lang),
         ),
         className="small",
     )
@@ -210,9 +208,7 @@ def completeness(fp: FacilityProfile, lang: str) -> dict:
     rep = fp.reporting.sort_values("period")
     labels, pct, hover = [], [], []
     for r in rep.itertuples(index=False):
-        m = int(r.period)
-        p = month_period(m)
-        label = fmt_period(p.start, p.end, p.id, lang)
+        label = fmt_period(month_period(int(r.period)), lang)
         labels.append(label)
         value = 100.0 * r.received_reports / r.expected_reports if r.expected_reports else None
         pct.append(value)

@@ -58,7 +58,6 @@ SCORE_NOTE = "score-note"
 FAC_HEADER = "fac-header"
 FAC_INDICATORS = "fac-indicators"
 FAC_COMPLETENESS = "fac-completeness"
-FAC_PEERS = "fac-peers"
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import pandas as pd
 from dash import html
 
+from dashboard.catalog import Catalog, Indicator
+from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
+from dashboard.missing import is_missing
+from dashboard.views import MapData
 
 from . import ids
 from .components import GRAPH_CONFIG, graph, loading
+
+if TYPE_CHECKING:
+    from dashboard.boundaries import Boundaries
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -29,11 +39,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
 
 
 # ---- rendering (pure: map data, boundaries and labels in, components and figures out) -----------
-def _unit_name(u) -> str:
-    return u.name.title() if u.level == 2 else u.name
-
-
-def view_links(f, has_boundaries: bool, national: bool) -> list:
+def view_links(f: Filters, national: bool) -> list:
     from dash import dcc
 
     from dashboard.filters import href
@@ -70,21 +76,15 @@ def view_links(f, has_boundaries: bool, national: bool) -> list:
     ]
 
 
-def breadcrumb(md, f) -> html.Nav:
+def breadcrumb(md: MapData, f: Filters, cat: Catalog) -> html.Nav:
     from dash import dcc
-
-    from dashboard.filters import href
 
     items = []
     for i, u in enumerate(md.breadcrumb):
         last = i == len(md.breadcrumb) - 1
-        target = f.with_(
-            region=u.code if u.level == 1 else (f.region if u.level == 2 else None),
-            district=u.code if u.level == 2 else None,
-        )
         items.append(
             html.Li(
-                _unit_name(u) if last else dcc.Link(_unit_name(u), href=href("mapa", target)),
+                u.name if last else dcc.Link(u.name, href=unit_href("mapa", f, u, cat)),
                 className="breadcrumb-item" + (" active" if last else ""),
             )
         )
@@ -93,15 +93,14 @@ def breadcrumb(md, f) -> html.Nav:
     )
 
 
-def hover_texts(frame, ind, lang: str, total: int, level_name: str) -> list[str]:
+def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> list[str]:
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     out = []
     for r in frame.itertuples(index=False):
-        name = r.org_unit_name.title() if level_name == "district" else r.org_unit_name
-        rank = "—" if r.rank != r.rank else f"{int(r.rank)} / {total}"
+        rank = "—" if is_missing(r.rank) else f"{int(r.rank)} / {total}"
         out.append(
-            f"<b>{name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
+            f"<b>{r.org_unit_name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
             f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
             f"<br>{t('completeness', lang)}: {fmt_percent(r.completeness, lang)}"
             f"<br>{t('rank', lang)}: {rank}"
@@ -124,20 +123,21 @@ def classes_for(md, lang: str):
     ), "value"
 
 
-def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None]:
+def figure(
+    md: MapData,
+    f: Filters,
+    boundaries: Boundaries | None,
+    tiles: pd.DataFrame,
+    districts: Boundaries | None = None,
+) -> tuple[dict, str | None]:
     """The map figure and, when it had to fall back, a note saying why."""
     from dashboard import maps
 
     lang = f.lang
     ind = md.indicator
     areas = md.areas.copy()
-    level_name = "region" if md.area_level == 1 else "district"
     areas["hover"] = hover_texts(
-        areas,
-        ind,
-        lang,
-        int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas),
-        level_name,
+        areas, ind, lang, int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas)
     )
     classes, column = classes_for(md, lang)
     no_data = t("status_no_data", lang)
@@ -212,7 +212,7 @@ def figure(md, f, boundaries, tiles, districts=None) -> tuple[object, str | None
         )
     if f.show_points() and not md.points.empty:
         pts = md.points.dropna(subset=["latitude"]).copy()
-        pts["hover"] = hover_texts(pts, ind, lang, len(pts), "facility")
+        pts["hover"] = hover_texts(pts, ind, lang, len(pts))
         labels = {
             s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
             for s in ("met", "near", "not_met", "no_target", "no_data")
@@ -235,11 +235,10 @@ def _tile_label(r, tiles, ind, lang: str) -> str:
     return fmt_number(r.value, lang, ind.decimals)
 
 
-def areas_table(md, f) -> list:
+def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     import dash_bootstrap_components as dbc
     from dash import dcc
 
-    from dashboard.filters import href
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     from .components import empty_state, status_badge
@@ -249,18 +248,19 @@ def areas_table(md, f) -> list:
         return [empty_state(lang)]
     rows = []
     for r in md.areas.sort_values("rank", na_position="last").itertuples(index=False):
-        target = f.with_(
-            region=r.org_unit if md.area_level == 1 else f.region,
-            district=r.org_unit if md.area_level == 2 else None,
-        )
-        name = r.org_unit_name.title() if md.area_level == 2 else r.org_unit_name
         rows.append(
             html.Tr(
                 [
                     html.Td(
-                        fmt_number(r.rank, lang) if r.rank == r.rank else "—", className="text-end"
+                        "—" if is_missing(r.rank) else fmt_number(r.rank, lang),
+                        className="text-end",
                     ),
-                    html.Th(dcc.Link(name, href=href("mapa", target)), scope="row"),
+                    html.Th(
+                        dcc.Link(
+                            r.org_unit_name, href=unit_href("mapa", f, cat.by_code[r.org_unit], cat)
+                        ),
+                        scope="row",
+                    ),
                     html.Td(
                         fmt_value(r.value, ind.unit(lang), lang, ind.decimals), className="text-end"
                     ),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.catalog import Catalog
 from dashboard.figures import sparkline
-from dashboard.filters import Filters, href
+from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, percent_sign, t
 from dashboard.views import Overview
 
@@ -52,14 +53,7 @@ def target_text(ind, target, lang: str) -> str:
     return f"{t('target', lang)}: {sign} {fmt_number(target.target, lang, ind.decimals)}{unit}"
 
 
-def is_small(num, den, threshold: int) -> bool:
-    """Same rule as views.small_numbers, for one value."""
-    num = 0.0 if num is None or num != num else num
-    den = 0.0 if den is None or den != den else den
-    return den < threshold or 0 < num < threshold
-
-
-def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> list:
+def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     if ov.cards.empty or ov.cards["value"].isna().all():
         return [empty_state(lang)]
     same_span = ov.previous == ov.year_earlier
@@ -71,7 +65,6 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
     for row in ov.cards.itertuples(index=False):
         ind = cat.indicators[row.indicator]
         target = cat.target_for(ind, ov.unit, ov.period.end // 100)
-        small = row.value == row.value and is_small(row.numerator, row.denominator, small_count)
         body = [
             html.Div(
                 dcc.Link(
@@ -87,16 +80,14 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
             html.Div(
                 [
                     html.Span(
-                        fmt_number(row.value, lang, ind.decimals)
-                        if row.value == row.value
-                        else "—",
+                        fmt_number(row.value, lang, ind.decimals),
                         className="kpi-value",
                     ),
                     html.Span(
                         percent_sign(lang) if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
                         className="kpi-unit",
                     ),
-                    caution_mark(lang) if small else None,
+                    caution_mark(lang) if row.small else None,
                 ]
             ),
             html.Div(
@@ -141,7 +132,7 @@ def cards(ov: Overview, cat, f: Filters, lang: str, small_count: int = 5) -> lis
     return [dbc.Row(out, className="g-3")]
 
 
-def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
+def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     ind = cat.indicators[f.indicator]
     level_key = {1: "level_regions", 2: "level_districts", 3: "level_facilities"}[
         ov.attention_level
@@ -152,7 +143,7 @@ def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
             lang,
             indicator=ind.name(lang),
             level=t(level_key, lang),
-            period=fmt_period(ov.period.start, ov.period.end, ov.period.id, lang),
+            period=fmt_period(ov.period, lang),
         ),
         className="small",
     )
@@ -160,23 +151,12 @@ def attention(ov: Overview, cat, f: Filters, lang: str) -> list:
         return [intro, dbc.Alert(t("attention_none", lang), color="success")]
     rows = []
     for r in ov.attention.itertuples(index=False):
-        unit = cat.unit(r.org_unit)
-        if unit.level == 3:
-            link = href("establecimiento", f, facility=unit.code)
-        else:
-            link = href(
-                "resumen",
-                f.with_(
-                    region=unit.code if unit.level == 1 else f.region,
-                    district=unit.code if unit.level == 2 else None,
-                ),
-            )
+        unit = cat.by_code[r.org_unit]
+        link = unit_href("resumen", f, unit, cat)
         rows.append(
             html.Tr(
                 [
-                    html.Td(
-                        dcc.Link(unit.name.title() if unit.level == 2 else unit.name, href=link)
-                    ),
+                    html.Td(dcc.Link(unit.name, href=link)),
                     html.Td(value_text(r.value, ind, lang), className="text-end"),
                     html.Td(status_badge(r.status, lang, small=True)),
                     html.Td(completeness_text(r.completeness, lang), className="text-end"),

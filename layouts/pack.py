@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
+from dashboard.catalog import Catalog
 from dashboard.figures import small_multiples
 from dashboard.i18n import fmt_period, t
 from dashboard.views import PackTrends
@@ -33,11 +34,11 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def trends_figure(pt: PackTrends, cat, lang: str) -> dict:
+def trends_figure(pt: PackTrends, cat: Catalog, lang: str) -> dict:
     from dashboard.periods import split
 
     months = split(pt.period, "month")
-    labels = [fmt_period(m.start, m.end, m.id, lang) for m in months]
+    labels = [fmt_period(m, lang) for m in months]
     panels = []
     for ind in pt.indicators:
         mine = pt.series[pt.series.indicator == ind.code].set_index("period")["value"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES
+from dashboard.catalog import Catalog, facility_type_name
 from dashboard.figures import STATUS_SYMBOLS
-from dashboard.filters import Filters, href
+from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
+from dashboard.missing import is_missing
 from dashboard.views import Scorecard
 
 from . import ids
@@ -67,7 +68,7 @@ def _sort_link(label: str, key: str, f: Filters, page_sort: str | None) -> dcc.L
     )
 
 
-def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
+def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     if sc.rows.empty:
         return [empty_state(lang)]
     inds = sc.indicators
@@ -89,22 +90,12 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         )
     body = []
     for row in sc.rows.to_dict("records"):
-        unit = cat.unit(row["org_unit"])
-        if unit.level == 3:
-            link = href("establecimiento", f, facility=unit.code)
-        else:
-            link = href(
-                "desempeno",
-                f.with_(
-                    region=unit.code if unit.level == 1 else f.region,
-                    district=unit.code if unit.level == 2 else None,
-                    sort=None,
-                ),
-            )
-        name = unit.name.title() if unit.level == 2 else unit.name
+        unit = cat.by_code[row["org_unit"]]
+        link = unit_href("desempeno", f, unit, cat, sort=None)
+        name = unit.name
         cells = [
             html.Td(
-                fmt_number(row["rank"], lang) if row["rank"] == row["rank"] else "—",
+                fmt_number(row["rank"], lang),
                 className="text-end",
             ),
             html.Th(dcc.Link(name, href=link), scope="row"),
@@ -112,16 +103,12 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         if facilities:
             code = row["facility_type"]
             cells.append(
-                html.Td(
-                    html.Abbr(code, title=FACILITY_TYPES[code][1 if lang == "en" else 0])
-                    if code
-                    else ""
-                )
+                html.Td(html.Abbr(code, title=facility_type_name(code, lang)) if code else "")
             )
         for ind in inds:
             v = row.get(f"{ind.code}|value")
             status = row.get(f"{ind.code}|status") or "no_data"
-            if v is None or v != v:
+            if is_missing(v):
                 cells.append(
                     html.Td(
                         "—",
@@ -161,8 +148,8 @@ def table(sc: Scorecard, cat, f: Filters, lang: str) -> list:
         t(
             "score_caption",
             lang,
-            period=fmt_period(sc.period.start, sc.period.end, sc.period.id, lang),
-            previous=fmt_period(sc.compare_to.start, sc.compare_to.end, sc.compare_to.id, lang),
+            period=fmt_period(sc.period, lang),
+            previous=fmt_period(sc.compare_to, lang),
         ),
         className="small",
     )

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import FACILITY_TYPES, Catalog
+from dashboard.catalog import FACILITY_TYPES, Catalog, OrgUnit, facility_type_name
 from dashboard.filters import PATHS, Filters, href
-from dashboard.i18n import fmt_period, t
-from dashboard.periods import RELATIVE, add_months, last_complete_month, parse_period
+from dashboard.i18n import collation_key, fmt_period, t
+from dashboard.periods import (
+    RELATIVE,
+    add_months,
+    last_complete_month,
+    month_period,
+    parse_period,
+)
 
 from . import ids
 
@@ -195,17 +202,19 @@ def region_options(cat: Catalog, regions, lang: str, national: bool = True) -> l
     ]
 
 
-def district_options(cat: Catalog, districts, lang: str) -> list[dict]:
+def district_options(cat: Catalog, districts: Iterable[OrgUnit], lang: str) -> list[dict]:
     head = [{"label": t("all_districts", lang), "value": ALL}]
     return head + [
-        {"label": u.name.title(), "value": u.code} for u in sorted(districts, key=lambda u: u.name)
+        {"label": u.name, "value": u.code}
+        for u in sorted(districts, key=lambda u: collation_key(u.name))
     ]
 
 
 def type_options(lang: str) -> list[dict]:
-    i = 1 if lang == "en" else 0
     head = [{"label": t("all_types", lang), "value": ALL}]
-    return head + [{"label": names[i], "value": code} for code, names in FACILITY_TYPES.items()]
+    return head + [
+        {"label": facility_type_name(code, lang), "value": code} for code in FACILITY_TYPES
+    ]
 
 
 def indicator_options(cat: Catalog, lang: str) -> list[dict]:
@@ -238,7 +247,7 @@ def period_options(today: date, first_month: int, lang: str) -> list[dict]:
         p = parse_period(rid, today)
         out.append(
             {
-                "label": f"{t('period_' + rid, lang)} ({fmt_period(p.start, p.end, p.id, lang)})",
+                "label": f"{t('period_' + rid, lang)} ({fmt_period(p, lang)})",
                 "value": rid,
             }
         )
@@ -251,12 +260,12 @@ def period_options(today: date, first_month: int, lang: str) -> list[dict]:
         pid = f"{y}Q{q}"
         p = parse_period(pid, today)
         if p.end <= last:
-            out.append({"label": fmt_period(p.start, p.end, pid, lang), "value": pid})
+            out.append({"label": fmt_period(p, lang), "value": pid})
         y, q = (y, q - 1) if q > 1 else (y - 1, 4)
     out.append({"label": t("periods_months", lang).upper(), "value": "__m", "disabled": True})
     m = last
     for _ in range(24):
-        out.append({"label": fmt_period(m, m, str(m), lang), "value": str(m)})
+        out.append({"label": fmt_period(month_period(m), lang), "value": str(m)})
         m = add_months(m, -1)
     return out
 

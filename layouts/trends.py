@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboard.catalog import Catalog
 from dashboard.figures import trend_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
+from dashboard.missing import is_missing
 from dashboard.periods import split
 from dashboard.views import INCOMPLETE_BELOW, Trends
 
@@ -69,10 +71,10 @@ def compare_links(f: Filters, regions) -> list:
     return out
 
 
-def figure(tr: Trends, cat, lang: str, grain: str) -> dict:
+def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
     ind = tr.indicator
     buckets = split(tr.period, grain)
-    labels = [fmt_period(b.start, b.end, b.id, lang) for b in buckets]
+    labels = [fmt_period(b, lang) for b in buckets]
     series = []
     for role in ("selected", "national", "compare"):
         for _, grp in tr.series[tr.series.role == role].groupby("org_unit", sort=False):
@@ -81,11 +83,9 @@ def figure(tr: Trends, cat, lang: str, grain: str) -> dict:
             name = grp.org_unit_name.iloc[0]
             for b, label in zip(buckets, labels, strict=True):
                 row = by_period.loc[b.id] if b.id in by_period.index else None
-                v = None if row is None or row.value != row.value else float(row.value)
+                v = None if row is None or is_missing(row.value) else float(row.value)
                 comp = (
-                    None
-                    if row is None or row.completeness != row.completeness
-                    else float(row.completeness)
+                    None if row is None or is_missing(row.completeness) else float(row.completeness)
                 )
                 values.append(v)
                 incomplete.append(comp is not None and comp < INCOMPLETE_BELOW)

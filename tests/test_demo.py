@@ -27,6 +27,25 @@ def test_make_facilities_scale_multiplies_the_network():
     assert three.code.is_unique
 
 
+def test_make_facilities_names_use_the_spanish_district_names():
+    names = set(make_facilities(np.random.default_rng(1)).name)
+    assert "Hospital Distrital de Concepción" in names
+    assert any(n.startswith("USF Belén") for n in names)
+    assert not any("Concepcion" in n or "Del Apa" in n or "Azote'Y" in n for n in names)
+
+
+def test_reference_districts_are_named_as_people_write_them():
+    from dashboard.reference import tree_rows
+
+    names = {r["code"]: r["name"] for r in tree_rows()}
+    assert (names["0101"], names["0105"], names["0108"]) == (
+        "Concepción",
+        "San Carlos del Apa",
+        "Azote'y",
+    )
+    assert names["PY-12"] == "Ñeembucú" and names["PY-ASU"] == "Asunción"
+
+
 def test_demo_network_matches_the_brief(demo):
     repo, _, summary = demo
     cat = repo.catalog()

@@ -19,6 +19,7 @@ from dashboard.catalog import Scope
 from dashboard.db import make_engine
 from dashboard.filters import Filters
 from dashboard.i18n import keys, t
+from dashboard.missing import is_missing
 from dashboard.periods import parse_period
 from dashboard.repository import Repository
 from dashboard.views import Context, scorecard
@@ -301,7 +302,7 @@ def test_page_xlsx_sheets_read_back_numbers_as_numbers(ctx, hr, page):
                 values = [c for c in cells if c.value is not None]
                 assert values and all(c.data_type == "n" for c in values), col
                 got = [c.value for c in cells]
-                want = [None if v != v or v is pd.NA else v for v in frame[col].tolist()]
+                want = [None if is_missing(v) else v for v in frame[col].tolist()]
                 assert got == pytest.approx(want), col
     info = {r[0]: r[1] for r in wb["info"].iter_rows(values_only=True)}
     for k, v in exports.describe_filters(ctx, f, page, hr.code):
@@ -329,7 +330,7 @@ def test_exports_neutralise_formulas_in_names_and_header(own_ctx, monkeypatch):
     assert "'=HYPERLINK" in text and "'@SUM(1)" in text
     assert ";=" not in text and "\n=" not in text and "\n@" not in text
     areas = exports.page_csv(own_ctx, "mapa", F).decode("utf-8-sig")
-    assert "'-2+3 Distrito" in areas
+    assert "'-2+3 distrito" in areas  # shown as stored, never title-cased
     for page in ("resumen", "mapa"):
         wb = openpyxl.load_workbook(io.BytesIO(exports.page_xlsx(own_ctx, page, F)))
         seen = []

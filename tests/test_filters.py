@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from conftest import add_facilities
 
 from dashboard.catalog import Scope
 from dashboard.filters import (
@@ -13,6 +14,7 @@ from dashboard.filters import (
     href,
     parse_query,
     path_page,
+    unit_href,
 )
 
 TODAY = date(2026, 11, 29)
@@ -127,3 +129,25 @@ def test_filters_facility_points_default_follows_the_level(cat):
     assert from_query("?puntos=1", cat, TODAY).show_points() is True
     assert from_query("?region=PY-1&puntos=0", cat, TODAY).show_points() is False
     assert Filters(points=True).to_query() == "?puntos=1"
+
+
+def test_filters_focus_is_the_one_drill_rule(repo):
+    add_facilities(repo, [("F1", "USF", "1101")])
+    cat = repo.catalog()
+    f = Filters(region="PY-1", district="0101", sort="-INM-03", indicator="MNI-05")
+    assert f.focus(cat.unit("PY"), cat) == f.with_(region=None, district=None)
+    assert f.focus(cat.unit("PY-11"), cat) == f.with_(region="PY-11", district=None)
+    # A district carries its own region, whatever the region shown before.
+    assert f.focus(cat.unit("1101"), cat) == f.with_(region="PY-11", district="1101")
+    assert f.focus(cat.unit("F1"), cat) == f.with_(region="PY-11", district="1101")
+
+
+def test_unit_href_opens_a_facility_and_narrows_to_an_area(repo):
+    add_facilities(repo, [("F1", "USF", "1101")])
+    cat = repo.catalog()
+    f = Filters(region="PY-11", sort="-INM-03")
+    assert unit_href("desempeno", f, cat.unit("F1"), cat) == href("establecimiento", f, "F1")
+    assert unit_href("desempeno", f, cat.unit("1101"), cat, sort=None) == href(
+        "desempeno", Filters(region="PY-11", district="1101")
+    )
+    assert unit_href("mapa", f, cat.unit("PY"), cat) == "/mapa?orden=-INM-03"

@@ -5,7 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, fmt_value, keys, t
+from dashboard.catalog import FACILITY_TYPES, facility_type_name
+from dashboard.i18n import (
+    collation_key,
+    fmt_month,
+    fmt_number,
+    fmt_percent,
+    fmt_period,
+    fmt_value,
+    keys,
+    t,
+)
+from dashboard.importers.common import REASONS
+from dashboard.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +48,14 @@ def test_i18n_every_key_used_in_code_exists():
         ("page_", ["resumen", "mapa", "tendencias", "desempeno", "establecimiento"]),
         ("grain_", ["month", "quarter", "year"]),
         ("trend_", ["up", "down", "flat"]),
+        ("ftype_", list(FACILITY_TYPES)),
+        ("import_", list(REASONS)),
+        ("import_level_", ["0", "1", "2", "3"]),
+        ("import_kind_", ["count", "population", "derived"]),
+        (
+            "import_",
+            [f"{k}_{n}" for k in ("problems", "rows_read", "values") for n in ("one", "many")],
+        ),
     ],
 )
 def test_i18n_keys_built_from_codes_exist(prefix, names):
@@ -62,13 +82,32 @@ def test_fmt_month_and_period_in_both_languages():
     assert fmt_month(202401, "es") == "ene 2024"
     assert fmt_month(202401, "en") == "Jan 2024"
     assert fmt_month(202408, "es", long=True) == "agosto 2024"
-    assert fmt_period(202407, 202409, "2024Q3", "es") == "T3 2024"
-    assert fmt_period(202407, 202409, "2024Q3", "en") == "Q3 2024"
-    assert fmt_period(202401, 202412, "2024", "en") == "2024"
-    assert fmt_period(202511, 202610, "LAST_12_MONTHS", "es") == "nov 2025 – oct 2026"
+    assert fmt_period(Period(202407, 202409, "2024Q3"), "es") == "T3 2024"
+    assert fmt_period(Period(202407, 202409, "2024Q3"), "en") == "Q3 2024"
+    assert fmt_period(Period(202401, 202412, "2024"), "en") == "2024"
+    assert fmt_period(Period(202511, 202610, "LAST_12_MONTHS"), "es") == "nov 2025 – oct 2026"
 
 
 def test_t_fills_parameters_and_falls_back():
     assert t("footer_as_of", "es", date="oct 2026") == "Datos hasta oct 2026"
     assert t("footer_as_of", "xx", date="x").startswith("Datos")  # unknown language: Spanish
     assert t("no_such_key", "en") == "no_such_key"
+
+
+def test_collation_key_sorts_names_in_spanish_order():
+    names = ["Ñemby", "Zeballos Cué", "Itauguá", "Areguá", "Nueva Italia", "Itá", "asunción"]
+    assert sorted(names, key=collation_key) == [
+        "Areguá",
+        "asunción",
+        "Itá",
+        "Itauguá",
+        "Nueva Italia",
+        "Ñemby",
+        "Zeballos Cué",
+    ]
+
+
+def test_facility_type_names_come_from_the_locales():
+    assert facility_type_name("USF", "es") == "Unidad de Salud de la Familia"
+    assert facility_type_name("HD", "en") == "District hospital"
+    assert facility_type_name(None, "es") == facility_type_name("XX", "en") == ""

@@ -26,12 +26,15 @@ from dashboard.maps import (
     status_styles,
     text_color_for,
 )
+from dashboard.missing import is_missing
 
 
 # The builders return plain figure dicts; going through go.Figure here also proves each one
 # is a valid plotly spec (go.Figure validates every property).
-def choropleth_figure(*args, **kwargs) -> go.Figure:
-    return go.Figure(maps.choropleth_figure(*args, **kwargs))
+def choropleth(frame, geojson, *, title=None, height=520, **kwargs) -> go.Figure:
+    """The map page's path: choropleth_traces drawn by geo_figure."""
+    traces = maps.choropleth_traces(frame, geojson, **kwargs)
+    return go.Figure(maps.geo_figure(traces, title=title, height=height))
 
 
 def tilegrid_figure(*args, **kwargs) -> go.Figure:
@@ -138,9 +141,7 @@ def test_text_color_for_contrast():
 
 
 def test_choropleth_one_legend_entry_per_class_plus_no_data():
-    fig = choropleth_figure(
-        FRAME, GEOJSON, classes=CLASSES, no_data_label="Sin datos", hover_col="hover"
-    )
+    fig = choropleth(FRAME, GEOJSON, classes=CLASSES, no_data_label="Sin datos", hover_col="hover")
     assert _legend(fig) == ["< 50", "50–80", "80–100", "Sin datos"]
     no_data = fig.data[-1]
     assert no_data.marker.line.width > 0
@@ -149,7 +150,7 @@ def test_choropleth_one_legend_entry_per_class_plus_no_data():
 
 
 def test_choropleth_each_feature_drawn_once_with_code_in_customdata():
-    fig = choropleth_figure(FRAME, GEOJSON, classes=CLASSES, hover_col="hover")
+    fig = choropleth(FRAME, GEOJSON, classes=CLASSES, hover_col="hover")
     codes = [c for t in fig.data for c in t.customdata]
     assert sorted(codes) == sorted(f["id"] for f in GEOJSON["features"])
     for trace in fig.data:
@@ -163,14 +164,14 @@ def test_choropleth_each_feature_drawn_once_with_code_in_customdata():
 
 
 def test_choropleth_no_data_hover_falls_back_to_the_code():
-    fig = choropleth_figure(FRAME, GEOJSON, classes=CLASSES, hover_col="hover")
+    fig = choropleth(FRAME, GEOJSON, classes=CLASSES, hover_col="hover")
     hover = dict(zip(fig.data[-1].locations, fig.data[-1].hovertext, strict=True))
     assert hover == {"PY-4": "Guairá: —", "PY-ASU": "PY-ASU"}
 
 
 def test_choropleth_empty_class_keeps_its_legend_entry():
     frame = pd.DataFrame({"org_unit": ["PY-1"], "value": [10.0]})
-    fig = choropleth_figure(frame, GEOJSON, classes=CLASSES, no_data_label="Sin datos")
+    fig = choropleth(frame, GEOJSON, classes=CLASSES, no_data_label="Sin datos")
     assert _legend(fig) == ["< 50", "50–80", "80–100", "Sin datos"]
     placeholder = fig.data[1]
     assert placeholder.type == "scattergeo" and placeholder.marker.color == "#91bfdb"
@@ -179,14 +180,14 @@ def test_choropleth_empty_class_keeps_its_legend_entry():
 def test_choropleth_without_missing_values_has_no_no_data_entry():
     frame = pd.DataFrame({"org_unit": ["PY-1", "PY-2"], "value": [10.0, 90.0]})
     geo = {"type": "FeatureCollection", "features": GEOJSON["features"][:2]}
-    assert _legend(choropleth_figure(frame, geo, classes=CLASSES)) == ["< 50", "50–80", "80–100"]
+    assert _legend(choropleth(frame, geo, classes=CLASSES)) == ["< 50", "50–80", "80–100"]
 
 
 def test_choropleth_status_classes_from_status_column():
     frame = pd.DataFrame(
         {"org_unit": ["PY-1", "PY-2", "PY-3"], "status": ["met", "not_met", "no_data"]}
     )
-    fig = choropleth_figure(
+    fig = choropleth(
         frame, GEOJSON, value_col="status", classes=status_classes(LABELS), no_data_label="—"
     )
     by_name = {t.name: list(t.locations) for t in fig.data if t.type == "choropleth"}
@@ -194,7 +195,7 @@ def test_choropleth_status_classes_from_status_column():
 
 
 def test_choropleth_layout_is_offline_and_fitted():
-    fig = choropleth_figure(FRAME, GEOJSON, classes=CLASSES, title="Penta3", height=400)
+    fig = choropleth(FRAME, GEOJSON, classes=CLASSES, title="Penta3", height=400)
     geo = fig.layout.geo
     assert geo.visible is False and geo.fitbounds == "locations"
     assert geo.projection.type == "mercator"
@@ -210,7 +211,7 @@ def test_choropleth_layout_is_offline_and_fitted():
 
 def test_map_builders_do_not_mutate_inputs():
     frame, geo = FRAME.copy(), json.loads(json.dumps(GEOJSON))
-    choropleth_figure(frame, geo, classes=CLASSES, hover_col="hover")
+    choropleth(frame, geo, classes=CLASSES, hover_col="hover")
     pd.testing.assert_frame_equal(frame, FRAME)
     assert geo == GEOJSON
 
@@ -245,7 +246,9 @@ def _tile_frame() -> pd.DataFrame:
     tiles = load_tilegrid()
     frame = pd.DataFrame({"org_unit": tiles.iso_code, "value": np.linspace(20, 99, 18)})
     frame.loc[frame.org_unit == "PY-16", "value"] = np.nan
-    frame["label"] = [f"{v:.1f}".replace(".", ",") if v == v else "" for v in frame.value]
+    frame["label"] = [
+        f"{v:.1f}".replace(".", ",") if not is_missing(v) else "" for v in frame.value
+    ]
     frame["hover"] = "h:" + frame.org_unit
     return frame
 
@@ -342,7 +345,7 @@ def test_points_trace_sizes_scale_with_volume():
 
 
 def test_points_trace_added_to_choropleth():
-    fig = choropleth_figure(FRAME, GEOJSON, classes=CLASSES)
+    fig = choropleth(FRAME, GEOJSON, classes=CLASSES)
     fig.add_traces(points_trace(_facilities(), status_styles=status_styles(LABELS)))
     assert [t.type for t in fig.data][-5:] == ["scattergeo"] * 5
 
@@ -382,7 +385,7 @@ def test_core_map_modules_do_not_import_dash():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
-@pytest.mark.parametrize("builder", [choropleth_figure])
+@pytest.mark.parametrize("builder", [choropleth])
 def test_builders_accept_empty_frame(builder):
     fig = builder(pd.DataFrame(), GEOJSON, classes=CLASSES, no_data_label="Sin datos")
     assert _legend(fig)[-1] == "Sin datos"
@@ -394,7 +397,7 @@ def test_builders_ignore_the_global_plotly_template(monkeypatch):
 
     monkeypatch.setattr(pio.templates, "default", "plotly_dark")
     for fig in (
-        choropleth_figure(FRAME, GEOJSON, classes=CLASSES),
+        choropleth(FRAME, GEOJSON, classes=CLASSES),
         tilegrid_figure(_tile_frame(), load_tilegrid(), classes=CLASSES),
     ):
         assert fig.layout.template.layout.paper_bgcolor is None

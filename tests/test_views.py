@@ -17,6 +17,7 @@ from dashboard.views import (
     map_data,
     overview,
     scorecard,
+    small_numbers,
     trend_span,
     trends,
 )
@@ -161,3 +162,20 @@ def test_scorecard_export_equals_the_table_and_neutralises_formulas(ctx):
 )
 def test_neutralise_formula_cells(value, expected):
     assert exports.neutralise(value) == expected
+
+
+def test_small_numbers_marks_few_events_and_never_a_missing_value():
+    frame = pd.DataFrame(
+        {
+            "numerator": [3.0, 0.0, 40.0, 40.0, None, 2.0],
+            "denominator": [100.0, 100.0, 4.0, 100.0, None, 0.0],
+            "value": [3.0, 0.0, 1000.0, 40.0, None, None],
+        }
+    )
+    assert small_numbers(frame, 5).tolist() == [True, False, True, False, False, False]
+
+
+def test_views_carry_the_small_numbers_caution(ctx):
+    ov = overview(ctx, Filters(region="PY-16", period="202401"))
+    assert ov.cards["small"].dtype == bool
+    assert ov.cards["small"].tolist() == small_numbers(ov.cards, ctx.small_count).tolist()

@@ -17,197 +17,91 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..i18n import fmt_number, t
+
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
-# reason key -> (Spanish, English). Placeholders are filled from Problem.params; params named
-# in _LEVEL_PARAMS / _KIND_PARAMS are translated before formatting.
-REASONS: dict[str, tuple[str, str]] = {
+# Why a row or file is refused. Each reason is a key of the locale files ("import_<reason>",
+# e.g. import_bad_period), so the key-parity test covers the messages. Placeholders are filled
+# from Problem.params; params named in _LEVEL_PARAMS / _KIND_PARAMS are translated first.
+REASONS: tuple[str, ...] = (
     # whole file
-    "file_not_found": ("el archivo no existe", "file not found"),
-    "file_unreadable": ("no se puede leer el archivo: {error}", "cannot read the file: {error}"),
-    "unknown_extension": (
-        "tipo de archivo no admitido '{ext}': use .csv, .txt, .tsv, .xlsx o .json",
-        "unsupported file type '{ext}': use .csv, .txt, .tsv, .xlsx or .json",
-    ),
-    "old_xls": (
-        "formato .xls antiguo: guárdelo como .xlsx o .csv",
-        "old .xls format: save it as .xlsx or .csv",
-    ),
-    "empty_file": ("el archivo está vacío", "the file is empty"),
-    "no_rows": ("el archivo no tiene filas de datos", "the file has no data rows"),
-    "bad_xlsx": (
-        "no es un archivo XLSX válido (no es un zip de Excel)",
-        "not a valid XLSX file (not an Excel zip archive)",
-    ),
-    "bad_json": ("JSON inválido: {error}", "invalid JSON: {error}"),
-    "no_data_values": (
-        "el JSON no tiene una lista 'dataValues'",
-        "the JSON has no 'dataValues' list",
-    ),
-    "database_error": (
-        "la base de datos rechazó la importación (no se escribió nada): {error}",
-        "the database rejected the import (nothing was written): {error}",
-    ),
-    "unknown_header": (
-        "encabezado no reconocido: se esperaba data_element,period,org_unit,value, el CSV de "
-        "DHIS2 o un archivo de metadatos (ver README)",
-        "header not recognised: expected data_element,period,org_unit,value, a DHIS2 CSV or a "
-        "metadata file (see README)",
-    ),
+    "file_not_found",
+    "file_unreadable",
+    "unknown_extension",
+    "old_xls",
+    "empty_file",
+    "no_rows",
+    "bad_xlsx",
+    "bad_json",
+    "no_data_values",
+    "database_error",
+    "unknown_header",
     # structure
-    "missing_column": ("falta la columna obligatoria", "required column missing"),
-    "duplicate_column": ("columna repetida", "column repeated"),
-    "too_many_fields": (
-        "la fila tiene {fields} campos y el encabezado {width}",
-        "the row has {fields} fields and the header {width}",
-    ),
-    "bad_entry": ("la entrada no es un objeto JSON", "the entry is not a JSON object"),
-    "missing_value": ("valor vacío", "empty value"),
+    "missing_column",
+    "duplicate_column",
+    "too_many_fields",
+    "bad_entry",
+    "missing_value",
     # data values
-    "unknown_org_unit": ("unidad organizativa desconocida", "unknown org unit"),
-    "unknown_org_unit_zero": (
-        "unidad organizativa desconocida; ¿quiso decir '{code}'? (Excel quita los ceros "
-        "iniciales: guarde los códigos como texto)",
-        "unknown org unit; did you mean '{code}'? (Excel drops leading zeros: store codes as text)",
-    ),
-    "unknown_uid": (
-        "código desconocido (parece un UID de DHIS2: exporte con idScheme=CODE)",
-        "unknown code (looks like a DHIS2 UID: export with idScheme=CODE)",
-    ),
-    "not_facility": (
-        "es {level}, no un establecimiento: los valores se cargan por establecimiento",
-        "is {level}, not a facility: values are loaded per facility",
-    ),
-    "unknown_data_element": ("elemento de datos desconocido", "unknown data element"),
-    "not_count": (
-        "el elemento es de tipo {kind}: solo se cargan conteos mensuales",
-        "the element is of kind {kind}: only monthly counts can be loaded",
-    ),
-    "bad_period": (
-        "período inválido: use un mes AAAAMM (p. ej. 202409)",
-        "bad period: use a month YYYYMM (e.g. 202409)",
-    ),
-    "not_monthly": (
-        "solo períodos mensuales AAAAMM (no trimestres, años, semanas ni días)",
-        "monthly periods only, YYYYMM (not quarters, years, weeks or days)",
-    ),
-    "future_period": ("período futuro (posterior a {month})", "future period (after {month})"),
-    "non_numeric": ("no es un número", "not a number"),
-    "non_numeric_comma": (
-        "no es un número (archivo separado por ';': coma decimal, p. ej. 1.234,5)",
-        "not a number (';'-separated file: decimal comma, e.g. 1.234,5)",
-    ),
-    "negative_value": ("valor negativo", "negative value"),
-    "duplicate_conflict": (
-        "duplicado con otro valor (ver fila {first})",
-        "conflicting duplicate of row {first}",
-    ),
-    "bad_date": ("fecha inválida: use AAAA-MM-DD", "bad date: use YYYY-MM-DD"),
-    "future_date": ("fecha futura", "date in the future"),
+    "unknown_org_unit",
+    "unknown_org_unit_zero",
+    "unknown_uid",
+    "not_facility",
+    "unknown_data_element",
+    "not_count",
+    "bad_period",
+    "not_monthly",
+    "future_period",
+    "non_numeric",
+    "non_numeric_comma",
+    "negative_value",
+    "duplicate_conflict",
+    "bad_date",
+    "future_date",
     # metadata
-    "duplicate_code": ("código repetido (ver fila {first})", "code repeated (see row {first})"),
-    "too_long": ("demasiado largo (máx. {max} caracteres)", "too long (max {max} characters)"),
-    "bad_level": (
-        "nivel inválido: use country, region, district, facility o 0 a 3",
-        "bad level: use country, region, district, facility or 0 to 3",
-    ),
-    "only_one_country": (
-        "el único país es {code}",
-        "the only country is {code}",
-    ),
-    "country_no_parent": ("el país no tiene padre", "the country has no parent"),
-    "level_change": (
-        "ya existe y es {level}: el nivel no puede cambiar",
-        "already exists and is {level}: the level cannot change",
-    ),
-    "unknown_parent": ("padre desconocido", "unknown parent"),
-    "parent_later": (
-        "el padre se define más abajo (fila {first}): ponga los padres primero",
-        "the parent is defined further down (row {first}): list parents first",
-    ),
-    "wrong_parent_level": (
-        "el padre es {parent_level}; {level} debe depender de {expected}",
-        "the parent is {parent_level}; {level} must belong to {expected}",
-    ),
-    "bad_facility_type": (
-        "tipo de establecimiento desconocido: use {types}",
-        "unknown facility type: use {types}",
-    ),
-    "type_not_facility": (
-        "solo los establecimientos tienen tipo",
-        "only facilities have a facility type",
-    ),
-    "out_of_range": ("fuera de rango ({low} a {high})", "out of range ({low} to {high})"),
-    "coordinates_pair": (
-        "latitude y longitude van juntas",
-        "latitude and longitude go together",
-    ),
-    "not_whole": ("debe ser un entero mayor o igual a 0", "must be a whole number, 0 or more"),
-    "closed_before_opened": (
-        "la fecha de cierre es anterior a la de apertura",
-        "the closing date is before the opening date",
-    ),
-    "bad_code": (
-        "código inválido: mayúsculas, dígitos y _, empezando por letra (p. ej. NAC_VIVOS)",
-        "bad code: capitals, digits and _, starting with a letter (e.g. NAC_VIVOS)",
-    ),
-    "bad_kind": (
-        "tipo inválido: use count, population o derived",
-        "bad kind: use count, population or derived",
-    ),
-    "kind_change": (
-        "ya existe como {kind}: el tipo no puede cambiar",
-        "already exists as {kind}: the kind cannot change",
-    ),
-    "bad_expression": ("expresión inválida: {error}", "bad expression: {error}"),
-    "unknown_expression_code": (
-        "elemento de datos desconocido en la expresión: {code}",
-        "unknown data element in the expression: {code}",
-    ),
-    "bad_direction": (
-        "dirección inválida: use up, down o band",
-        "bad direction: use up, down or band",
-    ),
-    "not_positive": ("debe ser mayor que 0", "must be greater than 0"),
-    "bad_decimals": ("use un entero de 0 a 6", "use a whole number from 0 to 6"),
-    "band_order": ("band_low es mayor que band_high", "band_low is greater than band_high"),
-    "not_population": (
-        "el elemento es de tipo {kind}; se necesita uno de población",
-        "the element is of kind {kind}; a population element is needed",
-    ),
-    "bad_year": (
-        "año inválido: use AAAA entre 1990 y 2100",
-        "bad year: use YYYY between 1990 and 2100",
-    ),
-    "unknown_indicator": ("indicador desconocido", "unknown indicator"),
-}
-
-# With the article, as the reasons use them: "es un distrito" / "is a district".
-LEVEL_NAMES = {
-    "es": ("el país", "una región", "un distrito", "un establecimiento"),
-    "en": ("the country", "a region", "a district", "a facility"),
-}
-KIND_NAMES = {
-    "es": {"count": "conteo", "population": "población", "derived": "calculado"},
-    "en": {"count": "count", "population": "population", "derived": "derived"},
-}
-_LEVEL_PARAMS = ("level", "parent_level", "expected")
-_KIND_PARAMS = ("kind",)
-
-
-def _lang(lang: str) -> str:
-    return "en" if lang == "en" else "es"
+    "duplicate_code",
+    "too_long",
+    "bad_level",
+    "only_one_country",
+    "country_no_parent",
+    "level_change",
+    "unknown_parent",
+    "parent_later",
+    "wrong_parent_level",
+    "bad_facility_type",
+    "type_not_facility",
+    "out_of_range",
+    "coordinates_pair",
+    "not_whole",
+    "closed_before_opened",
+    "bad_code",
+    "bad_kind",
+    "kind_change",
+    "bad_expression",
+    "unknown_expression_code",
+    "bad_direction",
+    "not_positive",
+    "bad_decimals",
+    "band_order",
+    "not_population",
+    "bad_year",
+    "unknown_indicator",
+)
+_LEVEL_PARAMS = ("level", "parent_level", "expected")  # org-unit levels 0-3
+_KIND_PARAMS = ("kind",)  # data element kinds
+_KINDS = ("count", "population", "derived")
 
 
 def fmt_int(n: int, lang: str = "es") -> str:
     """Thousands separators as each language writes them (es-PY: 1.234)."""
-    s = f"{n:,}"
-    return s if _lang(lang) == "en" else s.replace(",", ".")
+    return fmt_number(n, lang)
 
 
-def _plural(n: int, shown: str, one: str, many: str) -> str:
-    return f"{shown} {one if n == 1 else many}"
+def _plural(key: str, n: int) -> str:
+    """The locale key of the singular ('<key>_one') or plural ('<key>_many') text."""
+    return f"{key}_one" if n == 1 else f"{key}_many"
 
 
 @dataclass
@@ -218,24 +112,21 @@ class Problem:
     row: int  # spreadsheet row (header = 1); JSON entry index from 1; 0 = the whole file
     column: str  # as written in the file; '' = the whole row or file
     value: str | None  # the offending cell; None when there is no single cell to show
-    reason: str  # key of REASONS
+    reason: str  # one of REASONS
     params: dict[str, Any] = field(default_factory=dict)
 
     def message(self, lang: str = "es") -> str:
-        lang = _lang(lang)
-        template = REASONS[self.reason][0 if lang == "es" else 1]
         params = dict(self.params)
         for k in _LEVEL_PARAMS:
             if isinstance(params.get(k), int):
-                params[k] = LEVEL_NAMES[lang][params[k]]
+                params[k] = t(f"import_level_{params[k]}", lang)
         for k in _KIND_PARAMS:
-            if k in params:
-                params[k] = KIND_NAMES[lang].get(params[k], params[k])
-        return template.format(**params)
+            if params.get(k) in _KINDS:
+                params[k] = t(f"import_kind_{params[k]}", lang)
+        return t(f"import_{self.reason}", lang, **params)
 
     def render(self, lang: str = "es") -> str:
-        lang = _lang(lang)
-        row_word, col_word = ("fila", "columna") if lang == "es" else ("row", "column")
+        row_word, col_word = t("import_row", lang), t("import_column", lang)
         where = self.file if self.row == 0 else f"{self.file} {row_word} {self.row}"
         if self.column:
             where += f", {col_word} {self.column}"
@@ -310,42 +201,20 @@ class ImportReport:
         return not self.problems
 
     def summary(self, lang: str = "es") -> str:
-        lang = _lang(lang)
-        n = {
-            k: fmt_int(getattr(self, k), lang)
-            for k in ("rows", "values", "inserted", "updated", "unchanged")
-        }
         head = f"{self.file} ({self.format})"
         if self.problems:
             count = len(self.problems)
-            if lang == "es":
-                return f"{head}: {_plural(count, fmt_int(count, lang), 'problema', 'problemas')}; no se importó nada."
-            return f"{head}: {_plural(count, fmt_int(count, lang), 'problem', 'problems')}; nothing was imported."
-        is_values = not self.format.startswith("metadata")
-        if lang == "es":
-            read = _plural(self.rows, n["rows"], "fila leída", "filas leídas")
-            if is_values:
-                read += ", " + _plural(self.values, n["values"], "valor", "valores")
-            if self.dry_run:
-                return (
-                    f"{head}, simulación: {read}; se insertarían {n['inserted']}, se actualizarían "
-                    f"{n['updated']}, {n['unchanged']} sin cambios. No se escribió nada."
-                )
-            return (
-                f"{head}: {read}; {n['inserted']} insertados, {n['updated']} actualizados, "
-                f"{n['unchanged']} sin cambios."
-            )
-        read = _plural(self.rows, n["rows"], "row read", "rows read")
-        if is_values:
-            read += ", " + _plural(self.values, n["values"], "value", "values")
-        if self.dry_run:
-            return (
-                f"{head}, dry run: {read}; would insert {n['inserted']}, would update "
-                f"{n['updated']}, {n['unchanged']} unchanged. Nothing was written."
-            )
-        return (
-            f"{head}: {read}; {n['inserted']} inserted, {n['updated']} updated, "
-            f"{n['unchanged']} unchanged."
+            return t(_plural("import_problems", count), lang, head=head, n=fmt_int(count, lang))
+        read = t(_plural("import_rows_read", self.rows), lang, n=fmt_int(self.rows, lang))
+        if not self.format.startswith("metadata"):
+            values = fmt_int(self.values, lang)
+            read += ", " + t(_plural("import_values", self.values), lang, n=values)
+        return t(
+            "import_dry_run" if self.dry_run else "import_done",
+            lang,
+            head=head,
+            read=read,
+            **{k: fmt_int(getattr(self, k), lang) for k in ("inserted", "updated", "unchanged")},
         )
 
     def render(self, lang: str = "es", limit: int | None = None) -> str:
@@ -354,11 +223,7 @@ class ImportReport:
         lines = [self.summary(lang), *(p.render(lang) for p in shown)]
         hidden = len(self.problems) - len(shown)
         if hidden:
-            lines.append(
-                f"… y {fmt_int(hidden, lang)} más"
-                if _lang(lang) == "es"
-                else f"… and {fmt_int(hidden, lang)} more"
-            )
+            lines.append(t("import_more", lang, n=fmt_int(hidden, lang)))
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -440,7 +305,7 @@ def read_table(path: Path) -> Table:
     """Read a CSV/TSV/TXT or the first sheet of an XLSX, every cell as text."""
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
-        grid, decimal_comma, problems = _read_xlsx(path), False, []
+        grid, decimal_comma, problems = _read_xlsx(path), False, list[Problem]()
         kind = "xlsx"
     else:
         raw = path.read_bytes()

@@ -18,6 +18,7 @@ from ..catalog import (
     Expression,
     ExpressionError,
 )
+from ..missing import is_missing
 from ..repository import Repository, WriteCounts
 from .common import (
     ImportReport,
@@ -155,7 +156,7 @@ class _Row:
                 self.bad(col, "missing_value")
             return None
         v = parse_number(t, self.sheet.table.decimal_comma)
-        if v != v:
+        if is_missing(v):
             self.bad(col, non_numeric_reason(self.sheet.table.decimal_comma))
             return None
         if whole and (v < 0 or v != int(v)):
@@ -362,7 +363,7 @@ def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sh
         if existing is not None and kind in KINDS and existing.kind != kind:
             # Stored values of the old kind would be misread (counts summed as populations).
             r.bad("kind", "kind_change", kind=existing.kind)
-        row = {
+        row: dict[str, str | None] = {
             "code": code,
             "kind": kind,
             "name_es": r.text("name_es", required=True, max_len=200),

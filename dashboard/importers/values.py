@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalog import Catalog
+from ..missing import is_missing
 from ..repository import Repository
 from .common import (
     Checked,
@@ -342,7 +343,7 @@ def _value_check(decimal_comma: bool):
         if not text.strip():
             return fail("missing_value")
         v = parse_number(text, decimal_comma)
-        if v != v:
+        if is_missing(v):
             return fail(non_numeric_reason(decimal_comma))
         if v < 0:
             return fail("negative_value")

@@ -7,6 +7,7 @@ from datetime import datetime
 from ..exports import describe_filters, file_name
 from ..filters import Filters, href
 from ..i18n import fmt_period, t
+from ..periods import month_period
 from ..views import Context
 from .pdf import Banner
 
@@ -18,9 +19,7 @@ def banner(
 ) -> Banner:
     lang = f.lang
     last = ctx.repo.get_meta("data_last_month")
-    as_of = (
-        t("footer_as_of", lang, date=fmt_period(int(last), int(last), last, lang)) if last else ""
-    )
+    as_of = t("footer_as_of", lang, date=fmt_period(month_period(int(last)), lang)) if last else ""
     source = ctx.repo.get_meta("data_source") or "MSPBS"
     source = t("source_demo", lang) if source == "demo" else source
     now = now or datetime.now()

@@ -293,7 +293,7 @@ def test_scorecard_copied_link_restores_filters_heading_and_rows(open_page, sett
     assert page.evaluate("document.documentElement.lang") == "en"
 
     cat = demo[0].catalog()
-    districts = {u.name.title() for u in cat.descendants(cat.unit("PY-11"), 2)}
+    districts = {u.name for u in cat.descendants(cat.unit("PY-11"), 2)}
     shown = page.locator("#score-table tbody th").all_inner_texts()
     assert sorted(s.strip() for s in shown) == sorted(districts)
     assert "MNI-05" in [
@@ -582,4 +582,41 @@ def test_language_switch_keeps_filters_in_url(open_page, settle, page_log):
     expect(page.locator("#nav-links a")).to_have_text(NAV["es"])
     settle(page)
     assert page.evaluate("document.documentElement.lang") == "es"
+    assert page_log.problems() == {}
+
+
+def test_pages_show_names_as_stored_with_accents(open_page, settle, page_log, snap, demo):
+    """District, region and facility names come from the data with their accents and Spanish
+    capitals ('Concepción', 'San Carlos del Apa', 'Azote'y'), never title-cased."""
+    region = "?region=PY-1"
+    page = open_page("/desempeno" + region)
+    settle(page)
+    rows = [s.strip() for s in page.locator("#score-table tbody th").all_inner_texts()]
+    assert {"Concepción", "San Carlos del Apa", "Azote'y"} <= set(rows), rows
+    snap(page, "names-scorecard-PY-1-es")
+
+    page = open_page("/mapa" + region)
+    settle(page)
+    expect(page.locator("#map-breadcrumb .breadcrumb-item")).to_have_text(
+        ["Paraguay", "Concepción"]
+    )
+    table = page.locator("#map-table tbody th").all_inner_texts()
+    assert "San Carlos del Apa" in [s.strip() for s in table], table
+    page.mouse.move(0, 0)
+    snap(page, "names-map-PY-1-es")
+
+    page = open_page("/" + region + "&distrito=0101")
+    settle(page)
+    expect(page.locator("#overview-title")).to_contain_text("Concepción")
+    assert page.locator("#filter-district option:checked").inner_text().strip() == "Concepción"
+    snap(page, "names-overview-0101-es")
+
+    cat = demo[0].catalog()
+    hospital = next(u for u in cat.level_units(3) if u.name == "Hospital Distrital de Concepción")
+    page = open_page(f"/establecimiento/{hospital.code}")
+    settle(page)
+    expect(page.locator("h1")).to_have_text("Hospital Distrital de Concepción")
+    crumbs = [s.strip() for s in page.locator(".breadcrumb-item").all_inner_texts()]
+    assert crumbs[:3] == ["Paraguay", "Concepción", "Concepción"], crumbs
+    snap(page, "names-facility-es")
     assert page_log.problems() == {}
