@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from conftest import add_facilities
+from helpers import add_facilities
 
 from dashboard.catalog import Scope
 from dashboard.filters import (

@@ -140,7 +140,7 @@ def test_scorecard_export_equals_the_table_and_neutralises_formulas(ctx):
     )
     col = [c for c in back.columns if c.startswith("INM-03 ") and "%" in c][0]
     assert back[col].tolist() == pytest.approx(frame[col].tolist(), nan_ok=True)
-    xlsx = exports.to_xlsx(frame, header, "Desempeño")
+    xlsx = exports.to_xlsx_sheets({"Desempeño": frame}, header)
     data = pd.read_excel(io.BytesIO(xlsx), sheet_name=0, dtype={"Código": str})
     assert data[col].tolist() == pytest.approx(frame[col].tolist(), nan_ok=True)
     info = pd.read_excel(io.BytesIO(xlsx), sheet_name="info", header=None)
