@@ -43,7 +43,8 @@ class Expression:
 
     @classmethod
     def parse(cls, text: str) -> Expression:
-        pos, terms = 0, []
+        pos = 0
+        terms: list[tuple[float, str]] = []
         src = (text or "").strip().upper()
         if not src:
             raise ExpressionError("empty expression")
@@ -60,16 +61,6 @@ class Expression:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(code for _, code in self.terms)
-
-    def evaluate(self, sums: dict[str, float]) -> float | None:
-        """Value from per-element sums; None when any element has no data at all."""
-        total = 0.0
-        for coef, code in self.terms:
-            v = sums.get(code)
-            if v is None:
-                return None
-            total += coef * v
-        return total
 
 
 @dataclass(frozen=True)
