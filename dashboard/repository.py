@@ -4,6 +4,7 @@ arithmetic in rollups.py, the binary vectors in codec.py."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -23,9 +24,16 @@ ROLLUP_FORMAT = "4"  # bump when the rollup vectors change layout: old ones are 
 
 
 class Repository:
-    def __init__(self, engine: Engine):
+    """version_check_s: how often (at most) catalog() asks the database whether another
+    process changed the data since the catalog was loaded; a server then shows an import
+    within that many seconds, for one tiny read a second at most."""
+
+    def __init__(self, engine: Engine, version_check_s: float = 1.0):
         self.engine = engine
+        self.version_check_s = version_check_s
         self._catalog: Catalog | None = None
+        self._version: str | None = None
+        self._checked = -math.inf
         self._reads = reads.PageReads(engine)
 
     def ensure_schema(self) -> None:
@@ -40,9 +48,25 @@ class Repository:
 
     # ==== catalog ==========================================================================
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = reads.load_catalog(self.engine)
-        return self._catalog
+        """The org-unit tree, data elements, indicators and targets, kept in memory and
+        reloaded when the database's data version moved (any import, by any process)."""
+        now = time.monotonic()
+        cat = self._catalog
+        if cat is not None and now - self._checked >= self.version_check_s:
+            self._checked = now
+            if self.data_version() != self._version:
+                cat = None
+        if cat is None:
+            # The version first: a write landing in between then costs one more reload,
+            # never a stale catalog filed under the new version.
+            self._version = self.data_version()
+            self._checked = now
+            cat = self._catalog = reads.load_catalog(self.engine)
+        return cat
+
+    def data_version(self) -> str | None:
+        """Changes whenever data or metadata is written (None: never written)."""
+        return self.get_meta(writes.DATA_VERSION)
 
     def invalidate(self) -> None:
         self._catalog = None
@@ -55,6 +79,7 @@ class Repository:
         """
         with self._begin(conn) as c:
             counts = writes.upsert_org_units(c, rows)
+            writes.bump_data_version(c)
         self.invalidate()
         return counts
 
@@ -63,6 +88,7 @@ class Repository:
     ) -> WriteCounts:
         with self._begin(conn) as c:
             counts = writes.upsert_by_code(c, db.data_element, rows)
+            writes.bump_data_version(c)
         self.invalidate()
         return counts
 
@@ -71,6 +97,7 @@ class Repository:
     ) -> WriteCounts:
         with self._begin(conn) as c:
             counts = writes.upsert_by_code(c, db.indicator, rows)
+            writes.bump_data_version(c)
         self.invalidate()
         return counts
 
@@ -79,13 +106,16 @@ class Repository:
     ) -> WriteCounts:
         """rows: org_unit_id, data_element_id, year, value."""
         with self._begin(conn) as c:
-            return writes.upsert_populations(c, rows)
+            counts = writes.upsert_populations(c, rows)
+            writes.bump_data_version(c)
+        return counts
 
     def upsert_targets(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
         """rows: indicator_id, org_unit_id (or None), year (or None), target, near, band_low,
         band_high, source."""
         with self._begin(conn) as c:
             counts = writes.upsert_targets(c, rows)
+            writes.bump_data_version(c)
         self.invalidate()
         return counts
 
@@ -113,7 +143,9 @@ class Repository:
 
     def write_values(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> WriteCounts:
         """Insert new values, update changed ones (logging old and new), skip identical ones."""
-        return writes.write_values(conn, frame, batch_id)
+        counts = writes.write_values(conn, frame, batch_id)
+        writes.bump_data_version(conn)
+        return counts
 
     def bulk_insert_values(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> None:
         """Fast path for an empty store (the demo build): plain inserts, no diffing."""
@@ -178,6 +210,7 @@ class Repository:
             writes.set_meta(c, "data_last_month", str(last or ""))
             writes.set_meta(c, "refreshed_at", datetime.now().isoformat(timespec="seconds"))
             writes.set_meta(c, "rollup_format", ROLLUP_FORMAT)
+            writes.bump_data_version(c)
         writes.analyze(self.engine)
         return timings
 

@@ -11,7 +11,21 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from . import db
@@ -151,6 +165,23 @@ def upsert_targets(c: Connection, rows: Sequence[dict]) -> WriteCounts:
             c.execute(insert(db.target_override).values(**r))
             ins += 1
     return WriteCounts(inserted=ins, updated=upd)
+
+
+DATA_VERSION = "data_version"
+
+
+def bump_data_version(c: Connection) -> None:
+    """Count one more change of data or metadata, in the writer's transaction: every process
+    reading the store compares the counter with the one its catalog was loaded at."""
+    m = db.meta
+    upsert = pg_insert if c.dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(m).values(key=DATA_VERSION, value="1")
+    # One statement, so concurrent writers each add one (the row lock orders them).
+    c.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[m.c.key], set_={"value": cast(cast(m.c.value, Integer) + 1, Text)}
+        )
+    )
 
 
 def set_meta(c: Connection, key: str, value: str) -> None:
