@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog, Indicator, OrgUnit, Scope, Target
+from .catalog import Catalog, DataElement, Expression, Indicator, OrgUnit, Scope, Target
+from .missing import is_missing
 from .periods import Period, pieces, split
 from .repository import Repository
 
 REPORTING = ("REP_EXPECTED", "REP_RECEIVED", "REP_ONTIME", "REP_FACILITIES")
-STATUSES = ("met", "near", "not_met", "no_target", "no_data")
 
 
 @dataclass(frozen=True)
@@ -39,26 +40,11 @@ class Result:
 
 
 def status_of(value: float | None, direction: str, target: Target) -> str:
-    """met / near / not_met against the target, honouring the indicator's direction."""
-    if value is None:
-        return "no_data"
-    if direction == "band":
-        lo, hi = target.band_low, target.band_high
-        if lo is None or hi is None:
-            return "no_target"
-        if lo <= value <= hi:
-            return "met"
-        margin = target.near or 0.0
-        return "near" if lo - margin <= value <= hi + margin else "not_met"
-    if target.target is None:
-        return "no_target"
-    if direction == "down":
-        if value <= target.target:
-            return "met"
-        return "near" if target.near is not None and value <= target.near else "not_met"
-    if value >= target.target:
-        return "met"
-    return "near" if target.near is not None and value >= target.near else "not_met"
+    """met / near / not_met against the target, honouring the indicator's direction: one value
+    through the vectorised rules every page uses, so there is one set of rules."""
+    one = np.array([_f(value)])
+    t = [np.array([_f(v)]) for v in (target.target, target.near, target.band_low, target.band_high)]
+    return str(_status(one, direction, *t)[0])
 
 
 def effective_types(ind: Indicator, ftypes: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -84,7 +70,7 @@ def _population(years: dict[int, float] | None, months_by_year: dict[int, int]) 
     return total
 
 
-def _expression(expr, arr: np.ndarray, index: dict[str, int]) -> np.ndarray:
+def _expression(expr: Expression, arr: np.ndarray, index: dict[str, int]) -> np.ndarray:
     """Vectorised linear expression: a missing element counts as zero unless all are missing."""
     total = np.zeros(arr.shape[:2])
     present = np.zeros(arr.shape[:2], dtype=bool)
@@ -107,7 +93,8 @@ def _status(
     lo: np.ndarray,
     hi: np.ndarray,
 ) -> np.ndarray:
-    """Vectorised status_of (same rules)."""
+    """Status of each value against its target: met / near / not_met honouring the direction,
+    no_target where the target (or band) is unset, no_data where there is no value."""
     out = np.full(value.shape, "no_target", dtype="<U9")  # fixed width: object arrays are slow
     with np.errstate(invalid="ignore"):
         if direction == "band":
@@ -127,6 +114,244 @@ def _status(
 COLUMNS = [f.name for f in fields(Result)]
 
 
+@dataclass(frozen=True)
+class Axes:
+    """The axes of an evaluation array: units × periods × data elements."""
+
+    units: Sequence[OrgUnit]
+    periods: Sequence[Period]
+    elements: Sequence[DataElement]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.units), len(self.periods), len(self.elements)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Column of each data element code."""
+        return {d.code: k for k, d in enumerate(self.elements)}
+
+    @cached_property
+    def row(self) -> dict[int, int]:
+        """Row of each unit id."""
+        return {u.id: i for i, u in enumerate(self.units)}
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Report counts per unit × period, and the rates made of them (NaN: nothing expected)."""
+
+    expected: np.ndarray
+    received: np.ndarray
+    ontime: np.ndarray
+    facilities: np.ndarray
+    completeness: np.ndarray
+    timeliness: np.ndarray
+
+
+def elements_needed(cat: Catalog, indicators: Sequence[Indicator]) -> list[DataElement]:
+    """The data elements of the indicators' expressions plus the reporting counts, by code."""
+    codes = {c for ind in indicators for c in (*ind.numerator.codes, *ind.denominator.codes)}
+    return [cat.data_elements[c] for c in sorted(codes | set(REPORTING)) if c in cat.data_elements]
+
+
+def load_array(
+    repo: Repository,
+    scope: Scope,
+    axes: Axes,
+    group: Sequence[OrgUnit],
+    ftypes: tuple[str, ...] | None,
+    arr: np.ndarray,
+) -> None:
+    """Fill arr's rows of the `group` units: sums of counted elements and populations (stocks
+    scaled by the months each period covers) for the facility types asked for."""
+    if not group:
+        return
+    didx = {d.id: k for k, d in enumerate(axes.elements)}
+    counted = [d.id for d in axes.elements if d.kind != "population"]
+    buckets = [(p.start, p.end) for p in axes.periods]
+    rows = np.array([axes.row[u.id] for u in group])
+    cols = np.array([didx[i] for i in counted], dtype=int)
+    arr[np.ix_(rows, np.arange(len(buckets)), cols)] = repo.sums(
+        scope, group, ftypes, counted, buckets
+    )
+    pops = [d.id for d in axes.elements if d.kind == "population"]
+    if pops:
+        _load_populations(repo, scope, axes, group, ftypes, pops, arr)
+
+
+def _load_populations(
+    repo: Repository,
+    scope: Scope,
+    axes: Axes,
+    group: Sequence[OrgUnit],
+    ftypes: tuple[str, ...] | None,
+    pop_ids: list[int],
+    arr: np.ndarray,
+) -> None:
+    """Stocks scaled by the months each bucket covers, as one scatter-add; a (unit, element)
+    pair missing one of the years takes the nearest year's figure instead."""
+    nu, nb, nd = axes.shape
+    didx = {d.id: k for k, d in enumerate(axes.elements)}
+    spans = [p.months_by_year() for p in axes.periods]
+    need = sorted({y for mby in spans for y in mby})
+    weights = np.array([[mby.get(y, 0) / 12.0 for y in need] for mby in spans])  # buckets × years
+    rows = repo.populations(scope, group, ftypes, pop_ids, years=need)
+    year_col = {y: k for k, y in enumerate(need)}
+    u_row = np.array([axes.row[int(u)] for u in rows[:, 0]], dtype=int)
+    d_col = np.array([didx[int(d)] for d in rows[:, 1]], dtype=int)
+    y_pos = np.array([year_col[int(y)] for y in rows[:, 2]], dtype=int)
+    # Pairs with every needed year: weights (buckets × years) applied in one go.
+    pair = u_row * nd + d_col
+    counts = np.bincount(pair, minlength=nu * nd) if len(pair) else np.zeros(nu * nd, int)
+    full = counts[pair] == len(need)
+    if full.any():
+        contrib = rows[full, 3][:, None] * weights[:, y_pos[full]].T  # rows × buckets
+        target = np.zeros((nu, nb, nd))
+        hit = np.zeros((nu, nb, nd), dtype=bool)
+        for b in range(nb):
+            np.add.at(target[:, b, :], (u_row[full], d_col[full]), contrib[:, b])
+            hit[u_row[full], b, d_col[full]] = True
+        arr[hit] = target[hit]
+    # The rest (a missing year, or no figure at all): their whole history, nearest year.
+    short = {
+        (u.id, i)
+        for u in group
+        for i in pop_ids
+        if counts[axes.row[u.id] * nd + didx[i]] < len(need)
+    }
+    if short:
+        by_id = {u.id: u for u in group}
+        partial = [by_id[uid] for uid in {uid for uid, _ in short}]
+        history: dict[tuple[int, int], dict[int, float]] = {}
+        for uid, de, year, value in repo.populations(scope, partial, ftypes, pop_ids):
+            history.setdefault((int(uid), int(de)), {})[int(year)] = value
+        for (uid, de), years in history.items():
+            if (uid, de) in short:
+                for b, mby in enumerate(spans):
+                    arr[axes.row[uid], b, didx[de]] = _population(years, mby)
+
+
+def reporting(
+    arr: np.ndarray,
+    axes: Axes,
+    distinct: dict[tuple[int, int], int] | None = None,
+) -> Reporting:
+    """Report counts and rates from the array's REP_* columns.
+
+    `distinct`: facilities reporting per (unit id, period index) where the rollup cannot say
+    (a period of several pieces); it overrides the REP_FACILITIES column there."""
+    nu, nb, _ = axes.shape
+
+    def column(code: str) -> np.ndarray:
+        k = axes.index.get(code)
+        return np.nan_to_num(arr[:, :, k]) if k is not None else np.zeros((nu, nb))
+
+    expected, received, ontime = (
+        column("REP_EXPECTED"),
+        column("REP_RECEIVED"),
+        column("REP_ONTIME"),
+    )
+    facilities = column("REP_FACILITIES") if "REP_FACILITIES" in axes.index else received.copy()
+    is_fac = np.array([u.level == 3 for u in axes.units], dtype=bool)
+    facilities = np.where(is_fac[:, None], np.minimum(facilities, 1.0), facilities)
+    for (uid, b), n in (distinct or {}).items():
+        facilities[axes.row[uid], b] = n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        completeness = np.where(expected > 0, 100.0 * received / expected, np.nan)
+        timeliness = np.where(expected > 0, 100.0 * ontime / expected, np.nan)
+    return Reporting(expected, received, ontime, facilities, completeness, timeliness)
+
+
+def _distinct_reporting(
+    repo: Repository,
+    scope: Scope,
+    axes: Axes,
+    ftypes: tuple[str, ...] | None,
+) -> dict[tuple[int, int], int]:
+    """Distinct facilities reporting of aggregate units over periods of several pieces (the
+    rollup is exact for one whole month, quarter or year): counted from the report masks."""
+    multi = [b for b, p in enumerate(axes.periods) if len(pieces(p.start, p.end)) > 1]
+    aggregates = [u for u in axes.units if u.level < 3]
+    if not multi or not aggregates:
+        return {}
+    buckets = [(axes.periods[b].start, axes.periods[b].end) for b in multi]
+    counts = repo.facilities_reporting(scope, aggregates, ftypes, buckets)
+    return {(u.id, b): counts.get((u.id, j), 0) for u in aggregates for j, b in enumerate(multi)}
+
+
+def ratio(
+    ind: Indicator, arr: np.ndarray, index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numerator, denominator and value (Σ numerator / Σ denominator × factor) per unit ×
+    period. No value where the denominator is missing or zero; there a missing numerator
+    counts as zero."""
+    den = _expression(ind.denominator, arr, index)
+    num = _expression(ind.numerator, arr, index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = den > 0
+        num = np.where(ok, np.where(np.isnan(num), 0.0, num), np.nan)
+        value = np.where(ok, num / den * ind.factor, np.nan)
+    return num, den, value
+
+
+def targets(
+    cat: Catalog, ind: Indicator, units: Sequence[OrgUnit], periods: Sequence[Period]
+) -> np.ndarray:
+    """(target, near, band_low, band_high) × unit × period, NaN where unset; the most specific
+    override wins, by the year each period ends in."""
+    tg = np.empty((4, len(units), len(periods)))
+    if not cat.has_overrides(ind):
+        t = ind.target
+        for k, v in enumerate((t.target, t.near, t.band_low, t.band_high)):
+            tg[k] = _f(v)
+        return tg
+    for i, u in enumerate(units):
+        for b, p in enumerate(periods):
+            t = cat.target_for(ind, u, p.end // 100)
+            tg[:, i, b] = [_f(t.target), _f(t.near), _f(t.band_low), _f(t.band_high)]
+    return tg
+
+
+def assemble(
+    indicators: Sequence[Indicator],
+    units: Sequence[OrgUnit],
+    periods: Sequence[Period],
+    parts: dict[str, dict[str, np.ndarray]],
+) -> pd.DataFrame:
+    """One row per indicator × applicable unit × period, in that order, from each indicator's
+    unit × period arrays (indicators without a part are left out)."""
+    nu, nb = len(units), len(periods)
+    codes_u = np.array([u.code for u in units], dtype=object)
+    names_u = np.array([u.name for u in units], dtype=object)
+    levels_u = np.array([u.level_name for u in units], dtype=object)
+    pids = np.array([p.id for p in periods], dtype=object)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
+    for ind in indicators:
+        part = parts.get(ind.code)
+        if part is None:
+            continue
+        keep = np.repeat(part["applicable"], nb)
+        n = int(keep.sum())
+        cols["indicator"].append(np.full(n, ind.code, dtype=object))
+        cols["org_unit"].append(np.repeat(codes_u, nb)[keep])
+        cols["org_unit_name"].append(np.repeat(names_u, nb)[keep])
+        cols["level"].append(np.repeat(levels_u, nb)[keep])
+        cols["period"].append(np.tile(pids, nu)[keep])
+        for name in FLOAT_COLUMNS:
+            cols[name].append(part[name].reshape(-1)[keep])
+        cols["status"].append(part["status"].reshape(-1)[keep])
+        for name in COUNT_COLUMNS:
+            cols[name].append(part[name].reshape(-1)[keep].astype(int))
+    if not cols["indicator"]:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+
+
+FLOAT_COLUMNS = ("numerator", "denominator", "value", "completeness", "timeliness", "target")
+COUNT_COLUMNS = ("expected_reports", "received_reports", "facilities_reporting")
+
+
 def evaluate_frame(
     repo: Repository,
     scope: Scope,
@@ -144,186 +369,43 @@ def evaluate_frame(
     units = cat.filter_scope(units, scope)
     if not units or not periods or not indicators:
         return pd.DataFrame(columns=COLUMNS)
-    buckets = [(p.start, p.end) for p in periods]
-    spans = [p.months_by_year() for p in periods]
-    nu, nb = len(units), len(periods)
-    uidx = {u.id: i for i, u in enumerate(units)}
-    is_fac = np.array([u.level == 3 for u in units])
-    utype = np.array([u.facility_type or "" for u in units], dtype=object)
-    codes = {c for ind in indicators for c in (*ind.numerator.codes, *ind.denominator.codes)}
-    des = [cat.data_elements[c] for c in sorted(codes | set(REPORTING)) if c in cat.data_elements]
+    des = elements_needed(cat, indicators)
     if not des:
         return pd.DataFrame(columns=COLUMNS)
-    index = {d.code: k for k, d in enumerate(des)}
-    didx = {d.id: k for k, d in enumerate(des)}
-    counted = [d.id for d in des if d.kind != "population"]
-    counted_cols = np.array([didx[i] for i in counted], dtype=int)
-    pops = [d for d in des if d.kind == "population"]
-    fac_units = [u for u in units if u.level == 3]
-    agg_units = [u for u in units if u.level < 3]
-
-    def fill(arr: np.ndarray, group_units: list[OrgUnit], types) -> None:
-        if not group_units:
-            return
-        rows = np.array([uidx[u.id] for u in group_units])
-        arr[np.ix_(rows, np.arange(nb), counted_cols)] = repo.sums(
-            scope, group_units, types, counted, buckets
-        )
-        if pops:
-            fill_populations(arr, group_units, types)
-
-    need = sorted({y for mby in spans for y in mby})
-    weights = np.array([[mby.get(y, 0) / 12.0 for y in need] for mby in spans])  # buckets × years
-
-    def fill_populations(arr: np.ndarray, group_units: list[OrgUnit], types) -> None:
-        """Stocks scaled by the months each bucket covers, as one scatter-add; a (unit, element)
-        pair missing one of the years takes the nearest year's figure instead."""
-        pop_ids = [d.id for d in pops]
-        rows = repo.populations(scope, group_units, types, pop_ids, years=need)
-        year_col = {y: k for k, y in enumerate(need)}
-        u_row = np.array([uidx[int(u)] for u in rows[:, 0]], dtype=int)
-        d_col = np.array([didx[int(d)] for d in rows[:, 1]], dtype=int)
-        y_pos = np.array([year_col[int(y)] for y in rows[:, 2]], dtype=int)
-        # Pairs with every needed year: weights (buckets × years) applied in one go.
-        pair = u_row * len(des) + d_col
-        counts = (
-            np.bincount(pair, minlength=nu * len(des))
-            if len(pair)
-            else np.zeros(nu * len(des), int)
-        )
-        full = counts[pair] == len(need)
-        if full.any():
-            contrib = rows[full, 3][:, None] * weights[:, y_pos[full]].T  # rows × buckets
-            target = np.zeros((nu, nb, len(des)))
-            hit = np.zeros((nu, nb, len(des)), dtype=bool)
-            for b in range(nb):
-                np.add.at(target[:, b, :], (u_row[full], d_col[full]), contrib[:, b])
-                hit[u_row[full], b, d_col[full]] = True
-            arr[hit] = target[hit]
-        # The rest (a missing year, or no figure at all): their whole history, nearest year.
-        pos_of = {u.id: u for u in group_units}
-        short = {
-            (u.id, i)
-            for u in group_units
-            for i in pop_ids
-            if counts[uidx[u.id] * len(des) + didx[i]] < len(need)
-        }
-        if short:
-            partial = [pos_of[uid] for uid in {uid for uid, _ in short}]
-            history: dict[tuple[int, int], dict[int, float]] = {}
-            for uid, de, year, value in repo.populations(scope, partial, types, pop_ids):
-                history.setdefault((int(uid), int(de)), {})[int(year)] = value
-            for (uid, de), years in history.items():
-                if (uid, de) in short:
-                    for b, mby in enumerate(spans):
-                        arr[uidx[uid], b, didx[de]] = _population(years, mby)
-
-    base = np.full((nu, nb, len(des)), np.nan)
-    fill(base, fac_units, None)  # a facility's own values do not depend on the type filter
+    axes = Axes(units, periods, des)
+    is_fac = np.array([u.level == 3 for u in units])
+    utype = np.array([u.facility_type or "" for u in units], dtype=object)
+    base = np.full(axes.shape, np.nan)
+    # A facility's own values do not depend on the type filter: read them once.
+    load_array(repo, scope, axes, [u for u in units if u.level == 3], None, base)
     groups: dict[tuple[str, ...] | None, list[Indicator]] = {}
     for ind in indicators:
         groups.setdefault(effective_types(ind, ftypes), []).append(ind)
-    years = np.array([p.end // 100 for p in periods])
-    multi = [bi for bi, p in enumerate(periods) if len(pieces(p.start, p.end)) > 1]
-
     parts: dict[str, dict[str, np.ndarray]] = {}
     for types, inds in groups.items():
         if types == ():
             continue  # the filter excludes every type these indicators apply to
         arr = base.copy()
-        fill(arr, agg_units, types)
+        load_array(repo, scope, axes, [u for u in units if u.level < 3], types, arr)
+        rep = reporting(arr, axes, _distinct_reporting(repo, scope, axes, types))
         applicable = ~is_fac | (True if types is None else np.isin(utype, list(types)))
-        expected = (
-            np.nan_to_num(arr[:, :, index["REP_EXPECTED"]])
-            if "REP_EXPECTED" in index
-            else np.zeros((nu, nb))
-        )
-        received = (
-            np.nan_to_num(arr[:, :, index["REP_RECEIVED"]])
-            if "REP_RECEIVED" in index
-            else np.zeros((nu, nb))
-        )
-        ontime = (
-            np.nan_to_num(arr[:, :, index["REP_ONTIME"]])
-            if "REP_ONTIME" in index
-            else np.zeros((nu, nb))
-        )
-        # Distinct facilities reporting: exact from the rollup when a bucket is one whole
-        # month, quarter or year; a span of several pieces asks the report table.
-        if "REP_FACILITIES" in index:
-            reporting = np.nan_to_num(arr[:, :, index["REP_FACILITIES"]])
-        else:
-            reporting = received.copy()
-        reporting = np.where(is_fac[:, None], np.minimum(reporting, 1.0), reporting)
-        if multi and agg_units:
-            counts = repo.facilities_reporting(scope, agg_units, types, [buckets[b] for b in multi])
-            for u in agg_units:
-                for j, b in enumerate(multi):
-                    reporting[uidx[u.id], b] = counts.get((u.id, j), 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            completeness = np.where(expected > 0, 100.0 * received / expected, np.nan)
-            timeliness = np.where(expected > 0, 100.0 * ontime / expected, np.nan)
         for ind in inds:
-            den = _expression(ind.denominator, arr, index)
-            num = _expression(ind.numerator, arr, index)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ok = den > 0
-                num = np.where(ok, np.where(np.isnan(num), 0.0, num), np.nan)
-                value = np.where(ok, num / den * ind.factor, np.nan)
-            tg = np.empty((4, nu, nb))
-            if cat.has_overrides(ind):
-                for i, u in enumerate(units):
-                    for b in range(nb):
-                        t = cat.target_for(ind, u, int(years[b]))
-                        tg[:, i, b] = [_f(t.target), _f(t.near), _f(t.band_low), _f(t.band_high)]
-            else:
-                t = ind.target
-                for k, v in enumerate((t.target, t.near, t.band_low, t.band_high)):
-                    tg[k] = _f(v)
+            num, den, value = ratio(ind, arr, axes.index)
+            tg = targets(cat, ind, units, periods)
             parts[ind.code] = {
                 "applicable": applicable,
                 "numerator": num,
                 "denominator": den,
                 "value": value,
-                "expected_reports": expected,
-                "received_reports": received,
-                "completeness": completeness,
-                "timeliness": timeliness,
-                "facilities_reporting": reporting,
+                "expected_reports": rep.expected,
+                "received_reports": rep.received,
+                "completeness": rep.completeness,
+                "timeliness": rep.timeliness,
+                "facilities_reporting": rep.facilities,
                 "target": tg[0],
                 "status": _status(value, ind.direction, tg[0], tg[1], tg[2], tg[3]),
             }
-    codes_u = np.array([u.code for u in units], dtype=object)
-    names_u = np.array([u.name for u in units], dtype=object)
-    levels_u = np.array([u.level_name for u in units], dtype=object)
-    pids = np.array([p.id for p in periods], dtype=object)
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in COLUMNS}
-    for ind in indicators:
-        part = parts.get(ind.code)
-        if part is None:
-            continue
-        keep = np.repeat(part["applicable"], nb)
-        n = int(keep.sum())
-        cols["indicator"].append(np.full(n, ind.code, dtype=object))
-        cols["org_unit"].append(np.repeat(codes_u, nb)[keep])
-        cols["org_unit_name"].append(np.repeat(names_u, nb)[keep])
-        cols["level"].append(np.repeat(levels_u, nb)[keep])
-        cols["period"].append(np.tile(pids, nu)[keep])
-        for k in (
-            "numerator",
-            "denominator",
-            "value",
-            "completeness",
-            "timeliness",
-            "target",
-            "status",
-        ):
-            cols[k].append(part[k].reshape(-1)[keep])
-        for k in ("expected_reports", "received_reports", "facilities_reporting"):
-            cols[k].append(part[k].reshape(-1)[keep].astype(int))
-    if not cols["indicator"]:
-        return pd.DataFrame(columns=COLUMNS)
-    return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+    return assemble(indicators, units, periods, parts)
 
 
 def _f(v: float | None) -> float:
@@ -345,12 +427,9 @@ def evaluate(
         d = row._asdict()
         for k in ("numerator", "denominator", "value", "completeness", "timeliness", "target"):
             v = d[k]
-            d[k] = None if v != v else float(v)
+            d[k] = None if is_missing(v) else float(v)
         out.append(Result(**d))
     return out
-
-
-BREAKDOWNS = ("region", "district", "facility", "month", "quarter", "year")
 
 
 def breakdown_units(cat: Catalog, scope: Scope, unit: OrgUnit, by: str | None) -> list[OrgUnit]:

@@ -62,16 +62,6 @@ class Expression:
     def codes(self) -> tuple[str, ...]:
         return tuple(code for _, code in self.terms)
 
-    def evaluate(self, sums: dict[str, float]) -> float | None:
-        """Value from per-element sums; None when any element has no data at all."""
-        total = 0.0
-        for coef, code in self.terms:
-            v = sums.get(code)
-            if v is None:
-                return None
-            total += coef * v
-        return total
-
 
 @dataclass(frozen=True)
 class OrgUnit:

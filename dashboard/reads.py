@@ -1,0 +1,414 @@
+"""Reads: the catalog, the scoped page reads (element sums, populations, facilities reporting)
+and the raw inputs of the rollup builders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    and_,
+    bindparam,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from . import db
+from .catalog import FACILITY_TYPES, Catalog, DataElement, Expression, Indicator, OrgUnit, Target
+from .codec import ALL_TYPES, decode_vectors
+from .periods import add_months, pieces
+from .rollups import FACT_COLUMNS
+
+
+def load_catalog(engine: Engine) -> Catalog:
+    with engine.connect() as conn:
+        units = {r.id: OrgUnit(**r._asdict()) for r in conn.execute(select(db.org_unit)).all()}
+        des = {
+            r.code: DataElement(r.id, r.code, r.kind, r.name_es, r.name_en)
+            for r in conn.execute(select(db.data_element)).all()
+        }
+        inds: dict[str, Indicator] = {}
+        for r in conn.execute(
+            select(db.indicator).order_by(db.indicator.c.sort, db.indicator.c.code)
+        ).all():
+            inds[r.code] = Indicator(
+                id=r.id,
+                code=r.code,
+                domain=r.domain,
+                sort=r.sort,
+                name_es=r.name_es,
+                name_en=r.name_en,
+                definition_es=r.definition_es or "",
+                definition_en=r.definition_en or "",
+                numerator=Expression.parse(r.numerator),
+                denominator=Expression.parse(r.denominator),
+                factor=r.factor,
+                unit_es=r.unit_es or "",
+                unit_en=r.unit_en or "",
+                decimals=r.decimals,
+                direction=r.direction,
+                facility_types=tuple(r.facility_types.split()) if r.facility_types else (),
+                target=Target(r.target, r.near, r.band_low, r.band_high, r.target_source),
+            )
+        overrides = {
+            (r.indicator_id, r.org_unit_id, r.year): Target(
+                r.target, r.near, r.band_low, r.band_high, r.source
+            )
+            for r in conn.execute(select(db.target_override)).all()
+        }
+    return Catalog(units=units, data_elements=des, indicators=inds, overrides=overrides)
+
+
+def get_meta(engine: Engine, key: str) -> str | None:
+    with engine.connect() as c:
+        return c.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+
+
+def _ints(values: Iterable) -> list[int]:
+    return [int(v) for v in values]
+
+
+def _types(ftypes: tuple[str, ...] | None) -> list[str]:
+    """The rollup's ftype rows for a filter: all types, or the known types listed."""
+    return [ALL_TYPES] if ftypes is None else [t for t in ftypes if t in FACILITY_TYPES]
+
+
+def _inline(name: str, expanding: bool = True) -> BindParameter[Any]:
+    """A value rendered into the SQL text when the statement runs (literal_execute): integers
+    and our own type codes, quoted by SQLAlchemy. Inlined, a cached statement needs no
+    parameter per unit id and the driver's cursor runs it as it is."""
+    return bindparam(name, expanding=expanding, literal_execute=True)
+
+
+class PageReads:
+    """The scoped page reads, whose statements are compiled once per shape and kept.
+
+    Building and compiling a statement costs more than running these small indexed reads;
+    each instance (one per Repository) keeps its own compiled statements."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._compiled: dict[tuple, SQLCompiler] = {}
+
+    def fetch(
+        self, shape: tuple, build: Callable[[], Select], params: dict[str, Any]
+    ) -> list[tuple]:
+        """Rows of the statement of that shape, run on the driver's cursor: many small rows
+        cost far less than through a Result."""
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = build().compile(dialect=self.engine.dialect)
+            assert isinstance(compiled, SQLCompiler)
+            self._compiled[shape] = compiled
+        state = compiled.construct_expanded_state(params)
+        rest = state.positional_parameters if compiled.positional else state.parameters
+        with self.engine.connect() as c:
+            raw: Any = c.connection.driver_connection
+            cur = raw.cursor()
+            try:
+                if rest:
+                    cur.execute(state.statement, rest)
+                else:
+                    cur.execute(state.statement)
+                return cur.fetchall()
+            finally:
+                cur.close()
+
+    def sums(
+        self,
+        units: Sequence[OrgUnit],
+        visible: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+        buckets: Sequence[tuple[int, int]],
+    ) -> np.ndarray:
+        """Σ of each data element over each bucket's months, shape (units, buckets, elements);
+        NaN where nothing was reported or the unit is not in `visible`. See Repository.sums."""
+        out = np.full((len(units), len(buckets), len(de_ids)), np.nan)
+        if not visible or not de_ids or not buckets:
+            return out
+        pos = {u.id: i for i, u in enumerate(units)}
+        col = np.full(max(max(de_ids), 1) + 1, -1)
+        col[np.asarray(de_ids)] = np.arange(len(de_ids))
+        where_piece: dict[tuple[str, int], list[int]] = {}
+        for b, (start, end) in enumerate(buckets):
+            for piece in pieces(start, end):
+                where_piece.setdefault(piece, []).append(b)
+        by_grain: dict[str, list[int]] = {}
+        for grain, period in where_piece:
+            by_grain.setdefault(grain, []).append(period)
+        grains = tuple(sorted(by_grain))
+        facilities = [u.id for u in visible if u.level == 3]
+        aggregates = [u.id for u in visible if u.level < 3]
+        types = _types(ftypes)
+        queries: list[tuple[list[int], list[str]]] = []
+        if facilities:
+            queries.append((facilities, [ALL_TYPES]))
+        if aggregates and types:
+            queries.append((aggregates, types))
+        for ids, tps in queries:
+            params: dict[str, Any] = {"ids": _ints(ids), "types": tps}
+            for g in grains:
+                params[f"grain_{g}"] = g
+                params[f"periods_{g}"] = sorted(by_grain[g])
+            rows = self.fetch(("sums", grains), lambda: _sums_statement(grains), params)
+            if rows:
+                _scatter(out, rows, pos, col, where_piece)
+        return out
+
+    def populations(
+        self,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+        years: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Rows (unit id, data element id, year, population) of visible units; see
+        Repository.populations."""
+        if not units or not de_ids:
+            return np.empty((0, 4))
+        types = _types(ftypes)
+        facility_ids = [u.id for u in units if u.level == 3]
+        aggregate_ids = [u.id for u in units if u.level < 3]
+        by_year = years is not None
+        params: dict[str, Any] = {"elements": _ints(de_ids), "years": _ints(years or ())}
+        rows: list[tuple] = []
+        if facility_ids:
+            # A facility's figure is its own catchment: read it from the (compact) population
+            # table, one row per key, rather than summing the rollup.
+            rows += self.fetch(
+                ("facility_populations", by_year),
+                lambda: _facility_population_statement(by_year),
+                {**params, "ids": _ints(facility_ids)},
+            )
+        if aggregate_ids and types:
+            rows += self.fetch(
+                ("populations", by_year),
+                lambda: _population_statement(by_year),
+                {**params, "ids": _ints(aggregate_ids), "types": types},
+            )
+        return np.array(rows, dtype=float).reshape(-1, 4)
+
+    def facilities_reporting(
+        self,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        buckets: Sequence[tuple[int, int]],
+    ) -> dict[tuple[int, int], int]:
+        """Distinct facilities with a received report, per (unit id, bucket index), for
+        visible units; counted from the yearly report masks."""
+        out: dict[tuple[int, int], int] = {}
+        if not units or not buckets:
+            return out
+        types = None if ftypes is None else [t for t in ftypes if t in FACILITY_TYPES]
+        for level in sorted({u.level for u in units}):
+            ids = [u.id for u in units if u.level == level]
+            for i, (start, end) in enumerate(buckets):
+                spans = month_bits(start, end)
+                params: dict[str, Any] = {"ids": _ints(ids), "types": types or []}
+                for j, (year, bits) in enumerate(spans):
+                    params[f"year_{j}"], params[f"bits_{j}"] = year, bits
+                shape = ("facilities_reporting", level, types is not None, len(spans))
+                stmt = partial(_reporting_statement, level, types is not None, len(spans))
+                for k, n in self.fetch(shape, stmt, params):
+                    out[(ids[0] if level == 0 else k, i)] = n
+        return out
+
+
+def _sums_statement(grains: tuple[str, ...]) -> Select:
+    r = db.rollup.c
+    in_periods = or_(
+        *(
+            and_(r.grain == _inline(f"grain_{g}", False), r.period.in_(_inline(f"periods_{g}")))
+            for g in grains
+        )
+    )
+    return select(r.org_unit_id, r.grain, r.period, r.vals).where(
+        r.org_unit_id.in_(_inline("ids")), r.ftype.in_(_inline("types")), in_periods
+    )
+
+
+def _facility_population_statement(by_year: bool) -> Select:
+    p = db.population.c
+    stmt = select(p.org_unit_id, p.data_element_id, p.year, p.value).where(
+        p.org_unit_id.in_(_inline("ids")), p.data_element_id.in_(_inline("elements"))
+    )
+    return stmt.where(p.year.in_(_inline("years"))) if by_year else stmt
+
+
+def _population_statement(by_year: bool) -> Select:
+    a = db.agg_population.c
+    stmt = (
+        select(a.org_unit_id, a.data_element_id, a.year, func.sum(a.value))
+        .where(
+            a.data_element_id.in_(_inline("elements")),
+            a.org_unit_id.in_(_inline("ids")),
+            a.ftype.in_(_inline("types")),
+        )
+        .group_by(a.org_unit_id, a.data_element_id, a.year)
+    )
+    return stmt.where(a.year.in_(_inline("years"))) if by_year else stmt
+
+
+def _reporting_statement(level: int, typed: bool, n_years: int) -> Select:
+    """Facilities with a received report in the months given as (year, bit mask) pairs, per
+    unit of that level (0: the country)."""
+    o, m = db.org_unit.c, db.report_mask.c
+    joined = db.report_mask.join(db.org_unit, o.id == m.org_unit_id)
+    key: ColumnElement[Any] = {
+        0: literal_column("0"),
+        1: o.region_id,
+        2: o.district_id,
+        3: o.id,
+    }[level]
+    in_spans = or_(
+        *(
+            and_(
+                m.year == _inline(f"year_{j}", False),
+                m.mask.bitwise_and(_inline(f"bits_{j}", False)) != literal_column("0"),
+            )
+            for j in range(n_years)
+        )
+    )
+    filters: list[ColumnElement[bool]] = [in_spans]
+    if level:
+        filters.append(key.in_(_inline("ids")))
+    if typed:
+        filters.append(o.facility_type.in_(_inline("types")))
+    if n_years > 1:
+        # A facility has one mask a year: count facilities, not (facility, year) pairs.
+        x = (
+            select(key.label("k"), m.org_unit_id.label("f"))
+            .select_from(joined)
+            .where(*filters)
+            .subquery("x")
+        )
+        return select(x.c.k, func.count(distinct(x.c.f))).group_by(x.c.k)
+    stmt = select(key.label("k"), func.count()).select_from(joined).where(*filters)
+    return stmt.group_by(key) if level else stmt
+
+
+def _scatter(
+    out: np.ndarray,
+    rows: list[tuple],
+    pos: dict[int, int],
+    col: np.ndarray,
+    where_piece: dict[tuple[str, int], list[int]],
+) -> None:
+    """Add the vectors of rollup rows (unit, grain, period, vals) into out[unit, bucket, column]."""
+    rec, row_of = decode_vectors([row[3] for row in rows])
+    ids_ok = rec["id"] < len(col)
+    k = np.where(ids_ok, col[np.minimum(rec["id"], len(col) - 1)], -1)
+    keep = k >= 0
+    unit_of_row = np.array([pos[row[0]] for row in rows])
+    # A piece may serve several buckets (overlapping periods): one scatter per use.
+    uses = [(i, b) for i, row in enumerate(rows) for b in where_piece[(row[1], row[2])]]
+    use_row = np.array([i for i, _ in uses])
+    use_bucket = np.array([b for _, b in uses])
+    first_use = np.searchsorted(use_row, np.arange(len(rows)))
+    n_uses = np.bincount(use_row, minlength=len(rows))
+    sel = np.flatnonzero(keep)
+    reps = n_uses[row_of[sel]]
+    rec_idx = np.repeat(sel, reps)
+    offsets = np.arange(len(rec_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
+    use_idx = first_use[row_of[rec_idx]] + offsets
+    flat = np.zeros(out.size)
+    seen = np.zeros(out.size, dtype=bool)
+    target = np.ravel_multi_index(
+        (unit_of_row[row_of[rec_idx]], use_bucket[use_idx], k[rec_idx]), out.shape
+    )
+    np.add.at(flat, target, rec["v"][rec_idx])
+    seen[target] = True
+    view = out.reshape(-1)
+    view[seen] = np.where(np.isnan(view[seen]), 0.0, view[seen]) + flat[seen]
+
+
+def month_bits(start: int, end: int) -> list[tuple[int, int]]:
+    """(year, bit mask of the months of [start, end] in that year) for each year touched."""
+    out: dict[int, int] = {}
+    mo = start
+    while mo <= end:
+        out[mo // 100] = out.get(mo // 100, 0) | (1 << (mo % 100 - 1))
+        mo = add_months(mo, 1)
+    return sorted(out.items())
+
+
+# ==== rollup inputs =========================================================================
+def element_ids(c: Connection) -> dict[str, int]:
+    return {r.code: r.id for r in c.execute(select(db.data_element.c.code, db.data_element.c.id))}
+
+
+def count_element_ids(c: Connection) -> list[int]:
+    de = db.data_element.c
+    return [r.id for r in c.execute(select(de.id).where(de.kind == "count"))]
+
+
+def raw_values(c: Connection, count_ids: list[int], years: list[int] | None) -> pd.DataFrame:
+    """Raw facility values (org_unit_id, month, data_element_id, value) of those elements and
+    years (None: all); read in chunks so a 10x store (17 M values) never holds millions of
+    Python tuples at once."""
+    v = db.data_value.c
+    stmt = select(v.org_unit_id, v.month, v.data_element_id, v.value).where(
+        v.data_element_id.in_(_ints(count_ids))
+    )
+    if years is not None:
+        stmt = stmt.where((v.month // 100).in_(_ints(years)))
+    sql = str(stmt.compile(dialect=c.dialect, compile_kwargs={"literal_binds": True}))
+    raw: Any = c.connection.driver_connection
+    cur = raw.cursor()
+    parts = []
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(500_000):
+            parts.append(np.array(rows, dtype=float).reshape(-1, 4))
+    finally:
+        cur.close()
+    arr = np.concatenate(parts) if parts else np.empty((0, 4))
+    return pd.DataFrame(
+        {
+            "org_unit_id": arr[:, 0].astype(np.int64),
+            "month": arr[:, 1].astype(np.int64),
+            "data_element_id": arr[:, 2].astype(np.int64),
+            "value": arr[:, 3],
+        }
+    )[FACT_COLUMNS]
+
+
+def expected_reports(c: Connection, years: list[int] | None) -> pd.DataFrame:
+    """Expected reports (org_unit_id, month, received_on) of those years (None: all)."""
+    r = db.report.c
+    stmt = select(r.org_unit_id, r.month, r.received_on).where(r.expected == 1)
+    if years is not None:
+        stmt = stmt.where((r.month // 100).in_(years))
+    return pd.DataFrame(c.execute(stmt).all(), columns=["org_unit_id", "month", "received_on"])
+
+
+def unit_table(c: Connection) -> pd.DataFrame:
+    """id, level, parent_id, district_id, region_id, facility_type of every org unit."""
+    o = db.org_unit.c
+    cols = ["id", "level", "parent_id", "district_id", "region_id", "facility_type"]
+    return pd.DataFrame(c.execute(select(*(o[k] for k in cols))).all(), columns=cols)
+
+
+def population_table(c: Connection) -> pd.DataFrame:
+    return pd.DataFrame(
+        c.execute(select(db.population)).all(),
+        columns=["org_unit_id", "data_element_id", "year", "value"],
+    )
+
+
+def data_month_span(c: Connection) -> tuple[int | None, int | None]:
+    v = db.data_value.c
+    row = c.execute(select(func.min(v.month), func.max(v.month))).one()
+    return row[0], row[1]
