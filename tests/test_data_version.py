@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from conftest import TODAY, add_facilities, put_values
+from helpers import TODAY, add_facilities, put_values
 
 from dashboard.aggregate import query
 from dashboard.catalog import Scope
