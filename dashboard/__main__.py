@@ -275,6 +275,8 @@ def cmd_serve(args, settings: Settings) -> int:
     if args.ensure_demo and not _repo(settings).catalog().units:
         print("No data yet: building the demo database first (about 20 s)...", file=sys.stderr)
         cmd_demo(argparse.Namespace(seed=1, scale=1), settings)
+    if args.ensure_demo:
+        _ensure_demo_accounts(settings)
     app = create_app(settings)
     print(f"Dashboard on http://{args.host}:{args.port}/  (database: {settings.database_url})")
     app.run(host=args.host, port=args.port, debug=False)
@@ -398,6 +400,39 @@ def cmd_audit(args, settings: Settings) -> int:
     return _emit(rows, args.format, ["at", "actor", "action", "ip", "detail"])
 
 
+DEMO_ACCOUNTS = (
+    ("nacional@demo.local", "nacional", None),
+    ("director.concepcion@demo.local", "regional", "PY-1"),
+)
+
+
+def _ensure_demo_accounts(settings: Settings) -> None:
+    """The local demo's two accounts, created once with random passwords; the passwords are
+    kept (mode 600) beside the demo data so every `make run` can print them again."""
+    import os
+    import secrets
+
+    repo, accounts = _accounts(settings)
+    path = settings.data_dir / "demo-accounts.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    cat = repo.catalog()
+    for email, role, region in DEMO_ACCOUNTS:
+        if accounts.get(email) is None:
+            known[email] = secrets.token_urlsafe(12)
+            accounts.add(cat, email, role, known[email], region=region, actor="demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(known, fh, indent=1)
+    print("Demo accounts (sign in at /login):")
+    for email, role, region in DEMO_ACCOUNTS:
+        password = known.get(email) or "(unknown: python -m dashboard users reset-password)"
+        print(f"  {email:34} {password:22} {role}{' ' + region if region else ''}")
+
+
 class _LocalServer:
     """The dashboard on 127.0.0.1 and a free port, in a thread, for Chromium to print."""
 
@@ -410,7 +445,14 @@ class _LocalServer:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log on the console
 
-        self.server = make_server("127.0.0.1", 0, create_app(settings).server, threaded=True)
+        self.app = create_app(settings).server
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+
+    def print_cookies(self, url: str, scope) -> list[dict]:
+        """The print token Chromium needs to load this server's pages (the CLI is national)."""
+        from .web.auth import print_cookies
+
+        return print_cookies(self.app, url, scope)
 
     def __enter__(self) -> str:
         import threading
@@ -496,7 +538,8 @@ def cmd_export_pdf(args, settings: Settings) -> int:
             return _fail("--page establecimiento needs --facility CODE")
         jobs = [(f, None)]
     failures = []
-    with _LocalServer(settings) as base, printer() as pr:
+    local = _LocalServer(settings)
+    with local as base, printer() as pr:
         for i, (view, region) in enumerate(jobs, 1):
             page = "paquete" if args.pack else args.page
             t0 = time.perf_counter()
@@ -506,6 +549,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                     base + page_path(page, view, facility),
                     banner(ctx, page, view, facility),
                     lang=view.lang,
+                    cookies=local.print_cookies(base, ctx.scope),
                 )
                 target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)

@@ -181,6 +181,21 @@ def lang_switch(pathname: str, f: Filters) -> list:
     return [out[0], html.Span(" | ", className="text-white-50", **{"aria-hidden": "true"}), out[1]]
 
 
+def account_links(email: str | None, is_admin: bool, lang: str) -> list:
+    """Who is signed in, the audit log for admins, and sign-out (server pages: full loads)."""
+    if not email:
+        return []
+    q = "?lang=" + lang
+    out: list = [html.Span(" · ", className="text-white-50", **{"aria-hidden": "true"})]
+    out.append(
+        html.Span(email, className="text-white small", title=t("signed_in_as", lang, email=email))
+    )
+    if is_admin:
+        out += [" ", html.A(t("audit_title", lang), href="/auditoria" + q, className="lang-link")]
+    out += [" ", html.A(t("logout", lang), href="/logout" + q, className="lang-link")]
+    return out
+
+
 ALL = "*"  # the "all" choice of a select: no filter (an empty value would show blank)
 
 
