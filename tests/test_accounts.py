@@ -182,3 +182,58 @@ def test_cli_users_add_list_set_role_disable_and_audit(monkeypatch, capsys, repo
     )
     assert json.loads(out) == []
     assert _cli(monkeypatch, capsys, repo, "audit", "--since", "yesterday")[0] == 2
+
+
+def test_cli_import_is_audited_with_file_hash_counts_and_outcome(
+    monkeypatch, capsys, repo, tmp_path
+):
+    import hashlib
+    import json
+
+    from conftest import add_facilities
+
+    add_facilities(repo, [("E010001", "USF", "0101")])
+    good = tmp_path / "values.csv"
+    good.write_text("data_element,period,org_unit,value\nPENTA3,202409,E010001,12\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("data_element,period,org_unit,value\nPENTA3,202409,NOPE,12\n")
+    monkeypatch.setenv("DASHBOARD_TODAY", "2026-11-29")
+    assert _cli(monkeypatch, capsys, repo, "import", str(good))[0] == 0
+    assert _cli(monkeypatch, capsys, repo, "import", str(bad))[0] == 1
+    assert _cli(monkeypatch, capsys, repo, "import", "--dry-run", str(good))[0] == 0
+    code, out, _ = _cli(monkeypatch, capsys, repo, "audit", "--format", "json")
+    rows = [r for r in json.loads(out) if r["action"] == "import"]
+    assert len(rows) == 2  # a dry run writes nothing, so it is not an import
+    rejected, ok = (json.loads(r["detail"]) for r in rows)
+    assert ok["sha256"] == hashlib.sha256(good.read_bytes()).hexdigest()
+    assert (ok["outcome"], ok["inserted"], ok["file"]) == ("ok", 1, "values.csv")
+    assert rejected["outcome"] == "rejected" and rejected["problems"] >= 1
+    assert rows[0]["actor"].startswith("cli")
+
+
+def test_demo_accounts_are_created_once_and_printed_every_time(monkeypatch, capsys, repo, tmp_path):
+    import json
+
+    from dashboard.__main__ import DEMO_ACCOUNTS, _ensure_demo_accounts
+    from dashboard.config import Settings
+
+    settings = Settings(database_url=repo.engine.url.render_as_string(False), data_dir=tmp_path)
+    _ensure_demo_accounts(settings)
+    first = capsys.readouterr().out
+    saved = json.loads((tmp_path / "demo-accounts.json").read_text())
+    assert (tmp_path / "demo-accounts.json").stat().st_mode & 0o777 == 0o600
+    _ensure_demo_accounts(settings)
+    assert capsys.readouterr().out == first  # the same accounts and passwords, not new ones
+    accounts = Accounts(repo.engine)
+    for email, role, region in DEMO_ACCOUNTS:
+        assert email in first and saved[email] in first
+        a = accounts.authenticate(email, saved[email])
+        assert (a.role, a.region) == (role, region)
+    assert accounts.get("director.concepcion@demo.local").scope == Scope.of("PY-1")
+
+
+def test_make_limiter_uses_redis_when_configured():
+    from dashboard.ratelimit import MemoryLimiter, RedisLimiter, make_limiter
+
+    assert isinstance(make_limiter(None), MemoryLimiter)
+    assert isinstance(make_limiter("redis://127.0.0.1:6379/3"), RedisLimiter)
