@@ -5,11 +5,13 @@ In memory for one process; through Redis when several workers must share the cou
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+log = logging.getLogger("dashboard")
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60
 
@@ -72,7 +74,8 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    """The same rule with the count in Redis (INCR + EXPIRE), shared by every worker."""
+    """The same rule with the count in Redis (INCR + EXPIRE), shared by every worker. While
+    Redis is unreachable each process counts on its own (sign-in keeps working, still limited)."""
 
     def __init__(
         self,
@@ -85,15 +88,27 @@ class RedisLimiter:
         self.prefix = prefix
         self.max_failures = max_failures
         self.window_s = window_s
+        self.fallback = MemoryLimiter(max_failures, window_s)
 
     def _k(self, key: str) -> str:
         return self.prefix + _key(key)
 
     def locked(self, key: str) -> bool:
-        value = self.client.get(self._k(key))
-        return int(value or 0) >= self.max_failures
+        try:
+            value = self.client.get(self._k(key))
+        except Exception as exc:  # redis.RedisError and socket errors alike
+            log.warning("sign-in limiter: Redis unavailable (%s); counting in memory", exc)
+            return self.fallback.locked(key)
+        return int(value or 0) >= self.max_failures or self.fallback.locked(key)
 
     def fail(self, key: str) -> int:
+        try:
+            return self._fail(key)
+        except Exception as exc:
+            log.warning("sign-in limiter: Redis unavailable (%s); counting in memory", exc)
+            return self.fallback.fail(key)
+
+    def _fail(self, key: str) -> int:
         k = self._k(key)
         pipe = self.client.pipeline()
         pipe.incr(k)
@@ -104,7 +119,11 @@ class RedisLimiter:
         return int(count)
 
     def reset(self, key: str) -> None:
-        self.client.delete(self._k(key))
+        self.fallback.reset(key)
+        try:
+            self.client.delete(self._k(key))
+        except Exception as exc:
+            log.warning("sign-in limiter: Redis unavailable (%s)", exc)
 
 
 def make_limiter(redis_url: str | None, prefix: str = "dashboard:login:") -> Limiter:

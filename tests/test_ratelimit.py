@@ -69,3 +69,14 @@ def test_redis_limiter_is_shared_between_workers(redis_client):
     assert 890 < client.ttl(key) <= 900
     worker_b.reset("a@x.org")
     assert not worker_a.locked("a@x.org")
+
+
+def test_redis_limiter_counts_in_memory_while_redis_is_down():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    lim = RedisLimiter(client, prefix="unused:")
+    for _ in range(5):
+        lim.fail("a@x.org")
+    assert lim.locked("a@x.org")
+    lim.reset("a@x.org")
+    assert not lim.locked("a@x.org")
