@@ -170,7 +170,8 @@ def register(app: Dash, deps: Services) -> None:
 
     def account_links(lang: str) -> list:
         p = deps.principal()
-        return shell.account_links(p.email if p else None, bool(p and p.is_admin), lang)
+        public = bool(p and p.role == "publico")
+        return shell.account_links(p.email if p else None, bool(p and p.is_admin), lang, public)
 
     def summary(c, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""

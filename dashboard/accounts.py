@@ -19,8 +19,10 @@ from .catalog import Catalog, Scope
 from .db import account, auth_session
 
 # analista imports data within its scope (national unless a region is given); admin manages
-# accounts and reads the audit log. publico (anonymous visitors) is not implemented yet.
+# accounts and reads the audit log. publico is no account: anonymous visitors when
+# DASHBOARD_PUBLIC_ACCESS=1, seeing aggregates down to districts and no facility at all.
 ROLES = ("nacional", "regional", "distrital", "analista", "admin")
+PUBLIC = Scope(frozenset({"PY"}), max_level=2)
 MIN_PASSWORD = 10
 # A session is touched at most this often: Dash sends several requests a second.
 TOUCH_EVERY = timedelta(seconds=60)

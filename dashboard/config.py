@@ -32,7 +32,7 @@ class Settings:
     secret_key: str | None = None
     # Shares the sign-in lock-out between workers; in memory (per process) when unset.
     redis_url: str | None = None
-    # Anonymous visitors (role publico): not implemented yet; must stay off.
+    # Anonymous visitors (role publico) see aggregates down to districts, never a facility.
     public_access: bool = False
     # Sessions end after this long without a request, and this long after sign-in whatever.
     session_idle_minutes: int = 60

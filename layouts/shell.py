@@ -181,11 +181,15 @@ def lang_switch(pathname: str, f: Filters) -> list:
     return [out[0], html.Span(" | ", className="text-white-50", **{"aria-hidden": "true"}), out[1]]
 
 
-def account_links(email: str | None, is_admin: bool, lang: str) -> list:
-    """Who is signed in, the audit log for admins, and sign-out (server pages: full loads)."""
+def account_links(email: str | None, is_admin: bool, lang: str, public: bool = False) -> list:
+    """Who is signed in, the audit log for admins, and sign-out (server pages: full loads);
+    an anonymous visitor gets the way to sign in."""
+    q = "?lang=" + lang
+    if public:
+        sep = html.Span(" · ", className="text-white-50", **{"aria-hidden": "true"})
+        return [sep, html.A(t("login_title", lang), href="/login" + q, className="lang-link")]
     if not email:
         return []
-    q = "?lang=" + lang
     out: list = [html.Span(" · ", className="text-white-50", **{"aria-hidden": "true"})]
     out.append(
         html.Span(email, className="text-white small", title=t("signed_in_as", lang, email=email))

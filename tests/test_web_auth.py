@@ -503,3 +503,75 @@ def test_wsgi_refuses_to_start_without_secret_key(monkeypatch):
     with pytest.raises(SystemExit, match="DASHBOARD_SECRET_KEY"):
         importlib.import_module("dashboard.wsgi")
     sys.modules.pop("dashboard.wsgi", None)
+
+
+# --- anonymous visitors (DASHBOARD_PUBLIC_ACCESS=1) ------------------------------------------
+
+# Dash writes "/" as "\u002f", so no word boundary before the code.
+FACILITY_CODE = re.compile(r"E\d{6}(?!\d)")
+
+
+@pytest.fixture(scope="module")
+def public_server(web, tmp_path_factory):
+    from dashboard.app import create_app
+
+    settings = Settings(
+        database_url=web.repo.engine.url.render_as_string(False),
+        data_dir=tmp_path_factory.mktemp("public"),
+        today=TODAY,
+        secret_key=SECRET,
+        public_access=True,
+    )
+    return create_app(settings).server
+
+
+def test_public_visitor_sees_district_aggregates_and_never_a_facility(
+    web, public_server, dash_deps
+):
+    c = public_server.test_client()
+    assert c.get("/", headers={"Accept": "text/html"}).status_code == 200
+    assert c.get("/auditoria").status_code == 403
+    district = web.other_district
+    fac = web.other_facility
+    for path, output in [*PAGE_OUTPUTS, (f"/establecimiento/{fac}", "fac-header.children")]:
+        for q in (f"?distrito={district}&puntos=1", f"?region={OTHER}&puntos=1", ""):
+            r = call(c, dash_deps, output, {"view.data": forged_view(path, q)})
+            assert r.status_code in (200, 204), (path, q)
+            assert FACILITY_CODE.findall(r.text) == [], (path, q)
+    r = call(
+        c,
+        dash_deps,
+        "score-table.children",
+        {"view.data": forged_view("/desempeno", f"?region={OTHER}")},
+    )
+    assert f'"{district}"' in r.text or district in r.text  # districts are shown
+    for page in ("resumen", "mapa", "desempeno"):
+        csv = c.get(f"/exportar.csv?pagina={page}&distrito={district}&puntos=1")
+        assert csv.status_code == 200 and FACILITY_CODE.findall(csv.data.decode("utf-8-sig")) == []
+        xlsx = c.get(f"/exportar.xlsx?pagina={page}&distrito={district}&puntos=1")
+        assert FACILITY_CODE.findall(_xlsx_text(xlsx.data)) == []
+    assert c.get(f"/exportar.csv?pagina=establecimiento&establecimiento={fac}").status_code == 404
+    click = {"points": [{"customdata": fac}]}
+    r = call(
+        c,
+        dash_deps,
+        "map-graph.clickData",
+        {"map-graph.clickData": click, "view.data": forged_view("/mapa", "")},
+        changed="map-graph.clickData",
+    )
+    assert r.status_code == 204
+
+
+def test_national_account_does_see_facilities_with_the_same_payloads(web, dash_deps):
+    c = client(web, "nacional")
+    q = f"?distrito={web.other_district}&puntos=1"
+    r = call(c, dash_deps, "score-table.children", {"view.data": forged_view("/desempeno", q)})
+    assert FACILITY_CODE.findall(r.text)
+
+
+def test_print_token_keeps_the_public_level(web):
+    from dashboard.accounts import PUBLIC
+    from dashboard.web.auth import read_print_token
+
+    token = make_print_token(SECRET.encode(), PUBLIC)
+    assert read_print_token(SECRET.encode(), token) == PUBLIC

@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, redirect, request
 
 from .. import audit
-from ..accounts import Accounts, Principal
+from ..accounts import PUBLIC, Accounts, Principal
 from ..catalog import Scope
 from ..config import Settings
 from ..i18n import DEFAULT_LANG, LANGS, t
@@ -77,7 +77,13 @@ def _sign(secret: bytes, message: str) -> str:
 
 
 def make_print_token(secret: bytes, scope: Scope, now: float | None = None) -> str:
-    body = json.dumps({"s": sorted(scope.roots), "e": int((now or time.time()) + PRINT_TTL_S)})
+    body = json.dumps(
+        {
+            "s": sorted(scope.roots),
+            "l": scope.max_level,
+            "e": int((now or time.time()) + PRINT_TTL_S),
+        }
+    )
     b64 = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
     return f"{b64}.{_sign(secret, 'print:' + b64)}"
 
@@ -89,11 +95,12 @@ def read_print_token(secret: bytes, token: str, now: float | None = None) -> Sco
     try:
         body = json.loads(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)))
         roots, expires = frozenset(str(c) for c in body["s"]), float(body["e"])
+        max_level = int(body["l"])
     except (ValueError, KeyError, TypeError):
         return None
     if expires < (now or time.time()):
         return None
-    return Scope(roots)
+    return Scope(roots, max_level=max_level)
 
 
 def print_cookies(server: Flask, url: str, scope: Scope) -> list[dict]:
@@ -203,7 +210,7 @@ def install(server: Flask, settings: Settings, accounts: Accounts) -> AuthState:
         log.warning("DASHBOARD_SECRET_KEY is not set: using a random key for this process")
         secret = secrets.token_hex(32)
     if settings.public_access:
-        log.warning("DASHBOARD_PUBLIC_ACCESS is not implemented yet: visitors must sign in")
+        log.warning("DASHBOARD_PUBLIC_ACCESS=1: anonymous visitors see district aggregates")
     state = AuthState(
         settings=settings,
         accounts=accounts,
@@ -333,6 +340,8 @@ def install(server: Flask, settings: Settings, accounts: Accounts) -> AuthState:
         elif request.cookies.get(PRINT_COOKIE) and not path.startswith(PRINT_DENIED_PREFIXES):
             scope = read_print_token(state.secret, request.cookies[PRINT_COOKIE])
             principal = Principal(None, "print", scope) if scope is not None else None
+        if principal is None and state.settings.public_access and path != "/logout":
+            principal = Principal(None, "publico", PUBLIC)
         if principal is None:
             if path == "/logout":
                 return redirect("/login", code=303)
