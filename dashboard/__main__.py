@@ -508,6 +508,7 @@ def _pdf_filters(args, ctx) -> tuple[object, str | None]:
 def cmd_export_pdf(args, settings: Settings) -> int:
     import time
 
+    from . import audit
     from .catalog import Scope
     from .i18n import t
     from .report.pdf import engine_problem, printer
@@ -554,6 +555,12 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                 target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(pdf)
+                audit.record(
+                    repo.engine,
+                    "export",
+                    _cli_actor(),
+                    {"page": page, "format": "pdf", "query": view.to_query(), "file": str(target)},
+                )
                 status = f"ok {time.perf_counter() - t0:.1f} s -> {target}"
             except Exception as exc:  # one region failing must not lose the others
                 failures.append((label, exc))
