@@ -56,6 +56,7 @@ def install(server: Flask, engine: Engine) -> None:
 <input class="form-control" type="date" id="desde" name="desde" value="{html.escape(since_text[:10])}"></div>
 <div class="col-auto"><button class="btn btn-primary" type="submit">{html.escape(t("audit_show", lang))}</button></div>
 <div class="col-auto"><a href="/?{urlencode({"lang": lang})}">{html.escape(t("back_home", lang))}</a></div>
+<div class="col-auto"><a href="/logout?{urlencode({"lang": lang})}">{html.escape(t("logout", lang))}</a></div>
 </form>{table}"""
         links = _lang_links(lang, "/auditoria", {"desde": since_text} if since_text else {})
         return _html(page_html(lang, t("audit_title", lang), body, links))
