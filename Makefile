@@ -44,9 +44,11 @@ demo: install
 boundaries: install
 	$(PY) scripts/fetch_boundaries.py
 
-# Builds the demo database on first use, then serves the dashboard.
+# Builds the demo database and its two demo accounts on first use (their sign-in names and
+# passwords are printed), then serves the dashboard with a secret key made for this run.
 run: install boundaries
-	$(PY) -m dashboard serve --ensure-demo
+	DASHBOARD_SECRET_KEY="$${DASHBOARD_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}" \
+		$(PY) -m dashboard serve --ensure-demo
 
 # Both passes always run; the target fails if either failed.
 test: install-test

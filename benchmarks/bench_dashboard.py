@@ -56,6 +56,26 @@ def ensure_demo(scale: int, workdir: Path) -> str:
     return url
 
 
+def session_token(url: str) -> str:
+    """A national account's session on the benchmark database: every route needs one."""
+    import uuid
+
+    from argon2 import PasswordHasher
+
+    from dashboard.accounts import Accounts
+    from dashboard.db import make_engine
+    from dashboard.repository import Repository
+
+    repo = Repository(make_engine(url))
+    repo.ensure_schema()
+    accounts = Accounts(
+        repo.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    email = f"bench-{uuid.uuid4().hex[:8]}@bench.local"
+    acc = accounts.add(repo.catalog(), email, "nacional", uuid.uuid4().hex, actor="bench")
+    return accounts.start_session(acc.id)
+
+
 def start_server(url: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DASHBOARD_DATABASE_URL": url, "DASHBOARD_TODAY": TODAY.isoformat()}
@@ -76,7 +96,7 @@ def start_server(url: str) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def post(port: int, body: dict) -> tuple[float, int, int]:
+def post(port: int, body: dict, token: str) -> tuple[float, int, int]:
     """(seconds, compressed bytes, status) of one callback request, gzip accepted."""
     data = json.dumps(body).encode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -85,7 +105,11 @@ def post(port: int, body: dict) -> tuple[float, int, int]:
         "POST",
         "/_dash-update-component",
         data,
-        {"Content-Type": "application/json", "Accept-Encoding": "gzip"},
+        {
+            "Content-Type": "application/json",
+            "Accept-Encoding": "gzip",
+            "Cookie": f"dashboard_session={token}",
+        },
     )
     resp = conn.getresponse()
     raw = resp.read()
@@ -98,6 +122,7 @@ def post(port: int, body: dict) -> tuple[float, int, int]:
 
 def view_body(page: str, output: str, f) -> dict:
     from callbacks.common import view_data
+    from dashboard.filters import PATHS
 
     outputs = [
         {"id": part.split(".")[0], "property": part.split(".")[1]}
@@ -106,13 +131,15 @@ def view_body(page: str, output: str, f) -> dict:
     return {
         "output": output,
         "outputs": outputs,
-        "inputs": [{"id": "view", "property": "data", "value": view_data(page, None, "/", f)}],
+        "inputs": [
+            {"id": "view", "property": "data", "value": view_data(page, None, PATHS[page], f)}
+        ],
         "changedPropIds": ["view.data"],
         "state": [],
     }
 
 
-def callback_figures(port: int, repeat: int) -> dict:
+def callback_figures(port: int, repeat: int, token: str) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -127,9 +154,10 @@ def callback_figures(port: int, repeat: int) -> dict:
     for page, output in PAGES.items():
         for kind, variants in changes.items():
             times, sizes = [], []
-            post(port, view_body(page, output, variants[0]))  # warm
+            post(port, view_body(page, output, variants[0]), token)  # warm
             for k in range(repeat):
-                dt, size, status = post(port, view_body(page, output, variants[k % len(variants)]))
+                body = view_body(page, output, variants[k % len(variants)])
+                dt, size, status = post(port, body, token)
                 assert status == 200, (page, kind, status)
                 times.append(dt * 1000)
                 sizes.append(size)
@@ -142,7 +170,7 @@ def callback_figures(port: int, repeat: int) -> dict:
     return out
 
 
-def first_visit(port: int) -> dict:
+def first_visit(port: int, token: str) -> dict:
     """Empty-cache visit of /mapa in headless Chromium: bytes on the wire and time to the map."""
     from playwright.sync_api import sync_playwright
 
@@ -160,6 +188,8 @@ def first_visit(port: int) -> dict:
             ],
         )
         ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        cookie = {"name": "dashboard_session", "value": token, "url": f"http://127.0.0.1:{port}"}
+        ctx.add_cookies([cookie])
         page = ctx.new_page()
         cdp = ctx.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -190,7 +220,7 @@ def first_visit(port: int) -> dict:
     # What blocks the first render: the document and the scripts and stylesheets it names
     # itself; Dash loads plotly.js and other heavy chunks asynchronously after that.
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/mapa")
+    conn.request("GET", "/mapa", headers={"Cookie": f"dashboard_session={token}"})
     page_html = conn.getresponse().read().decode()
     named = set(re.findall(r'(?:src|href)="([^"]+)"', page_html))
     blocking = sum(
@@ -214,12 +244,13 @@ def main() -> None:
     args = ap.parse_args()
     for scale in args.scale:
         url = ensure_demo(scale, Path(args.workdir))
+        token = session_token(url)
         proc, port = start_server(url)
         try:
             result = {
                 "scale": scale,
-                "callbacks": callback_figures(port, args.repeat),
-                **first_visit(port),
+                "callbacks": callback_figures(port, args.repeat, token),
+                **first_visit(port, token),
             }
         finally:
             proc.terminate()

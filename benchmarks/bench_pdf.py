@@ -83,13 +83,18 @@ def warm_pages(url: str, env: dict, out: Path) -> dict:
         "establecimiento": (Filters(), facility),
     }
     result = {}
-    with _LocalServer(settings) as base, printer() as pr:
-        pr.print_url(base + "/", banner(ctx, "resumen", Filters()))  # warm the browser and caches
+    local = _LocalServer(settings)
+    with local as base, printer() as pr:
+        # Every page needs a session: the printer carries a national print token.
+        cookies = local.print_cookies(base, Scope.national())
+        pr.print_url(base + "/", banner(ctx, "resumen", Filters()), cookies=cookies)  # warm
         for page, (f, fac) in views.items():
             times = []
             for _ in range(3):
                 t0 = time.perf_counter()
-                pdf = pr.print_url(base + page_path(page, f, fac), banner(ctx, page, f, fac))
+                pdf = pr.print_url(
+                    base + page_path(page, f, fac), banner(ctx, page, f, fac), cookies=cookies
+                )
                 times.append(time.perf_counter() - t0)
             (out / f"{page}.pdf").write_bytes(pdf)
             result[page] = {

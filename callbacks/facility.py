@@ -10,7 +10,7 @@ from layouts import facility as page
 from layouts import ids
 from layouts.components import empty_state
 
-from .common import context, filters_of, guarded
+from .common import context, filters_of, guarded, page_of
 
 
 def register(app: Dash, deps: Services) -> None:
@@ -22,9 +22,9 @@ def register(app: Dash, deps: Services) -> None:
     )
     @guarded(3, page="establecimiento")
     def fill(view: dict) -> tuple:
-        f = filters_of(view)
         c = context(deps)
-        fp = facility_profile(c, f, view.get("facility") or "")
+        f = filters_of(view, c)
+        fp = facility_profile(c, f, page_of(view)[1] or "")
         if fp is None:
             return (
                 [

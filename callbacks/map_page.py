@@ -10,7 +10,7 @@ from dashboard.views import map_data
 from layouts import ids
 from layouts import map_page as page
 
-from .common import context, filters_of, guarded
+from .common import context, filters_of, guarded, page_of
 
 
 def register(app: Dash, deps: Services) -> None:
@@ -25,8 +25,8 @@ def register(app: Dash, deps: Services) -> None:
     )
     @guarded(6, page=("mapa", "paquete"))
     def fill(view: dict) -> tuple:
-        f = filters_of(view)
         c = context(deps)
+        f = filters_of(view, c)
         md = map_data(c, f)
         fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
         unit = md.unit.name
@@ -53,19 +53,23 @@ def register(app: Dash, deps: Services) -> None:
     def drill(click: dict | None, view: dict | None) -> tuple:
         """A region drills into its districts, a district into its facilities, a facility
         opens its profile; the URL changes, so Back goes up again."""
-        if not click or not view or view.get("page") != "mapa":
+        if not isinstance(click, dict) or page_of(view)[0] != "mapa":
             raise PreventUpdate
-        point = (click.get("points") or [{}])[0]
+        points = click.get("points")
+        point = points[0] if isinstance(points, list) and points else {}
+        if not isinstance(point, dict):
+            raise PreventUpdate
         code = point.get("customdata")
         if isinstance(code, list):
             code = code[0] if code else None
         if not code:
             code = point.get("location")
-        cat = deps.repo.catalog()
-        unit = cat.unit(str(code)) if code else None
-        if unit is None:
-            raise PreventUpdate
-        f = filters_of(view)
+        c = context(deps)
+        cat = c.cat
+        unit = cat.unit(str(code)[:40]) if isinstance(code, str | int) and code else None
+        if unit is None or not cat.in_scope(unit, c.scope):
+            raise PreventUpdate  # a forged click on a unit outside the scope does nothing
+        f = filters_of(view, c)
         if unit.level == 3:
             path = href("establecimiento", f, facility=unit.code)
             return path.split("?")[0], f.to_query()

@@ -21,8 +21,8 @@ def register(app: Dash, deps: Services) -> None:
     )
     @guarded(3, page=("resumen", "paquete"))
     def fill(view: dict) -> tuple:
-        f = filters_of(view)
         c = context(deps)
+        f = filters_of(view, c)
         ov = overview(c, f)
         unit = ov.unit.name
         title = t(

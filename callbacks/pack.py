@@ -15,6 +15,6 @@ def register(app: Dash, deps: Services) -> None:
     @app.callback(Output(ids.PACK_TRENDS, "figure"), Input(ids.VIEW, "data"))
     @guarded(1, page="paquete")
     def fill(view):
-        f = filters_of(view)
         c = context(deps)
+        f = filters_of(view, c)
         return page.trends_figure(pack_trends(c, f), c.cat, f.lang)

@@ -8,7 +8,7 @@ from dashboard.views import scorecard
 from layouts import ids
 from layouts import scorecard as page
 
-from .common import context, filters_of, guarded
+from .common import context, filters_of, guarded, page_of
 
 
 def register(app: Dash, deps: Services) -> None:
@@ -21,9 +21,9 @@ def register(app: Dash, deps: Services) -> None:
     )
     @guarded(4, page=("desempeno", "paquete"))
     def fill(view: dict) -> tuple:
-        f = filters_of(view)
         c = context(deps)
-        sc = scorecard(c, f, rows="facilities" if view["page"] == "paquete" else None)
+        f = filters_of(view, c)
+        sc = scorecard(c, f, rows="facilities" if page_of(view)[0] == "paquete" else None)
         unit = sc.unit.name
         title = t(
             "score_title",

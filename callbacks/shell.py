@@ -14,7 +14,7 @@ from dashboard.services import Services
 from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 
-from .common import context, filters_of, view_data
+from .common import context, filters_of, page_of, view_data
 
 PAGE_LAYOUTS = {
     "resumen": overview.layout,
@@ -94,7 +94,7 @@ def register(app: Dash, deps: Services) -> None:
         search_out = (
             new_search if trigger in CONTROLS and new_search != (search or "") else no_update
         )
-        prev = filters_of(previous) if previous else None
+        prev = filters_of(previous, c) if isinstance(previous, dict) else None
         lang = f.lang
         same_lang = prev is not None and prev.lang == lang
         regions = cat.filter_scope(cat.regions(), c.scope)
@@ -148,11 +148,13 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
-        if not view:
+        if not isinstance(view, dict):
             raise PreventUpdate
-        f = filters_of(view)
-        lang = f.lang
         c = context(deps)
+        f = filters_of(view, c)
+        lang = f.lang
+        page, facility = page_of(view)
+        path = view.get("path") if isinstance(view.get("path"), str) else "/"
         repo = c.repo
         last = repo.get_meta("data_last_month")
         as_of = fmt_period(month_period(int(last)), lang) if last else "—"
@@ -164,19 +166,22 @@ def register(app: Dash, deps: Services) -> None:
             t("nav_label", lang),
             t("filters", lang),
             t("app_title", lang),
-            shell.nav_links(view["page"], f, lang),
-            shell.lang_switch(view["path"], f),
+            shell.nav_links(page, f, lang),
+            shell.lang_switch(path, f) + account_links(lang),
             t("filter_region", lang),
             t("filter_district", lang),
             t("filter_type", lang),
             t("filter_indicator", lang),
             t("filter_period", lang),
             summary(c, f),
-            shell.export_links(view["page"], view.get("facility"), f, lang)
-            if view["page"] in PAGE_LAYOUTS
-            else [],
+            shell.export_links(page, facility, f, lang) if page in PAGE_LAYOUTS else [],
             shell.footer(lang, as_of, source),
         )
+
+    def account_links(lang: str) -> list:
+        p = deps.principal()
+        public = bool(p and p.role == "publico")
+        return shell.account_links(p.email if p else None, bool(p and p.is_admin), lang, public)
 
     def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""
@@ -199,13 +204,14 @@ def register(app: Dash, deps: Services) -> None:
         State(ids.RENDERED, "data"),
     )
     def content(view, rendered):
-        if not view:
+        if not isinstance(view, dict):
             raise PreventUpdate
-        f = filters_of(view)
-        key = {"page": view["page"], "facility": view["facility"], "lang": f.lang}
+        f = filters_of(view, context(deps))
+        page, facility = page_of(view)
+        key = {"page": page, "facility": facility, "lang": f.lang}
         if key == rendered:
             raise PreventUpdate
-        make = PAGE_LAYOUTS.get(view["page"])
+        make = PAGE_LAYOUTS.get(page)
         if make is None:
             return not_found(f), key
         return make(lang=f.lang), key

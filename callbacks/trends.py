@@ -22,8 +22,8 @@ def register(app: Dash, deps: Services) -> None:
     )
     @guarded(5, page="tendencias")
     def fill(view: dict) -> tuple:
-        f = filters_of(view)
         c = context(deps)
+        f = filters_of(view, c)
         tr = trends(c, f)
         title = f"{tr.indicator.name(f.lang)} — {tr.unit.name}"
         if tr.series["value"].isna().all():

@@ -1,4 +1,5 @@
-"""`python -m dashboard <command>`: demo, import, query, indicators, org-units, serve, export-pdf."""
+"""`python -m dashboard <command>`: demo, import, query, indicators, org-units, serve,
+export-pdf, users, audit."""
 
 from __future__ import annotations
 
@@ -72,13 +73,50 @@ def cmd_demo(args, settings: Settings) -> int:
     return 0
 
 
+def _cli_actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in a bare container
+        return "cli"
+
+
+def _file_hash(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
 def cmd_import(args, settings: Settings) -> int:
+    from . import audit
     from .importers import import_file
 
     repo = _repo(settings)
     status = 0
     for name in args.files:
         report = import_file(repo, Path(name), dry_run=args.dry_run, today=settings.current_date())
+        if not args.dry_run:
+            audit.record(
+                repo.engine,
+                "import",
+                _cli_actor(),
+                {
+                    "file": report.file,
+                    "sha256": _file_hash(Path(name)),
+                    "format": report.format,
+                    "rows": report.rows,
+                    "inserted": report.inserted,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "problems": len(report.problems),
+                    "outcome": "ok" if report.ok else "rejected",
+                },
+            )
         if args.format == "json":
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
         else:
@@ -237,10 +275,162 @@ def cmd_serve(args, settings: Settings) -> int:
     if args.ensure_demo and not _repo(settings).catalog().units:
         print("No data yet: building the demo database first (about 20 s)...", file=sys.stderr)
         cmd_demo(argparse.Namespace(seed=1, scale=1), settings)
+    if args.ensure_demo:
+        _ensure_demo_accounts(settings)
     app = create_app(settings)
     print(f"Dashboard on http://{args.host}:{args.port}/  (database: {settings.database_url})")
     app.run(host=args.host, port=args.port, debug=False)
     return 0
+
+
+def _accounts(settings: Settings):
+    from .accounts import Accounts
+
+    repo = _repo(settings)
+    return repo, Accounts(repo.engine)
+
+
+def _new_password(args) -> tuple[str, bool]:
+    """(password, generated): one line from stdin with --password-stdin, else a random one
+    that is printed once (it is stored only as an argon2 hash)."""
+    import secrets
+
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n"), False
+    return secrets.token_urlsafe(12), True
+
+
+def cmd_users(args, settings: Settings) -> int:
+    from .accounts import AccountError
+
+    repo, accounts = _accounts(settings)
+    actor = _cli_actor()
+    try:
+        if args.action == "list":
+            rows = [
+                {
+                    "email": a.email,
+                    "role": a.role,
+                    "region": a.region or "",
+                    "district": a.district or "",
+                    "status": "disabled" if a.disabled else "active",
+                    "scope": ",".join(sorted(a.scope.roots)) or "(none)",
+                    "created": a.created_at.strftime("%Y-%m-%d %H:%M"),
+                    "last_login": a.last_login.strftime("%Y-%m-%d %H:%M") if a.last_login else "",
+                }
+                for a in accounts.all()
+            ]
+            return _emit(
+                rows, args.format, ["email", "role", "region", "district", "status", "last_login"]
+            )
+        if args.action == "add":
+            password, generated = _new_password(args)
+            a = accounts.add(
+                repo.catalog(),
+                args.email,
+                args.role,
+                password,
+                region=args.region,
+                district=args.district,
+                actor=actor,
+            )
+            print(f"account added: {a.email} ({a.role}, scope {_scope_text(a)})")
+        elif args.action == "disable":
+            a = accounts.set_disabled(args.email, True, actor=actor)
+            print(f"account disabled: {a.email}; its sessions are closed")
+            return 0
+        elif args.action == "enable":
+            a = accounts.set_disabled(args.email, False, actor=actor)
+            print(f"account enabled: {a.email}")
+            return 0
+        elif args.action == "set-role":
+            a = accounts.set_role(
+                repo.catalog(),
+                args.email,
+                args.role,
+                region=args.region,
+                district=args.district,
+                actor=actor,
+            )
+            print(f"role changed: {a.email} is {a.role} (scope {_scope_text(a)})")
+            return 0
+        else:  # reset-password
+            password, generated = _new_password(args)
+            a = accounts.set_password(args.email, password, actor=actor)
+            print(f"password reset: {a.email}; its sessions are closed")
+    except AccountError as exc:
+        return _fail(str(exc))
+    if generated:
+        print(f"password (shown once): {password}")
+    if not a.scope.roots:
+        print(
+            f"warning: a {a.role} account without a unit sees nothing; "
+            "set one with `users set-role`",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _scope_text(a) -> str:
+    return ",".join(sorted(a.scope.roots)) or "none"
+
+
+def cmd_audit(args, settings: Settings) -> int:
+    from datetime import datetime
+
+    from . import audit
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            return _fail(f"--since wants an ISO date such as 2026-11-01, not '{args.since}'")
+    repo = _repo(settings)
+    rows = [
+        {
+            "at": e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            "actor": e.actor or "",
+            "action": e.action,
+            "ip": e.ip or "",
+            "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True),
+        }
+        for e in audit.entries(repo.engine, since)
+    ]
+    return _emit(rows, args.format, ["at", "actor", "action", "ip", "detail"])
+
+
+DEMO_ACCOUNTS = (
+    ("nacional@demo.local", "nacional", None),
+    ("director.concepcion@demo.local", "regional", "PY-1"),
+)
+
+
+def _ensure_demo_accounts(settings: Settings) -> None:
+    """The local demo's two accounts, created once with random passwords; the passwords are
+    kept (mode 600) beside the demo data so every `make run` can print them again."""
+    import os
+    import secrets
+
+    repo, accounts = _accounts(settings)
+    path = settings.data_dir / "demo-accounts.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    cat = repo.catalog()
+    for email, role, region in DEMO_ACCOUNTS:
+        if accounts.get(email) is None:
+            known[email] = secrets.token_urlsafe(12)
+            accounts.add(cat, email, role, known[email], region=region, actor="demo")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(known, fh, indent=1)
+    print("Demo accounts (sign in at /login):")
+    for email, role, region in DEMO_ACCOUNTS:
+        password = known.get(email) or "(unknown: python -m dashboard users reset-password)"
+        print(f"  {email:34} {password:22} {role}{' ' + region if region else ''}")
 
 
 class _LocalServer:
@@ -255,7 +445,14 @@ class _LocalServer:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log on the console
 
-        self.server = make_server("127.0.0.1", 0, create_app(settings).server, threaded=True)
+        self.app = create_app(settings).server
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+
+    def print_cookies(self, url: str, scope) -> list[dict]:
+        """The print token Chromium needs to load this server's pages (the CLI is national)."""
+        from .web.auth import print_cookies
+
+        return print_cookies(self.app, url, scope)
 
     def __enter__(self) -> str:
         import threading
@@ -311,6 +508,7 @@ def _pdf_filters(args, ctx) -> tuple[object, str | None]:
 def cmd_export_pdf(args, settings: Settings) -> int:
     import time
 
+    from . import audit
     from .catalog import Scope
     from .i18n import t
     from .report.pdf import engine_problem, printer
@@ -341,7 +539,8 @@ def cmd_export_pdf(args, settings: Settings) -> int:
             return _fail("--page establecimiento needs --facility CODE")
         jobs = [(f, None)]
     failures = []
-    with _LocalServer(settings) as base, printer() as pr:
+    local = _LocalServer(settings)
+    with local as base, printer() as pr:
         for i, (view, region) in enumerate(jobs, 1):
             page = "paquete" if args.pack else args.page
             t0 = time.perf_counter()
@@ -351,10 +550,17 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                     base + page_path(page, view, facility),
                     banner(ctx, page, view, facility),
                     lang=view.lang,
+                    cookies=local.print_cookies(base, ctx.scope),
                 )
                 target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(pdf)
+                audit.record(
+                    repo.engine,
+                    "export",
+                    _cli_actor(),
+                    {"page": page, "format": "pdf", "query": view.to_query(), "file": str(target)},
+                )
                 status = f"ok {time.perf_counter() - t0:.1f} s -> {target}"
             except Exception as exc:  # one region failing must not lose the others
                 failures.append((label, exc))
@@ -442,6 +648,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--ensure-demo", action="store_true", help="build the demo database if it is empty"
     )
     s.set_defaults(func=cmd_serve)
+
+    u = sub.add_parser(
+        "users", help="sign-in accounts: add, list, disable, set-role, reset-password"
+    )
+    us = u.add_subparsers(dest="action", required=True)
+    ua = us.add_parser(
+        "add", help="a new account (prints a generated password unless --password-stdin)"
+    )
+    ua.add_argument("email")
+    ua.add_argument("--role", required=True, help="nacional, regional, distrital, analista, admin")
+    ua.add_argument("--region", help="health region code, e.g. PY-1")
+    ua.add_argument("--district", help="INE district code, e.g. 0101")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    ul = us.add_parser("list", help="every account")
+    ul.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    for name, what in (
+        ("disable", "sign-in refused from the next request"),
+        ("enable", "undo disable"),
+    ):
+        ud = us.add_parser(name, help=what)
+        ud.add_argument("email")
+    ur = us.add_parser("set-role", help="a new role and unit (applies from the next request)")
+    ur.add_argument("email")
+    ur.add_argument("role")
+    ur.add_argument("--region")
+    ur.add_argument("--district")
+    up = us.add_parser("reset-password", help="a new password; open sessions end")
+    up.add_argument("email")
+    up.add_argument("--password-stdin", action="store_true")
+    u.set_defaults(func=cmd_users)
+
+    a = sub.add_parser("audit", help="the audit log, newest first")
+    a.add_argument("--since", help="ISO date or date-time, e.g. 2026-11-01")
+    a.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    a.set_defaults(func=cmd_audit)
     return p
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .catalog import Scope
+from .accounts import Accounts
 from .config import Settings
 from .db import make_engine
 from .repository import Repository
@@ -53,6 +53,10 @@ def create_app(settings: Settings | None = None):
     server.config["COMPRESS_LEVEL"] = 6
     server.config["SEND_FILE_MAX_AGE_DEFAULT"] = ASSET_MAX_AGE
     Compress(server)
+    from .web import admin, auth
+
+    auth.install(server, settings, Accounts(repo.engine))
+    admin.install(server, repo.engine)
     app.layout = shell.layout
     # Every page skeleton beside the frame: Dash checks callback ids against this, and
     # tests/test_app.py checks that every callback's ids exist in it. (The print pack repeats
@@ -64,11 +68,12 @@ def create_app(settings: Settings | None = None):
     deps = Services(
         repo=repo,
         settings=settings,
-        # Login comes later; until then every visitor has the national scope.
-        scope=Scope.national,
+        # The signed-in account's scope, read per request on the server (dashboard.web.auth).
+        scope=auth.current_scope,
         tiles=tiles,
         boundaries=boundaries,
         district_boundaries=districts,
+        principal=auth.current_principal,
     )
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
@@ -107,11 +112,12 @@ def _export_routes(server, deps: Services) -> None:
 
     from flask import Response, request, send_file
 
-    from . import exports
+    from . import audit, exports
     from .filters import from_query
     from .i18n import t
     from .report.pdf import EngineMissing, printer
     from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
+    from .web.auth import current_principal, print_cookies
 
     log = logging.getLogger("dashboard")
 
@@ -125,7 +131,19 @@ def _export_routes(server, deps: Services) -> None:
         f = from_query("?" + urlencode(args), ctx.cat, ctx.today, ctx.scope)
         if page not in PDF_PAGES:
             page = "resumen"
-        return ctx, page, facility, f
+        if facility is not None:
+            # A facility outside the caller's scope (or unknown) is not found, not half-shown.
+            unit = ctx.cat.unit(facility)
+            if unit is None or unit.level != 3 or not ctx.cat.in_scope(unit, ctx.scope):
+                return ctx, page, None, f, False
+        return ctx, page, facility, f, True
+
+    def audited(page: str, facility: str | None, f, fmt: str) -> None:
+        p = current_principal()
+        detail = {"page": page, "format": fmt, "query": f.to_query(), "facility": facility}
+        audit.record(
+            deps.repo.engine, "export", p.email if p else None, detail, ip=request.remote_addr
+        )
 
     def message(text: str, status: int) -> Response:
         body = f"<!doctype html><meta charset='utf-8'><title>PDF</title><p style='font-family:sans-serif'>{text}</p>"
@@ -133,14 +151,18 @@ def _export_routes(server, deps: Services) -> None:
 
     @server.route("/exportar.pdf")
     def export_pdf():
-        ctx, page, facility, f = view_from_request()
+        ctx, page, facility, f, found = view_from_request()
+        if not found:
+            return message(t("export_not_found", f.lang), 404)
         base = request.host_url.rstrip("/")
+        audited(page, facility, f, "pdf")
         try:
             with printer() as pr:
                 pdf = pr.print_url(
                     base + page_path(page, f, facility),
                     banner(ctx, page, f, facility, datetime.now()),
                     lang=f.lang,
+                    cookies=print_cookies(server, base, ctx.scope),
                 )
         except EngineMissing as exc:
             return message(t(str(exc), f.lang), 503)
@@ -166,8 +188,11 @@ def _export_routes(server, deps: Services) -> None:
     def export_table(fmt: str):
         if fmt not in tables:
             return message("404", 404)
-        ctx, page, facility, f = view_from_request()
+        ctx, page, facility, f, found = view_from_request()
+        if not found:
+            return message(t("export_not_found", f.lang), 404)
         page = "resumen" if page == "paquete" else page
+        audited(page, facility, f, fmt)
         build, mimetype = tables[fmt]
         return send_file(
             io.BytesIO(build(ctx, page, f, facility)),

@@ -139,9 +139,11 @@ class Indicator:
 
 @dataclass(frozen=True)
 class Scope:
-    """The org units a caller may see: the subtrees under these codes."""
+    """The org units a caller may see: the subtrees under these codes, down to max_level
+    (2 = districts: anonymous visitors see aggregates, never a facility's own rows)."""
 
     roots: frozenset[str]
+    max_level: int = 3
 
     @classmethod
     def national(cls) -> Scope:
@@ -213,6 +215,8 @@ class Catalog:
 
     # --- scope ----------------------------------------------------------------------------
     def in_scope(self, unit: OrgUnit, scope: Scope) -> bool:
+        if unit.level > scope.max_level:
+            return False
         lineage = self._lineage.get(unit.id)
         if lineage is None:
             lineage = frozenset([unit.code, *(a.code for a in self.ancestors(unit))])

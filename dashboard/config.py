@@ -27,6 +27,16 @@ class Settings:
     # Minimum count shown before small-number suppression kicks in (pages and exports).
     small_count: int = 5
     extra: dict = field(default_factory=dict)
+    # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
+    # process by `serve` when unset.
+    secret_key: str | None = None
+    # Shares the sign-in lock-out between workers; in memory (per process) when unset.
+    redis_url: str | None = None
+    # Anonymous visitors (role publico) see aggregates down to districts, never a facility.
+    public_access: bool = False
+    # Sessions end after this long without a request, and this long after sign-in whatever.
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -43,6 +53,11 @@ class Settings:
             district_boundaries_path=Path(districts) if districts else None,
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
+            secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
+            redis_url=env.get("DASHBOARD_REDIS_URL") or None,
+            public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),
+            session_idle_minutes=int(env.get("DASHBOARD_SESSION_IDLE_MINUTES", "60")),
+            session_max_hours=int(env.get("DASHBOARD_SESSION_MAX_HOURS", "12")),
         )
 
     def current_date(self) -> date:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -216,6 +217,48 @@ meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text),
+)
+
+# Sign-in accounts. role: nacional, regional, distrital, analista, admin (dashboard.accounts);
+# region/district are org-unit codes that bound what the account sees.
+account = Table(
+    "account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("region", String(32)),
+    Column("district", String(32)),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("last_login", DateTime),
+)
+
+# Server-side sessions: the cookie holds a random token, the table only its SHA-256, so a
+# leaked table does not sign anyone in; deleting the row signs the browser out.
+auth_session = Table(
+    "auth_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Index("ix_auth_session_account", "account_id"),
+)
+
+# Who did what: sign-ins (and failures), sign-outs, exports, imports, account changes.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(254)),
+    Column("action", String(40), nullable=False),
+    Column("detail", Text),
+    Column("ip", String(64)),
+    Index("ix_audit_log_at", "at"),
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .accounts import Principal
 from .catalog import Scope
 from .config import Settings
 from .repository import Repository
@@ -28,6 +29,8 @@ class Services:
     tiles: pd.DataFrame
     boundaries: Boundaries | None = None
     district_boundaries: Boundaries | None = None
+    # Who the current request acts for (None outside a signed-in request).
+    principal: Callable[[], Principal | None] = lambda: None
 
     def context(self) -> Context:
         """The view context of the current request."""

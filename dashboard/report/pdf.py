@@ -157,21 +157,36 @@ class Printer:
             pw.stop()
 
     def print_url(
-        self, url: str, banner: Banner, *, lang: str = "es", timeout_ms: int = 60_000
+        self,
+        url: str,
+        banner: Banner,
+        *,
+        lang: str = "es",
+        timeout_ms: int = 60_000,
+        cookies: list[dict] | None = None,
     ) -> bytes:
-        """The PDF of a dashboard URL, once every callback has finished and every chart is drawn."""
+        """The PDF of a dashboard URL, once every callback has finished and every chart is drawn.
+
+        `cookies` (Playwright's format) go into the fresh browser context before the page
+        loads: the app's print token, which signs Chromium in with the requester's scope."""
         future: Future = Future()
-        self._jobs.put((lambda browser: _print(browser, url, banner, lang, timeout_ms), future))
+        self._jobs.put(
+            (lambda browser: _print(browser, url, banner, lang, timeout_ms, cookies), future)
+        )
         return future.result()
 
 
-def _print(browser, url: str, banner: Banner, lang: str, timeout_ms: int) -> bytes:
+def _print(
+    browser, url: str, banner: Banner, lang: str, timeout_ms: int, cookies: list[dict] | None
+) -> bytes:
     context = browser.new_context(
         viewport=VIEWPORT,
         locale="es-PY" if lang == "es" else "en-GB",
         timezone_id="America/Asuncion",
     )
     try:
+        if cookies:
+            context.add_cookies(cookies)
         page = context.new_page()
         page.goto(url, wait_until="networkidle", timeout=timeout_ms)
         page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)

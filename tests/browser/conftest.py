@@ -73,6 +73,7 @@ def live_server(demo):
 
     Yields the base URL ("http://127.0.0.1:PORT"). The app is built by create_app(settings)
     exactly as `python -m dashboard serve` builds it, from the same environment variables.
+    Every route needs a session: `session_cookie` signs a page in as a national account.
     """
     from werkzeug.serving import make_server
 
@@ -103,6 +104,26 @@ def live_server(demo):
 
 
 @pytest.fixture(scope="session")
+def session_cookie(live_server, demo):
+    """A session of a national account on the live server, as a Playwright cookie (made
+    directly in the database: no argon2 work and no sign-in form per test)."""
+    import uuid
+
+    from argon2 import PasswordHasher
+
+    from dashboard.accounts import Accounts
+    from dashboard.web.auth import SESSION_COOKIE
+
+    repo = demo[0]
+    accounts = Accounts(
+        repo.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    email = f"browser-{uuid.uuid4().hex[:8]}@test.local"
+    acc = accounts.add(repo.catalog(), email, "nacional", uuid.uuid4().hex, actor="tests")
+    return {"name": SESSION_COOKIE, "value": accounts.start_session(acc.id), "url": live_server}
+
+
+@pytest.fixture(scope="session")
 def playwright_driver():
     try:
         from playwright.sync_api import sync_playwright
@@ -130,13 +151,14 @@ def page_log() -> PageLog:
 
 
 @pytest.fixture
-def page(browser, page_log, request):
-    """A new page in a new context (no cookies or storage shared between tests), Spanish
-    (Paraguay), 1280×900, recording into `page_log`; any request that would leave the machine
-    is aborted and recorded."""
+def page(browser, page_log, request, session_cookie):
+    """A new page in a new context (no storage shared between tests), signed in as a national
+    account, Spanish (Paraguay), 1280×900, recording into `page_log`; any request that would
+    leave the machine is aborted and recorded."""
     context = browser.new_context(
         locale="es-PY", timezone_id="America/Asuncion", viewport={"width": 1280, "height": 900}
     )
+    context.add_cookies([session_cookie])
     context.set_default_timeout(30_000)
 
     def guard(route):

@@ -89,6 +89,15 @@ def test_pdf_scorecard_states_filters_and_equals_the_query(cli, demo, tmp_path):
     assert f"1 / {len(reader.pages)}" in text
     value = query_value(demo[0], "INM-03", "0101", "2025Q3").value
     assert fmt_number(value, "es", 1) in text
+    from dashboard import audit
+
+    [entry] = audit.entries(demo[0].engine, limit=1)
+    assert (entry.action, entry.detail["format"], entry.detail["page"]) == (
+        "export",
+        "pdf",
+        "desempeno",
+    )
+    assert "region=PY-1" in entry.detail["query"] and entry.actor.startswith("cli")
 
 
 def test_pdf_overview_kpi_equals_the_query_cli_in_english(cli, demo, tmp_path):
