@@ -190,7 +190,7 @@ def test_cli_import_is_audited_with_file_hash_counts_and_outcome(
     import hashlib
     import json
 
-    from conftest import add_facilities
+    from helpers import add_facilities
 
     add_facilities(repo, [("E010001", "USF", "0101")])
     good = tmp_path / "values.csv"

@@ -8,6 +8,7 @@ from dash import html
 from callbacks.shell import PAGE_LAYOUTS
 from dashboard.app import create_app
 from dashboard.config import Settings
+from dashboard.db import make_engine
 from layouts import shell
 
 
@@ -29,14 +30,35 @@ def _ids(component) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def settings(tmp_path_factory) -> Settings:
     data_dir = tmp_path_factory.mktemp("app")
-    settings = Settings(database_url=f"sqlite:///{data_dir / 'app.sqlite3'}", data_dir=data_dir)
+    return Settings(
+        database_url=f"sqlite:///{data_dir / 'app.sqlite3'}",
+        data_dir=data_dir,
+        secret_key="test-app-secret",
+    )
+
+
+@pytest.fixture(scope="module")
+def app(settings):
     return create_app(settings)
 
 
-def test_app_factory_builds_on_an_empty_sqlite_database(app):
+def test_app_factory_builds_on_an_empty_sqlite_database(app, settings):
+    from argon2 import PasswordHasher
+
+    from dashboard.accounts import Accounts
+    from dashboard.repository import Repository
+    from dashboard.web.auth import SESSION_COOKIE
+
+    repo = Repository(make_engine(settings.database_url))
+    accounts = Accounts(
+        repo.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    who = accounts.add(repo.catalog(), "app@test.local", "nacional", "a long password", actor="t")
     client = app.server.test_client()
+    assert client.get("/_dash-layout").status_code == 401  # no session, no layout
+    client.set_cookie(SESSION_COOKIE, accounts.start_session(who.id))
     assert client.get("/_dash-layout").status_code == 200  # Dash validates its layouts here
     assert client.get("/_dash-dependencies").status_code == 200
     assert app.callback_map, "callbacks are registered"

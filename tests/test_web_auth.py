@@ -12,7 +12,7 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 from argon2 import PasswordHasher
-from conftest import TODAY
+from helpers import TODAY
 
 from dashboard import audit
 from dashboard.accounts import Accounts
