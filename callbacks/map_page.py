@@ -39,7 +39,7 @@ def register(app: Dash, deps: Services) -> None:
             fig,
             title,
             page.breadcrumb(md, f),
-            page.view_links(f, deps.get("boundaries") is not None, md.unit.level == 0),
+            page.view_links(f, deps.boundaries is not None, md.unit.level == 0),
             page.areas_table(md, f),
         )
 
