@@ -9,12 +9,14 @@ from dataclasses import asdict
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.availability import classify
 from dashboard.filters import Filters
 from dashboard.services import Services
 from dashboard.views import Context
-from layouts.components import error_state
+from layouts.components import db_state, error_state
 
 log = logging.getLogger("dashboard")
+MAX_COMPARE = 6  # as from_query: regions compared on the trends page
 
 
 def view_data(page: str, facility: str | None, pathname: str, f: Filters) -> dict:
@@ -31,7 +33,8 @@ def filters_of(view: dict | None) -> Filters:
     if not view:
         return Filters()
     d = dict(view["filters"])
-    d["compare"] = tuple(d.get("compare") or ())
+    # The store comes back from the browser: never more regions than a URL may carry.
+    d["compare"] = tuple(d.get("compare") or ())[:MAX_COMPARE]
     return Filters(**d)
 
 
@@ -53,10 +56,16 @@ def guarded(n_outputs: int, page: str | tuple[str, ...] | None = None):
                 return fn(view, *args)
             except PreventUpdate:
                 raise
-            except Exception:
-                log.exception("callback %s failed for %s", fn.__name__, view.get("query"))
+            except Exception as exc:
                 lang = filters_of(view).lang
-                first = error_state(lang)
+                kind = classify(exc)
+                if kind is not None:
+                    # A timed-out or unreachable database: the thread is free again, say so.
+                    log.warning("callback %s: database %s", fn.__name__, kind)
+                    first = db_state(kind, lang)
+                else:
+                    log.exception("callback %s failed for %s", fn.__name__, view.get("query"))
+                    first = error_state(lang)
                 return (first, *([no_update] * (n_outputs - 1))) if n_outputs > 1 else first
 
         return inner

@@ -3,15 +3,22 @@ navigation and language, and which page skeleton is on screen."""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qs
+
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.availability import classify
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
 from dashboard.services import Services
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
+from layouts.components import db_state
 
 from .common import context, filters_of, view_data
+
+log = logging.getLogger("dashboard")
 
 PAGE_LAYOUTS = {
     "resumen": overview.layout,
@@ -28,6 +35,12 @@ CONTROLS = {
     ids.FILTER_INDICATOR: "indicator",
     ids.FILTER_PERIOD: "period",
 }
+
+
+def url_lang(search: str | None) -> str:
+    """The page language from the query string alone (no catalog needed)."""
+    values = parse_qs((search or "").lstrip("?")).get("lang", [])
+    return "en" if values and values[-1] == "en" else "es"
 
 
 def register(app: Dash, deps: Services) -> None:
@@ -55,6 +68,34 @@ def register(app: Dash, deps: Services) -> None:
         State(ids.VIEW, "data"),
     )
     def sync(pathname, search, region, district, ftype, indicator, period, previous):
+        try:
+            return _sync(pathname, search, region, district, ftype, indicator, period, previous)
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is None:
+                raise
+            # The database is down or too slow: the frame still renders, in the URL's language,
+            # with a banner instead of the page; a reload once it is back shows the page.
+            log.warning("shell: database %s", kind)
+            f = Filters(lang=url_lang(search))
+            page, code = path_page(pathname)
+            return (
+                no_update,
+                [],
+                shell.ALL,
+                [],
+                shell.ALL,
+                True,
+                [],
+                shell.ALL,
+                [],
+                None,
+                [],
+                None,
+                {**view_data(page, code, pathname or "/", f), "unavailable": kind},
+            )
+
+    def _sync(pathname, search, region, district, ftype, indicator, period, previous):
         c = context(deps)
         cat = c.cat
         f = from_query(search, cat, c.today, c.scope)
@@ -143,11 +184,19 @@ def register(app: Dash, deps: Services) -> None:
         f = filters_of(view)
         lang = f.lang
         c = context(deps)
-        repo = c.repo
-        last = repo.get_meta("data_last_month")
-        as_of = fmt_period(int(last), int(last), last, lang) if last else "—"
-        source = repo.get_meta("data_source") or "MSPBS"
-        source = t("source_demo", lang) if source == "demo" else source
+        as_of, source, showing = "—", "MSPBS", ""
+        if not view.get("unavailable"):
+            try:
+                last = c.repo.get_meta("data_last_month")
+                as_of = fmt_period(int(last), int(last), last, lang) if last else "—"
+                source = c.repo.get_meta("data_source") or "MSPBS"
+                source = t("source_demo", lang) if source == "demo" else source
+                showing = summary(c, f)
+            except Exception as exc:
+                if classify(exc) is None:
+                    raise
+                log.warning("frame: database %s", classify(exc))
+        available = not view.get("unavailable")
         return (
             # The shell is static Spanish; these follow the language like the rest of the frame.
             t("skip_to_content", lang),
@@ -161,9 +210,9 @@ def register(app: Dash, deps: Services) -> None:
             t("filter_type", lang),
             t("filter_indicator", lang),
             t("filter_period", lang),
-            summary(c, f),
+            showing,
             shell.export_links(view["page"], view.get("facility"), f, lang)
-            if view["page"] in PAGE_LAYOUTS
+            if view["page"] in PAGE_LAYOUTS and available
             else [],
             shell.footer(lang, as_of, source),
         )
@@ -194,6 +243,8 @@ def register(app: Dash, deps: Services) -> None:
         if not view:
             raise PreventUpdate
         f = filters_of(view)
+        if view.get("unavailable"):
+            return db_state(view["unavailable"], f.lang), None
         key = {"page": view["page"], "facility": view["facility"], "lang": f.lang}
         if key == rendered:
             raise PreventUpdate
