@@ -68,3 +68,74 @@ def test_down_page_shows_the_banner_not_a_blank_page(page, down_server, page_log
     snap(page, f"database-down-{lang}")
     assert page_log.page_errors == []
     assert page_log.csp_violations == []
+
+
+# --- PDF printing: where Chromium may go -------------------------------------------------------
+
+
+def test_pdf_ignores_the_host_header(live_server):
+    """The printed page comes from the server's own address, whatever Host the client sends."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        live_server + "/exportar.pdf?pagina=tendencias&lang=en",
+        headers={"Host": "attacker.example:8050"},
+    )
+    with urllib.request.urlopen(req, timeout=120) as r:
+        assert r.status == 200
+        assert r.headers["Cache-Control"] == "private, no-store"
+        assert r.read(5) == b"%PDF-"
+
+
+@pytest.fixture
+def two_origins():
+    """A page on one local origin that asks for an image and a script from another."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+
+    class Other(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    other_url = f"http://localhost:{other.server_port}"
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = (
+                "<!doctype html><title>p</title><div id='page-content'><p>printed</p>"
+                f"<img src='{other_url}/pixel.png'><script src='{other_url}/x.js'></script>"
+                f"<iframe src='{other_url}/frame'></iframe></div>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    page = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    servers = [other, page]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{page.server_port}/", hits
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+def test_printer_refuses_every_other_origin(two_origins):
+    from dashboard.report.pdf import Banner, printer
+
+    url, hits = two_origins
+    with printer() as pr:
+        pdf = pr.print_url(url, Banner("t", "p", [], "", "", ""), timeout_ms=20_000)
+    assert pdf.startswith(b"%PDF-")
+    assert hits == []  # nothing reached the other origin
