@@ -40,8 +40,8 @@ class Settings:
     # PDFs printed at once by one process (fewer than its threads), how many more may wait,
     # and how long one waits before the answer is 503 with Retry-After.
     pdf_concurrency: int = 1
-    pdf_queue: int = 2
-    pdf_queue_timeout_s: float = 30.0
+    pdf_queue: int = 1
+    pdf_queue_timeout_s: float = 10.0
     # Development only: Dash dev tools and hot reload (never in production).
     debug: bool = False
 
@@ -66,8 +66,8 @@ class Settings:
             max_body_bytes=int(env.get("DASHBOARD_MAX_BODY", "1000000")),
             internal_url=(env.get("DASHBOARD_INTERNAL_URL") or "").rstrip("/") or None,
             pdf_concurrency=max(1, int(env.get("DASHBOARD_PDF_CONCURRENCY", "1"))),
-            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "2"))),
-            pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "30")),
+            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
+            pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
         )
 

@@ -217,3 +217,24 @@ def test_security_error_page_in_the_request_language(client):
     )
     assert r.status_code == 503
     assert t("pdf_failed", "en") in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("internal", "environ", "expected"),
+    [
+        (None, {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000"}, "http://127.0.0.1:8000"),
+        (None, {"SERVER_NAME": "0.0.0.0", "SERVER_PORT": "8000"}, "http://127.0.0.1:8000"),
+        (None, {"SERVER_NAME": "::1", "SERVER_PORT": "8000"}, "http://[::1]:8000"),
+        (None, {"SERVER_NAME": "localhost", "SERVER_PORT": "80"}, "http://127.0.0.1:80"),
+        # a unix socket: gunicorn copies the client's Host header here; refused
+        (None, {"SERVER_NAME": "evil.example", "SERVER_PORT": "80"}, None),
+        (None, {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": ""}, None),
+        ("http://10.0.0.5:8000", {"SERVER_NAME": "evil.example"}, "http://10.0.0.5:8000"),
+    ],
+)
+def test_security_pdf_origin_is_never_the_host_header(internal, environ, expected):
+    from dashboard.app import internal_origin
+    from dashboard.config import Settings
+
+    settings = Settings.from_env({"DASHBOARD_INTERNAL_URL": internal or ""})
+    assert internal_origin(settings, {**environ, "HTTP_HOST": "evil.example"}) == expected
