@@ -152,6 +152,7 @@ class Printer:
         )
 
     def _run(self) -> None:
+        _leave_cores_to_the_server()
         asyncio.run(self._main())
 
     async def _main(self) -> None:
@@ -198,6 +199,21 @@ class Printer:
             _print(self._browser, url, banner, lang, timeout_ms, cookies or []), self._loop
         )
         return future.result(timeout=timeout_ms / 1000 * 3 + 10)
+
+
+def _leave_cores_to_the_server() -> None:
+    """Confine this thread, and so the Playwright driver and Chromium it starts (Linux children
+    inherit the starting thread's CPU affinity, and Chromium keeps it), to the upper half of
+    the cores: a burst of prints then cannot take every core from the web server's threads.
+    (Niceness would not do: Chromium resets its threads' priorities.)"""
+    if not hasattr(os, "sched_getaffinity"):
+        return
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > 1:
+            os.sched_setaffinity(threading.get_native_id(), cores[len(cores) // 2 :])
+    except OSError:
+        pass
 
 
 def origin_of(url: str) -> str:
