@@ -244,7 +244,9 @@ def register(app: Dash, deps: Services) -> None:
             raise PreventUpdate
         f = filters_of(view)
         if view.get("unavailable"):
-            return db_state(view["unavailable"], f.lang), None
+            # The store comes back from the browser: only the two kinds we know.
+            kind = "timeout" if view["unavailable"] == "timeout" else "unavailable"
+            return db_state(kind, f.lang), None
         key = {"page": view["page"], "facility": view["facility"], "lang": f.lang}
         if key == rendered:
             raise PreventUpdate

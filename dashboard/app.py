@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         busy_timeout_s=settings.sqlite_busy_timeout_s,
     )
     repo = Repository(engine)
-    _schema(repo, migrate)
+    _schema(repo, migrate, settings)
     app = dash.Dash(
         __name__,
         assets_folder=str(ROOT / "assets"),
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     return app
 
 
-def _schema(repo: Repository, migrate: bool | None) -> None:
+def _schema(repo: Repository, migrate: bool | None, settings: Settings) -> None:
     """Migrate, or check that someone did; a database that cannot be reached now is not a
     reason to refuse to start (pages say so until it is back)."""
     from .availability import classify
@@ -99,7 +99,16 @@ def _schema(repo: Repository, migrate: bool | None) -> None:
         migrate = repo.dialect == "sqlite"
     try:
         if migrate:
-            repo.ensure_schema()
+            # Without the web's statement timeout: a migration or a rollup rebuild may take
+            # longer than any page query should.
+            if ":memory:" in settings.database_url:  # one connection's database: that one
+                repo.ensure_schema()
+                return
+            unbounded = Repository(make_engine(settings.database_url))
+            try:
+                unbounded.ensure_schema()
+            finally:
+                unbounded.engine.dispose()
             return
         current, head = schema_revision(repo.engine), head_revision()
     except Exception as exc:

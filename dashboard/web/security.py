@@ -131,10 +131,15 @@ def install(app: Any, settings: Settings) -> None:
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        # Werkzeug's own pages say nothing of the stack; keep them, minus any chance of a body
-        # echoing input.
         status = exc.code or 500
-        return message_page(f"{status} {exc.name}", status, request_lang())
+        if status < 400:
+            return exc
+        # A plain page of our own: no input echoed, nothing of the stack; Allow kept for 405.
+        response = message_page(f"{status} {exc.name}", status, request_lang())
+        allow = exc.get_response().headers.get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+        return response
 
     @server.errorhandler(Exception)
     def _error(exc: Exception):
