@@ -252,7 +252,7 @@ def cmd_serve(args, settings: Settings) -> int:
     # The development server migrates on start, as the embedded demo always has.
     app = create_app(settings, migrate=True)
     print(f"Dashboard on http://{args.host}:{args.port}/  (database: {settings.database_url})")
-    app.run(host=args.host, port=args.port, debug=False)
+    app.run(host=args.host, port=args.port, debug=settings.debug)
     return 0
 
 
