@@ -13,11 +13,12 @@ from dataclasses import asdict
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.availability import classify
 from dashboard.filters import Filters, from_query, parse_query, path_page
 from dashboard.i18n import DEFAULT_LANG, LANGS
 from dashboard.services import Services
 from dashboard.views import Context
-from layouts.components import error_state
+from layouts.components import db_state, error_state
 
 log = logging.getLogger("dashboard")
 
@@ -70,10 +71,18 @@ def guarded(n_outputs: int, page: str | tuple[str, ...] | None = None):
                 return fn(view, *args)
             except PreventUpdate:
                 raise
-            except Exception:
-                log.exception("callback %s failed for %s", fn.__name__, _text(view, "query", 200))
+            except Exception as exc:
                 lang = lang_of(view)
-                first = error_state(lang)
+                kind = classify(exc)
+                if kind is not None:
+                    # A timed-out or unreachable database: the thread is free again, say so.
+                    log.warning("callback %s: database %s", fn.__name__, kind)
+                    first = db_state(kind, lang)
+                else:
+                    log.exception(
+                        "callback %s failed for %s", fn.__name__, _text(view, "query", 200)
+                    )
+                    first = error_state(lang)
                 return (first, *([no_update] * (n_outputs - 1))) if n_outputs > 1 else first
 
         return inner

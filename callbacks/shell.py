@@ -3,9 +3,13 @@ navigation and language, and which page skeleton is on screen."""
 
 from __future__ import annotations
 
+import logging
+from urllib.parse import parse_qs
+
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.availability import classify
 from dashboard.catalog import facility_type_name
 from dashboard.filters import Filters, from_query, path_page, resolve_period
 from dashboard.i18n import fmt_period, t
@@ -13,8 +17,11 @@ from dashboard.periods import month_period
 from dashboard.services import Services
 from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
+from layouts.components import db_state
 
-from .common import context, filters_of, page_of, view_data
+from .common import context, filters_of, lang_of, page_of, view_data
+
+log = logging.getLogger("dashboard")
 
 PAGE_LAYOUTS = {
     "resumen": overview.layout,
@@ -31,6 +38,12 @@ CONTROLS = {
     ids.FILTER_INDICATOR: "indicator",
     ids.FILTER_PERIOD: "period",
 }
+
+
+def url_lang(search: str | None) -> str:
+    """The page language from the query string alone (no catalog needed)."""
+    values = parse_qs((search or "").lstrip("?")).get("lang", [])
+    return "en" if values and values[-1] == "en" else "es"
 
 
 def register(app: Dash, deps: Services) -> None:
@@ -57,7 +70,35 @@ def register(app: Dash, deps: Services) -> None:
         Input(ids.FILTER_PERIOD, "value"),
         State(ids.VIEW, "data"),
     )
-    def sync(
+    def sync(pathname, search, region, district, ftype, indicator, period, previous):
+        try:
+            return _sync(pathname, search, region, district, ftype, indicator, period, previous)
+        except Exception as exc:
+            kind = classify(exc)
+            if kind is None:
+                raise
+            # The database is down or too slow: the frame still renders, in the URL's language,
+            # with a banner instead of the page; a reload once it is back shows the page.
+            log.warning("shell: database %s", kind)
+            f = Filters(lang=url_lang(search))
+            page, code = path_page(pathname)
+            return (
+                no_update,
+                [],
+                shell.ALL,
+                [],
+                shell.ALL,
+                True,
+                [],
+                shell.ALL,
+                [],
+                None,
+                [],
+                None,
+                {**view_data(page, code, pathname or "/", f), "unavailable": kind},
+            )
+
+    def _sync(
         pathname: str | None,
         search: str | None,
         region: str | None,
@@ -151,15 +192,25 @@ def register(app: Dash, deps: Services) -> None:
         if not isinstance(view, dict):
             raise PreventUpdate
         c = context(deps)
-        f = filters_of(view, c)
-        lang = f.lang
+        lang = lang_of(view)
         page, facility = page_of(view)
         path = view.get("path") if isinstance(view.get("path"), str) else "/"
-        repo = c.repo
-        last = repo.get_meta("data_last_month")
-        as_of = fmt_period(month_period(int(last)), lang) if last else "—"
-        source = repo.get_meta("data_source") or "MSPBS"
-        source = t("source_demo", lang) if source == "demo" else source
+        # Without the database the frame still renders, from the URL's language alone.
+        as_of, source, showing, f = "—", "MSPBS", "", Filters(lang=lang)
+        available = not view.get("unavailable")
+        if available:
+            try:
+                f = filters_of(view, c)
+                last = c.repo.get_meta("data_last_month")
+                as_of = fmt_period(month_period(int(last)), lang) if last else "—"
+                source = c.repo.get_meta("data_source") or "MSPBS"
+                source = t("source_demo", lang) if source == "demo" else source
+                showing = summary(c, f)
+            except Exception as exc:
+                if classify(exc) is None:
+                    raise
+                log.warning("frame: database %s", classify(exc))
+                available = False
         return (
             # The shell is static Spanish; these follow the language like the rest of the frame.
             t("skip_to_content", lang),
@@ -173,8 +224,10 @@ def register(app: Dash, deps: Services) -> None:
             t("filter_type", lang),
             t("filter_indicator", lang),
             t("filter_period", lang),
-            summary(c, f),
-            shell.export_links(page, facility, f, lang) if page in PAGE_LAYOUTS else [],
+            showing,
+            shell.export_links(page, facility, f, lang)
+            if page in PAGE_LAYOUTS and available
+            else [],
             shell.footer(lang, as_of, source),
         )
 
@@ -206,8 +259,12 @@ def register(app: Dash, deps: Services) -> None:
     def content(view, rendered):
         if not isinstance(view, dict):
             raise PreventUpdate
-        f = filters_of(view, context(deps))
         page, facility = page_of(view)
+        if view.get("unavailable"):
+            # The store comes back from the browser: only the two kinds we know.
+            kind = "timeout" if view["unavailable"] == "timeout" else "unavailable"
+            return db_state(kind, lang_of(view)), None
+        f = filters_of(view, context(deps))
         key = {"page": page, "facility": facility, "lang": f.lang}
         if key == rendered:
             raise PreventUpdate

@@ -1,5 +1,5 @@
-"""`python -m dashboard <command>`: demo, import, query, indicators, org-units, serve,
-export-pdf, users, audit."""
+"""`python -m dashboard <command>`: migrate, demo, import, query, indicators, org-units,
+serve, export-pdf, users, audit."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 
@@ -269,6 +270,17 @@ def _emit(rows: list[dict], fmt: str, table_cols: list[str]) -> int:
     return 0
 
 
+def cmd_migrate(args, settings: Settings) -> int:
+    """The release step: bring the schema to this code's revision before workers start."""
+    from .db import head_revision, schema_revision
+
+    repo = _repo(settings)
+    current = schema_revision(repo.engine)
+    repo.engine.dispose()
+    print(f"schema at revision {current} (this code: {head_revision()})")
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from .app import create_app
 
@@ -277,9 +289,10 @@ def cmd_serve(args, settings: Settings) -> int:
         cmd_demo(argparse.Namespace(seed=1, scale=1), settings)
     if args.ensure_demo:
         _ensure_demo_accounts(settings)
-    app = create_app(settings)
+    # The development server migrates on start, as the embedded demo always has.
+    app = create_app(settings, migrate=True)
     print(f"Dashboard on http://{args.host}:{args.port}/  (database: {settings.database_url})")
-    app.run(host=args.host, port=args.port, debug=False)
+    app.run(host=args.host, port=args.port, debug=settings.debug)
     return 0
 
 
@@ -466,7 +479,7 @@ class _LocalServer:
         self.server.server_close()
 
 
-def _pdf_filters(args, ctx) -> tuple[object, str | None]:
+def _pdf_filters(args, ctx) -> tuple[Any, str | None]:
     """Filters from the command line, validated: a code that does not exist is an error here
     (on the web it falls back silently; on the command line a typo must not print the nation)."""
     from urllib.parse import urlencode
@@ -528,10 +541,11 @@ def cmd_export_pdf(args, settings: Settings) -> int:
     )
     f, facility = _pdf_filters(args, ctx)
     out = Path(args.output)
+    jobs: list[tuple[Any, Any]]
     if args.pack:
         if not args.each_region and not args.region:
             return _fail("--pack region needs --each-region or --region CODE")
-        regions = ctx.cat.regions() if args.each_region else [ctx.cat.unit(args.region)]
+        regions = ctx.cat.regions() if args.each_region else [ctx.cat.by_code[args.region]]
         out.mkdir(parents=True, exist_ok=True)
         jobs = [(f.with_(region=r.code, district=None), r) for r in regions]
     else:
@@ -573,8 +587,8 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                 )
             else:
                 print(status, file=sys.stderr)
-    for label, exc in failures:
-        print(f"error: {label}: {exc}", file=sys.stderr)
+    for label, error in failures:
+        print(f"error: {label}: {error}", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -640,6 +654,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=("es", "en"), default="es")
     e.add_argument("-o", "--output", required=True, help="PDF file, or a folder with --each-region")
     e.set_defaults(func=cmd_export_pdf)
+
+    m = sub.add_parser(
+        "migrate", help="upgrade the database schema (a release step, before starting workers)"
+    )
+    m.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("serve", help="run the web dashboard (development server)")
     s.add_argument("--host", default="127.0.0.1")

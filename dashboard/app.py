@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSET_MAX_AGE = 7 * 24 * 3600  # static assets are versioned by Dash's fingerprints
 
 
-def create_app(settings: Settings | None = None):
+class SchemaOutOfDate(RuntimeError):
+    """The database is behind this code: run `python -m dashboard migrate` first."""
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool | None = None):
+    """The Dash app over the configured database. `migrate`: run the migrations here (the
+    embedded demo and `serve`); False: refuse to start unless the schema is current (production
+    workers, where migrating is a release step); None: migrate only the embedded SQLite file."""
     import dash
     from flask_compress import Compress
 
@@ -29,15 +36,21 @@ def create_app(settings: Settings | None = None):
     from layouts import shell
 
     settings = settings or Settings.from_env()
-    repo = Repository(make_engine(settings.database_url))
-    repo.ensure_schema()
+    engine = make_engine(
+        settings.database_url,
+        statement_timeout_s=settings.statement_timeout_s,
+        pool_timeout_s=settings.pool_timeout_s,
+        busy_timeout_s=settings.sqlite_busy_timeout_s,
+    )
+    repo = Repository(engine)
+    _schema(repo, migrate, settings)
     app = dash.Dash(
         __name__,
         assets_folder=str(ROOT / "assets"),
         title="Tablero MSPBS",
         serve_locally=True,
         suppress_callback_exceptions=False,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash documents None: no "Updating…"
         compress=False,
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="es">')
@@ -61,7 +74,7 @@ def create_app(settings: Settings | None = None):
     # Every page skeleton beside the frame: Dash checks callback ids against this, and
     # tests/test_app.py checks that every callback's ids exist in it. (The print pack repeats
     # other pages' ids; the validation layout is only a list of ids, so that is harmless.)
-    app.validation_layout = dash.html.Div(
+    app.validation_layout = dash.html.Div(  # type: ignore[assignment]  # Dash types it None
         [shell.layout(), *(page() for page in shell_cb.PAGE_LAYOUTS.values())]
     )
     boundaries, districts, tiles = _maps(settings)
@@ -77,9 +90,48 @@ def create_app(settings: Settings | None = None):
     )
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
+    from .web import health, security
+
+    health.install(server, engine)
     _export_routes(server, deps)
+    security.install(app, settings)
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app
+
+
+def _schema(repo: Repository, migrate: bool | None, settings: Settings) -> None:
+    """Migrate, or check that someone did; a database that cannot be reached now is not a
+    reason to refuse to start (pages say so until it is back)."""
+    from .availability import classify
+    from .db import head_revision, schema_revision
+
+    log = logging.getLogger("dashboard")
+    if migrate is None:
+        migrate = repo.engine.dialect.name == "sqlite"
+    try:
+        if migrate:
+            # Without the web's statement timeout: a migration or a rollup rebuild may take
+            # longer than any page query should.
+            if ":memory:" in settings.database_url:  # one connection's database: that one
+                repo.ensure_schema()
+                return
+            unbounded = Repository(make_engine(settings.database_url))
+            try:
+                unbounded.ensure_schema()
+            finally:
+                unbounded.engine.dispose()
+            return
+        current, head = schema_revision(repo.engine), head_revision()
+    except Exception as exc:
+        if classify(exc) == "unavailable":
+            log.warning("database unavailable at start-up; schema not checked")
+            return
+        raise
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at revision {current or 'none'}, this code needs {head}: "
+            "run `python -m dashboard migrate` (a release step) before starting the server"
+        )
 
 
 def _maps(settings: Settings):
@@ -113,13 +165,18 @@ def _export_routes(server, deps: Services) -> None:
     from flask import Response, request, send_file
 
     from . import audit, exports
+    from .availability import classify
     from .filters import from_query
     from .i18n import t
-    from .report.pdf import EngineMissing, printer
+    from .report.pdf import EngineMissing
+    from .report.pool import Busy, PrintPool
     from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
     from .web.auth import current_principal, print_cookies
+    from .web.security import message_page
 
     log = logging.getLogger("dashboard")
+    settings = deps.settings
+    pool = PrintPool(settings.pdf_concurrency, settings.pdf_queue, settings.pdf_queue_timeout_s)
 
     def view_from_request():
         ctx = deps.context()
@@ -145,30 +202,37 @@ def _export_routes(server, deps: Services) -> None:
             deps.repo.engine, "export", p.email if p else None, detail, ip=request.remote_addr
         )
 
-    def message(text: str, status: int) -> Response:
-        body = f"<!doctype html><meta charset='utf-8'><title>PDF</title><p style='font-family:sans-serif'>{text}</p>"
-        return Response(body, status=status, mimetype="text/html")
+    def message(text: str, status: int, lang: str = "es") -> Response:
+        return message_page(text, status, lang)
 
     @server.route("/exportar.pdf")
     def export_pdf():
         ctx, page, facility, f, found = view_from_request()
         if not found:
-            return message(t("export_not_found", f.lang), 404)
-        base = request.host_url.rstrip("/")
+            return message(t("export_not_found", f.lang), 404, f.lang)
+        base = internal_origin(settings, request.environ)
+        if base is None:
+            log.error("PDF: set DASHBOARD_INTERNAL_URL (no TCP address to print from)")
+            return message(t("pdf_failed", f.lang), 503, f.lang)
         audited(page, facility, f, "pdf")
         try:
-            with printer() as pr:
-                pdf = pr.print_url(
-                    base + page_path(page, f, facility),
-                    banner(ctx, page, f, facility, datetime.now()),
-                    lang=f.lang,
-                    cookies=print_cookies(server, base, ctx.scope),
-                )
+            pdf = pool.print_url(
+                base + page_path(page, f, facility),
+                banner(ctx, page, f, facility, datetime.now()),
+                lang=f.lang,
+                cookies=print_cookies(server, base, ctx.scope),
+            )
+        except Busy as exc:
+            response = message(t("pdf_busy", f.lang), 503, f.lang)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except EngineMissing as exc:
-            return message(t(str(exc), f.lang), 503)
-        except Exception:
+            return message(t(str(exc), f.lang), 503, f.lang)
+        except Exception as exc:
+            if classify(exc) is not None:
+                raise  # the database: the error handler answers 503
             log.exception("PDF export failed for %s", request.full_path)
-            return message(t("pdf_failed", f.lang), 500)
+            return message(t("pdf_failed", f.lang), 500, f.lang)
         return send_file(
             io.BytesIO(pdf),
             mimetype="application/pdf",
@@ -190,7 +254,7 @@ def _export_routes(server, deps: Services) -> None:
             return message("404", 404)
         ctx, page, facility, f, found = view_from_request()
         if not found:
-            return message(t("export_not_found", f.lang), 404)
+            return message(t("export_not_found", f.lang), 404, f.lang)
         page = "resumen" if page == "paquete" else page
         audited(page, facility, f, fmt)
         build, mimetype = tables[fmt]
@@ -200,3 +264,27 @@ def _export_routes(server, deps: Services) -> None:
             as_attachment=True,
             download_name=exports.file_name(page, f, ctx, fmt, facility),
         )
+
+
+def internal_origin(settings: Settings, environ: dict) -> str | None:
+    """Where this process's own Chromium loads pages to print: the configured internal URL,
+    else the TCP address the server listens on (WSGI SERVER_NAME/PORT, which werkzeug and
+    gunicorn take from the listening socket). Never the request's Host header, which a client
+    chooses."""
+    import ipaddress
+
+    if settings.internal_url:
+        return settings.internal_url
+    host, port = environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"  # listening everywhere: this machine answers on loopback
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        if host != "localhost":
+            return None  # a unix socket: gunicorn then copies the Host header here
+        ip = ipaddress.ip_address("127.0.0.1")
+    if not port.isdigit():
+        return None
+    netloc = f"[{ip}]" if ip.version == 6 else str(ip)
+    return f"http://{netloc}:{port}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +26,6 @@ class Settings:
     today: date | None = None
     # Minimum count shown before small-number suppression kicks in (pages and exports).
     small_count: int = 5
-    extra: dict = field(default_factory=dict)
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -37,6 +36,24 @@ class Settings:
     # Sessions end after this long without a request, and this long after sign-in whatever.
     session_idle_minutes: int = 60
     session_max_hours: int = 12
+    # Longest a PostgreSQL statement may run before it is cancelled (its thread is then free).
+    statement_timeout_s: float = 15.0
+    # Longest a request waits for a pooled connection before it is refused.
+    pool_timeout_s: float = 10.0
+    # Longest SQLite waits for a lock held by a writer (an import) before giving up.
+    sqlite_busy_timeout_s: float = 5.0
+    # Largest request body (callbacks, forms) accepted; uploads set their own cap.
+    max_body_bytes: int = 1_000_000
+    # Where Chromium loads pages to print them; None: the address this process listens on.
+    # Never derived from the request's Host header.
+    internal_url: str | None = None
+    # PDFs printed at once by one process (fewer than its threads), how many more may wait,
+    # and how long one waits before the answer is 503 with Retry-After.
+    pdf_concurrency: int = 1
+    pdf_queue: int = 1
+    pdf_queue_timeout_s: float = 10.0
+    # Development only: Dash dev tools and hot reload (never in production).
+    debug: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -58,6 +75,15 @@ class Settings:
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),
             session_idle_minutes=int(env.get("DASHBOARD_SESSION_IDLE_MINUTES", "60")),
             session_max_hours=int(env.get("DASHBOARD_SESSION_MAX_HOURS", "12")),
+            statement_timeout_s=float(env.get("DASHBOARD_STATEMENT_TIMEOUT", "15")),
+            pool_timeout_s=float(env.get("DASHBOARD_POOL_TIMEOUT", "10")),
+            sqlite_busy_timeout_s=float(env.get("DASHBOARD_SQLITE_BUSY_TIMEOUT", "5")),
+            max_body_bytes=int(env.get("DASHBOARD_MAX_BODY", "1000000")),
+            internal_url=(env.get("DASHBOARD_INTERNAL_URL") or "").rstrip("/") or None,
+            pdf_concurrency=max(1, int(env.get("DASHBOARD_PDF_CONCURRENCY", "1"))),
+            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
+            pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
+            debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
         )
 
     def current_date(self) -> date:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -264,13 +266,36 @@ audit_log = Table(
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """Engine for SQLite (file created on first use) or PostgreSQL (psycopg 3)."""
+def make_engine(
+    url: str,
+    *,
+    statement_timeout_s: float | None = None,
+    pool_timeout_s: float | None = None,
+    busy_timeout_s: float = 5.0,
+    connect_timeout_s: int = 5,
+) -> Engine:
+    """Engine for SQLite (file created on first use) or PostgreSQL (psycopg 3).
+
+    The web server passes a statement timeout so that one slow or blocked query (a lock held
+    by an import) is cancelled and frees its thread; the CLI's long rollup refreshes pass none.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": busy_timeout_s}
+    else:
+        connect: dict[str, Any] = {"connect_timeout": max(2, int(connect_timeout_s))}
+        if statement_timeout_s:
+            connect["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
+        kwargs["connect_args"] = connect
+        # A connection left over from before a database restart is replaced, not handed out.
+        kwargs["pool_pre_ping"] = True
+        if pool_timeout_s is not None:
+            kwargs["pool_timeout"] = pool_timeout_s
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -283,7 +308,45 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA cache_size=-65536")
             cur.close()
 
+        if statement_timeout_s:
+            _sqlite_statement_timeout(engine, statement_timeout_s)
+
     return engine
+
+
+def _sqlite_statement_timeout(engine: Engine, seconds: float) -> None:
+    """SQLite has no statement_timeout: a progress handler interrupts a statement that runs
+    past its deadline (sqlite3 raises OperationalError 'interrupted')."""
+
+    @event.listens_for(engine, "connect")
+    def _install(dbapi_conn, record):  # noqa: ANN001
+        deadline = [float("inf")]
+        record.info["deadline"] = deadline
+        dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 20_000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, *_args):  # noqa: ANN001
+        deadline = conn.connection.info.get("deadline")
+        if deadline is not None:
+            deadline[0] = time.monotonic() + seconds
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision this code knows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def upgrade(engine: Engine) -> None:

@@ -1,6 +1,13 @@
-"""Production entry point: gunicorn dashboard.wsgi:server"""
+"""Production entry point: gunicorn dashboard.wsgi:server
 
-from .app import create_app
+Workers never migrate (two would race): `python -m dashboard migrate` is the release step, and
+a worker whose database is behind this code refuses to start with a message saying so. Without
+DASHBOARD_SECRET_KEY it refuses to start too."""
+
+import logging
+import sys
+
+from .app import SchemaOutOfDate, create_app
 from .config import Settings
 
 settings = Settings.from_env()
@@ -10,4 +17,10 @@ if not settings.secret_key:
         "(it signs sign-in forms and PDF print tokens), e.g.\n"
         "  export DASHBOARD_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
     )
-server = create_app(settings).server
+try:
+    server = create_app(settings, migrate=False).server
+except SchemaOutOfDate as exc:
+    logging.getLogger("dashboard").critical("%s", exc)
+    print(f"dashboard: {exc}", file=sys.stderr)
+    # gunicorn stops the whole server (not a restart loop) when a worker exits with 3.
+    sys.exit(3)

@@ -95,6 +95,15 @@ def error_state(lang: str) -> dbc.Alert:
     )
 
 
+def db_state(kind: str, lang: str) -> dbc.Alert:
+    """The database is down ('unavailable') or a query ran out of time ('timeout')."""
+    return dbc.Alert(
+        [html.Strong(t(f"db_{kind}_title", lang)), html.Br(), t(f"db_{kind}_detail", lang)],
+        color="warning",
+        className="error-state db-state",
+    )
+
+
 def completeness_text(v, lang: str) -> str:
     return fmt_percent(v, lang, 1)
 

@@ -9,16 +9,17 @@ under a minute in one browser. kaleido would need a second layout engine for the
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
-import queue
 import shutil
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 # A4 landscape at 96 px/in is 1123 × 794 px; the viewport is the printable width so the
 # page lays out once, as it will print.
@@ -66,7 +67,7 @@ def engine_problem(env: dict[str, str] | None = None) -> str | None:
     if find_chromium(env) is None:
         return "chromium_missing"
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.async_api  # noqa: F401
     except ImportError:
         return "playwright_missing"
     return None
@@ -107,14 +108,19 @@ def footer_html(b: Banner) -> str:
 
 
 class Printer:
-    """One headless Chromium; print as many URLs as needed, then close.
+    """One headless Chromium shared by every print of this process; print as many URLs as
+    needed, from any number of threads at once, then close.
 
-    Playwright's sync API runs in a thread of its own here: it refuses to start on a thread
-    that already has an event loop (a notebook, a test session driving its own browser)."""
+    Playwright runs in a thread of its own, on an asyncio loop: its sync API refuses a thread
+    that already has an event loop (a notebook, a test session driving its own browser) and
+    would serialise every print; here each print is a coroutine with its own browser context
+    (cookies, storage) in the one browser."""
 
     def __init__(self, chromium: Path):
         self.chromium = chromium
-        self._jobs: queue.Queue = queue.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._browser: Any = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -128,33 +134,51 @@ class Printer:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._jobs.put(None)
+        self.close()
+
+    def close(self) -> None:
+        if self._loop is not None and self._stop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout=30)
 
-    def _run(self) -> None:
-        try:
-            from playwright.sync_api import sync_playwright
+    @property
+    def alive(self) -> bool:
+        return (
+            self._thread is not None
+            and self._thread.is_alive()
+            and self._browser is not None
+            and self._browser.is_connected()
+        )
 
-            pw = sync_playwright().start()
-            browser = pw.chromium.launch(
-                executable_path=str(self.chromium), headless=True, args=CHROMIUM_ARGS
-            )
+    def _run(self) -> None:
+        _leave_cores_to_the_server()
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        try:
+            from playwright.async_api import async_playwright
+
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            pw = await async_playwright().start()
+            try:
+                self._browser = await pw.chromium.launch(
+                    executable_path=str(self.chromium), headless=True, args=CHROMIUM_ARGS
+                )
+            except BaseException:
+                await pw.stop()
+                raise
         except BaseException as exc:  # reported to the caller of __enter__
             self._error = exc
             self._ready.set()
             return
         self._ready.set()
         try:
-            while (job := self._jobs.get()) is not None:
-                fn, future = job
-                try:
-                    future.set_result(fn(browser))
-                except BaseException as exc:
-                    future.set_exception(exc)
+            await self._stop.wait()
         finally:
-            browser.close()
-            pw.stop()
+            await self._browser.close()
+            await pw.stop()
 
     def print_url(
         self,
@@ -167,32 +191,74 @@ class Printer:
     ) -> bytes:
         """The PDF of a dashboard URL, once every callback has finished and every chart is drawn.
 
-        `cookies` (Playwright's format) go into the fresh browser context before the page
-        loads: the app's print token, which signs Chromium in with the requester's scope."""
-        future: Future = Future()
-        self._jobs.put(
-            (lambda browser: _print(browser, url, banner, lang, timeout_ms, cookies), future)
+        Chromium may load nothing but the URL's own origin (every other request is aborted);
+        `cookies` (Playwright's cookie dicts) go into this print's context only."""
+        if self._loop is None:
+            raise RuntimeError("printer not started")
+        future = asyncio.run_coroutine_threadsafe(
+            _print(self._browser, url, banner, lang, timeout_ms, cookies or []), self._loop
         )
-        return future.result()
+        return future.result(timeout=timeout_ms / 1000 * 3 + 10)
 
 
-def _print(
-    browser, url: str, banner: Banner, lang: str, timeout_ms: int, cookies: list[dict] | None
+def _leave_cores_to_the_server() -> None:
+    """Confine this thread, and so the Playwright driver and Chromium it starts (Linux children
+    inherit the starting thread's CPU affinity, and Chromium keeps it), to the upper half of
+    the cores: a burst of prints then cannot take every core from the web server's threads.
+    (Niceness would not do: Chromium resets its threads' priorities.)"""
+    if not hasattr(os, "sched_getaffinity"):
+        return
+    try:
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) > 1:
+            os.sched_setaffinity(threading.get_native_id(), cores[len(cores) // 2 :])
+    except OSError:
+        pass
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port with the default port spelled out, as browsers compare origins."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        return "invalid:"
+    host = parts.hostname or ""
+    return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+async def _print(
+    browser, url: str, banner: Banner, lang: str, timeout_ms: int, cookies: list[dict]
 ) -> bytes:
-    context = browser.new_context(
+    context = await browser.new_context(
         viewport=VIEWPORT,
         locale="es-PY" if lang == "es" else "en-GB",
         timezone_id="America/Asuncion",
     )
+    origin = origin_of(url)
+
+    async def only_our_origin(route) -> None:
+        # The printed page comes from the configured internal origin and nowhere else: no
+        # redirect, link or injected resource can make this browser fetch another host.
+        target = route.request.url
+        if target.startswith(("data:", "blob:")) or origin_of(target) == origin:
+            await route.continue_()
+        else:
+            await route.abort("blockedbyclient")
+
     try:
+        await context.route("**/*", only_our_origin)
         if cookies:
-            context.add_cookies(cookies)
-        page = context.new_page()
-        page.goto(url, wait_until="networkidle", timeout=timeout_ms)
-        page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
-        page.wait_for_load_state("networkidle", timeout=timeout_ms)
-        page.emulate_media(media="print")
-        return page.pdf(
+            await context.add_cookies(cookies)
+        page = await context.new_page()
+        await page.goto(url, wait_until="networkidle", timeout=timeout_ms)
+        if origin_of(page.url) != origin:
+            raise RuntimeError("the page left its origin")
+        await page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
+        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        await page.emulate_media(media="print")
+        return await page.pdf(
             format=PAGE_FORMAT,
             landscape=True,
             print_background=True,
@@ -203,7 +269,7 @@ def _print(
             prefer_css_page_size=False,
         )
     finally:
-        context.close()
+        await context.close()
 
 
 @contextmanager
@@ -211,5 +277,7 @@ def printer(env: dict[str, str] | None = None) -> Iterator[Printer]:
     problem = engine_problem(env)
     if problem:
         raise EngineMissing(problem)
-    with Printer(find_chromium(env)) as p:
+    chromium = find_chromium(env)
+    assert chromium is not None  # engine_problem() checked
+    with Printer(chromium) as p:
         yield p

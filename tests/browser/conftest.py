@@ -59,6 +59,7 @@ class PageLog:
     page_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     def problems(self) -> dict[str, list[str]]:
         return {k: v for k, v in vars(self).items() if v}
@@ -171,8 +172,10 @@ def page(browser, page_log, request, session_cookie):
             route.continue_()
 
     context.route("**/*", guard)
+    # Init scripts run outside the page's CSP, so the listener itself is never blocked.
+    context.add_init_script(CSP_LISTENER_JS)
     p = context.new_page()
-    p.on("console", lambda m: m.type == "error" and page_log.console_errors.append(_console(m)))
+    p.on("console", lambda m: _on_console(m, page_log))
     p.on("pageerror", lambda e: page_log.page_errors.append(str(e)))
     p.on(
         "requestfailed",
@@ -190,6 +193,26 @@ def page(browser, page_log, request, session_cookie):
         except Exception:  # the page may be gone; the failure itself is what matters
             pass
     context.close()
+    # Every browser test fails on a Content-Security-Policy violation, whatever it asserts.
+    assert page_log.csp_violations == [], page_log.csp_violations
+
+
+CSP_MARK = "CSP violation:"
+CSP_LISTENER_JS = (
+    "document.addEventListener('securitypolicyviolation', e => console.error("
+    f"'{CSP_MARK} ' + e.effectiveDirective + ' ' + (e.blockedURI || 'inline') + ' at ' + "
+    "e.sourceFile + ':' + e.lineNumber));"
+)
+
+
+def _on_console(msg, log: PageLog) -> None:
+    if msg.type != "error":
+        return
+    text = _console(msg)
+    log.console_errors.append(text)
+    # The event, or Chromium's own report of it ("Refused to … Content Security Policy").
+    if msg.text.startswith(CSP_MARK) or "Content Security Policy" in msg.text:
+        log.csp_violations.append(text)
 
 
 def _console(msg) -> str:
@@ -287,7 +310,8 @@ def axe():
 
     def run(page, options: dict | None = None) -> list[dict]:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.add_script_tag(path=str(AXE_JS))
+            # Evaluated through the DevTools protocol, not a <script> tag the CSP would block.
+            page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
         return page.evaluate(
             """async (options) => {
                 const result = await axe.run(document, options);

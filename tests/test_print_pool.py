@@ -1,0 +1,122 @@
+"""The web server's PDF queue: bounded concurrency, a bounded wait, Busy (503) beyond it, one
+browser shared and restarted when it dies. A stand-in printer keeps these millisecond tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from dashboard.report.pdf import Banner, origin_of
+from dashboard.report.pool import Busy, PrintPool
+
+BANNER = Banner("t", "p", [], "", "", "")
+
+
+class FakePrinter:
+    def __init__(self, gate: threading.Event | None = None):
+        self.gate = gate
+        self.alive = True
+        self.running = 0
+        self.peak = 0
+        self.calls: list[tuple[str, list]] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def close(self):
+        self.alive = False
+
+    def print_url(self, url, banner, *, lang="es", cookies=None, timeout_ms=0):
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            self.calls.append((url, cookies))
+        if self.gate is not None:
+            self.gate.wait(5)
+        with self._lock:
+            self.running -= 1
+        return b"%PDF-fake"
+
+
+def _spawn(pool, results, n):
+    threads = []
+    for i in range(n):
+
+        def run(i=i):
+            try:
+                results.append(pool.print_url(f"http://127.0.0.1:1/{i}", BANNER))
+            except Busy as exc:
+                results.append(exc)
+
+        th = threading.Thread(target=run)
+        th.start()
+        threads.append(th)
+        time.sleep(0.05)
+    return threads
+
+
+def test_print_pool_bounds_concurrency_and_refuses_beyond_the_queue():
+    gate = threading.Event()
+    printer = FakePrinter(gate)
+    pool = PrintPool(concurrency=2, queue=1, queue_timeout_s=5, make_printer=lambda: printer)
+    results: list = []
+    threads = _spawn(pool, results, 5)
+    time.sleep(0.2)
+    refused = [r for r in results if isinstance(r, Busy)]
+    assert len(refused) == 2  # 2 printing + 1 waiting admitted; the other 2 refused at once
+    assert all(r.retry_after >= 5 for r in refused)
+    gate.set()
+    for th in threads:
+        th.join(5)
+    assert results.count(b"%PDF-fake") == 3
+    assert printer.peak == 2
+
+
+def test_print_pool_wait_times_out_with_busy():
+    gate = threading.Event()
+    pool = PrintPool(
+        concurrency=1, queue=3, queue_timeout_s=0.3, make_printer=lambda: FakePrinter(gate)
+    )
+    results: list = []
+    threads = _spawn(pool, results, 2)
+    started = time.monotonic()
+    threads[1].join(3)
+    assert isinstance(results[0], Busy)
+    assert time.monotonic() - started < 1
+    gate.set()
+    threads[0].join(3)
+    assert results[1] == b"%PDF-fake"
+
+
+def test_print_pool_shares_one_browser_and_replaces_a_dead_one():
+    made: list[FakePrinter] = []
+
+    def make():
+        made.append(FakePrinter())
+        return made[-1]
+
+    pool = PrintPool(make_printer=make)
+    pool.print_url("http://127.0.0.1:1/a", BANNER)
+    pool.print_url("http://127.0.0.1:1/b", BANNER, cookies=[{"name": "session"}])
+    assert len(made) == 1
+    assert made[0].calls[1][1] == [{"name": "session"}]
+    made[0].alive = False
+    pool.print_url("http://127.0.0.1:1/c", BANNER)
+    assert len(made) == 2
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("http://127.0.0.1/x", "http://127.0.0.1:80/y", True),
+        ("http://127.0.0.1:8050/", "http://localhost:8050/", False),
+        ("http://127.0.0.1:8050/", "https://127.0.0.1:8050/", False),
+        ("http://127.0.0.1:8050/", "http://127.0.0.1:8051/", False),
+        ("http://127.0.0.1:8050/", "http://127.0.0.1:8050@evil.example/", False),
+    ],
+)
+def test_print_origin_comparison(a, b, same):
+    assert (origin_of(a) == origin_of(b)) is same
