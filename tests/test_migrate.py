@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import fresh_engine
 
 from dashboard.__main__ import main
 from dashboard.app import SchemaOutOfDate, create_app
 from dashboard.config import Settings
 from dashboard.db import head_revision, schema_revision
-from tests.conftest import fresh_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,12 @@ import threading
 import time
 
 import pytest
+from helpers import PG_URL
 from sqlalchemy import text
 
 from dashboard.availability import Probe, classify
 from dashboard.db import make_engine
 from dashboard.i18n import t
-from tests.conftest import PG_URL
 from tests.web_helpers import DOWN_URL, callback_body, make_app, url_of
 
 SECRETS = ("postgres", "sqlite", "psycopg", "Werkzeug", "Python", "dash", "version", "127.0.0.1")
