@@ -74,6 +74,8 @@ check: install-test
 	$(PY) -m ruff check $(PY_DIRS)
 	$(PY) -m ruff format --check $(PY_DIRS)
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
+	$(PY) -m vulture
 
 lint: check
 

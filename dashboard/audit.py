@@ -47,6 +47,8 @@ def record(
 ) -> None:
     """One line of the log, in the caller's transaction when given a connection. Never pass a
     password or a token in `detail`."""
+    if action not in ACTIONS:  # a typo would write a line nobody ever finds
+        raise ValueError(f"unknown audit action {action!r}")
     values = {
         "at": at or datetime.now(UTC).replace(tzinfo=None),
         "actor": (actor or None) and actor[:254],

@@ -58,7 +58,12 @@ def test_migrate_embedded_sqlite_still_migrates_on_first_use(tmp_path):
 
 def test_migrate_gunicorn_entry_point_exits_with_a_clear_message(empty_db, tmp_path):
     url, _ = empty_db
-    env = {**os.environ, "DASHBOARD_DATABASE_URL": url, "DASHBOARD_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DASHBOARD_DATABASE_URL": url,
+        "DASHBOARD_DATA_DIR": str(tmp_path),
+        "DASHBOARD_SECRET_KEY": "test-secret-not-for-production",
+    }
     done = subprocess.run(
         [sys.executable, "-c", "import dashboard.wsgi"],
         cwd=ROOT,

@@ -10,11 +10,11 @@ import time
 import pytest
 from helpers import PG_URL
 from sqlalchemy import text
+from web_helpers import DOWN_URL, callback_body, make_app, signed_in, url_of, with_session_cookie
 
 from dashboard.availability import Probe, classify
 from dashboard.db import make_engine
 from dashboard.i18n import t
-from tests.web_helpers import DOWN_URL, callback_body, make_app, url_of
 
 SECRETS = ("postgres", "sqlite", "psycopg", "Werkzeug", "Python", "dash", "version", "127.0.0.1")
 
@@ -60,7 +60,7 @@ def test_health_healthz_never_touches_the_database(repo, tmp_path):
 @pytest.fixture
 def down(tmp_path):
     app = make_app(DOWN_URL, tmp_path)
-    return app, app.server.test_client()
+    return app, with_session_cookie(app)
 
 
 def test_down_app_starts_and_healthz_answers(down):
@@ -95,19 +95,17 @@ def test_down_readyz_answers_within_two_seconds_when_the_database_hangs():
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_down_page_shows_a_banner_in_the_page_language(down, lang):
     app, client = down
-    assert client.get(f"/?lang={lang}").status_code == 200  # the page itself needs no database
-    r, out = _callback(
-        client, app, "url.search", {"url.pathname": "/tendencias", "url.search": f"?lang={lang}"}
-    )
-    assert r.status_code == 200
-    view = out["view"]["data"]
-    assert view["unavailable"] == "unavailable" and view["filters"]["lang"] == lang
-    r, out = _callback(client, app, "page-content.children", {"view.data": view})
-    assert r.status_code == 200
-    assert t("db_unavailable_title", lang) in json.dumps(out, ensure_ascii=False)
-    r, out = _callback(client, app, "skip-link.children", {"view.data": view})
-    assert r.status_code == 200
-    assert out["skip-link"]["children"] == t("skip_to_content", lang)
+    # A session cannot be checked without the database: a friendly page, never a blank one.
+    r = client.get(f"/tendencias?lang={lang}", headers={"Accept": "text/html"})
+    assert r.status_code == 503 and r.headers["Retry-After"]
+    body = r.get_data(as_text=True)
+    assert t("db_unavailable_title", lang) in body and t("db_unavailable_detail", lang) in body
+    assert f'lang="{lang}"' in body and "Traceback" not in body
+    assert "<script" not in body
+    # Callbacks (JSON) get the short 503 message, and the sign-in page needs no database.
+    r, _out = _callback(client, app, "url.search", {"url.search": f"?lang={lang}"})
+    assert r.status_code == 503
+    assert app.server.test_client().get(f"/login?lang={lang}").status_code == 200
 
 
 def test_down_exports_answer_503_with_a_message(down):
@@ -125,7 +123,7 @@ def test_down_then_back_recovers_without_restart(repo, tmp_path):
     """The database refuses connections, then comes back: the page says so, then works, with
     no restart."""
     app = make_app(url_of(repo), tmp_path)
-    client = app.server.test_client()
+    client = signed_in(app, url_of(repo))
     values = {"url.pathname": "/", "url.search": ""}
     name = repo.engine.url.database
     admin = make_engine(url_of(repo).rsplit("/", 1)[0] + "/postgres")
@@ -182,7 +180,7 @@ def test_timeout_classify_leaves_bugs_alone():
 @pytest.mark.skipif(not PG_URL, reason="a real lock on PostgreSQL (DASHBOARD_TEST_DATABASE_URL)")
 def test_timeout_postgres_lock_gives_a_friendly_message_and_frees_the_thread(repo, tmp_path):
     app = make_app(url_of(repo), tmp_path, statement_timeout="1")
-    client = app.server.test_client()
+    client = signed_in(app, url_of(repo))
     locker = make_engine(url_of(repo))
     conn = locker.connect()
     tx = conn.begin()

@@ -7,10 +7,10 @@ import json
 import random
 
 import pytest
+from web_helpers import callback_body, make_app, signed_in, url_of
 
 from dashboard.i18n import t
 from dashboard.web.security import callback_body_problem, csp
-from tests.web_helpers import callback_body, make_app, url_of
 
 
 @pytest.fixture
@@ -19,8 +19,8 @@ def app(repo, tmp_path):
 
 
 @pytest.fixture
-def client(app):
-    return app.server.test_client()
+def client(app, repo):
+    return signed_in(app, url_of(repo))
 
 
 def _script_src(policy: str) -> str:
@@ -96,7 +96,7 @@ def test_security_reload_hash_gone_in_production(client):
 
 def test_security_reload_hash_only_with_debug(repo, tmp_path):
     app = make_app(url_of(repo), tmp_path, debug="1")
-    assert app.server.test_client().get("/_reload-hash").status_code == 200
+    assert signed_in(app, url_of(repo)).get("/_reload-hash").status_code == 200
 
 
 def test_limits_callback_body_over_cap_is_413(client):
@@ -107,7 +107,7 @@ def test_limits_callback_body_over_cap_is_413(client):
 
 def test_limits_body_cap_is_configurable(repo, tmp_path):
     app = make_app(url_of(repo), tmp_path, max_body="1000")
-    r = app.server.test_client().post(
+    r = signed_in(app, url_of(repo)).post(
         "/_dash-update-component", data="{" + " " * 2000 + "}", content_type="application/json"
     )
     assert r.status_code == 413
@@ -209,6 +209,12 @@ def test_limits_body_problem_accepts_a_real_body(app):
 
 
 def test_security_error_page_in_the_request_language(client):
+    from dashboard.web.auth import SESSION_COOKIE
+
+    # The session for the host the request names.
+    client.set_cookie(
+        SESSION_COOKIE, client.get_cookie(SESSION_COOKIE).value, domain="evil.example"
+    )
     # A unix socket (gunicorn then copies the Host header into SERVER_NAME) and no
     # DASHBOARD_INTERNAL_URL: refused, never printed from a name the client chose.
     r = client.get(

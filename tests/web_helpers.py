@@ -21,6 +21,7 @@ def make_app(url: str, tmp_path, **env):
             "DASHBOARD_DATABASE_URL": url,
             "DASHBOARD_DATA_DIR": str(tmp_path),
             "DASHBOARD_TODAY": TODAY,
+            "DASHBOARD_SECRET_KEY": "test-secret-not-for-production",
             **{f"DASHBOARD_{k.upper()}": str(v) for k, v in env.items()},
         }
     )
@@ -65,3 +66,44 @@ def callback_body(app, first_output: str, values: dict | None = None) -> dict:
         "state": items(spec["state"]),
         "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
     }
+
+
+def signed_in(app, url: str, role: str = "nacional", region: str | None = None):
+    """A test client of `app` with the session of a new account (fast hashes) in `url`."""
+    import uuid
+
+    from argon2 import PasswordHasher
+
+    from dashboard.accounts import Accounts
+    from dashboard.db import make_engine
+    from dashboard.repository import Repository
+    from dashboard.web.auth import SESSION_COOKIE
+
+    repo = Repository(make_engine(url))
+    try:
+        accounts = Accounts(
+            repo.engine, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        who = accounts.add(
+            repo.catalog(),
+            f"web-{uuid.uuid4().hex[:8]}@test.local",
+            role,
+            "a long test password",
+            region=region,
+            actor="tests",
+        )
+        token = accounts.start_session(who.id)
+    finally:
+        repo.engine.dispose()
+    client = app.server.test_client()
+    client.set_cookie(SESSION_COOKIE, token)
+    return client
+
+
+def with_session_cookie(app):
+    """A client that presents a session cookie (which only a reachable database could check)."""
+    from dashboard.web.auth import SESSION_COOKIE
+
+    client = app.server.test_client()
+    client.set_cookie(SESSION_COOKIE, "a-session-token-the-database-would-check")
+    return client

@@ -65,6 +65,26 @@ def message_page(text: str, status: int, lang: str = "es") -> Response:
     return response
 
 
+def db_page(kind: str, lang: str) -> Response:
+    """The database is down or too slow: a page in the app's frame and the page's language with
+    the banner (a session cannot even be checked without the database), never a blank page."""
+    from html import escape
+
+    from .auth import page_html
+
+    body = (
+        f'<div class="alert alert-warning error-state db-state" role="alert">'
+        f"<strong>{escape(t(f'db_{kind}_title', lang))}</strong><br>"
+        f"{escape(t(f'db_{kind}_detail', lang))}</div>"
+        f'<p><a href="{escape(request.full_path.rstrip("?"))}">{escape(t("retry", lang))}</a></p>'
+    )
+    response = Response(
+        page_html(lang, t(f"db_{kind}_title", lang), body), status=503, mimetype="text/html"
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 def callback_body_problem(body: Any, callback_map: dict[str, dict]) -> str | None:
     """Why a /_dash-update-component body is not one Dash's renderer would send for a callback
     of this app (None when it is): shapes are checked before Dash indexes into them."""
@@ -147,6 +167,8 @@ def install(app: Any, settings: Settings) -> None:
         kind = classify(exc)
         if kind is not None:
             log.warning("database %s on %s: %s", kind, request.path, exc.__class__.__name__)
+            if request.method == "GET" and request.accept_mimetypes.accept_html:
+                return db_page(kind, lang)
             return message_page(t(f"db_{kind}_detail", lang), 503, lang)
         log.exception("unhandled error on %s", request.path)
         return message_page(t("error_title", lang) + " " + t("error_detail", lang), 500, lang)

@@ -42,9 +42,8 @@ def test_csp_header_on_the_page_and_no_violation(page, live_server, page_log, se
 
 @pytest.fixture
 def down_server():
+    from web_helpers import DOWN_URL, make_app
     from werkzeug.serving import make_server
-
-    from tests.web_helpers import DOWN_URL, make_app
 
     app = make_app(DOWN_URL, tempfile.mkdtemp(prefix="dashboard-down-"))
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
@@ -73,13 +72,16 @@ def test_down_page_shows_the_banner_not_a_blank_page(page, down_server, page_log
 # --- PDF printing: where Chromium may go -------------------------------------------------------
 
 
-def test_pdf_ignores_the_host_header(live_server):
+def test_pdf_ignores_the_host_header(live_server, session_cookie):
     """The printed page comes from the server's own address, whatever Host the client sends."""
     import urllib.request
 
     req = urllib.request.Request(
         live_server + "/exportar.pdf?pagina=tendencias&lang=en",
-        headers={"Host": "attacker.example:8050"},
+        headers={
+            "Host": "attacker.example:8050",
+            "Cookie": f"{session_cookie['name']}={session_cookie['value']}",
+        },
     )
     with urllib.request.urlopen(req, timeout=120) as r:
         assert r.status == 200
