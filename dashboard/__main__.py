@@ -73,12 +73,22 @@ def cmd_demo(args, settings: Settings) -> int:
 
 
 def cmd_import(args, settings: Settings) -> int:
-    from .importers import import_file
+    from .catalog import Scope
+    from .importers import ImportLimits, import_file
 
     repo = _repo(settings)
+    limits = ImportLimits.for_size(settings.import_max_bytes)
     status = 0
     for name in args.files:
-        report = import_file(repo, Path(name), dry_run=args.dry_run, today=settings.current_date())
+        # Whoever runs the command line holds the database itself: national scope.
+        report = import_file(
+            repo,
+            Path(name),
+            dry_run=args.dry_run,
+            today=settings.current_date(),
+            scope=Scope.national(),
+            limits=limits,
+        )
         if args.format == "json":
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
         else:

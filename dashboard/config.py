@@ -27,6 +27,8 @@ class Settings:
     # Minimum count shown before small-number suppression kicks in (pages and exports).
     small_count: int = 5
     extra: dict = field(default_factory=dict)
+    # Largest file an import reads (command line and /importar), refused before parsing.
+    import_max_bytes: int = 100 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -43,6 +45,7 @@ class Settings:
             district_boundaries_path=Path(districts) if districts else None,
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
+            import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
         )
 
     def current_date(self) -> date:
