@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None):
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
     _export_routes(server, deps)
+    from .web import imports as import_page
+
+    # current_user and csrf: the stubs until accounts are merged (see dashboard/web/imports.py).
+    import_page.register(server, repo, settings)
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app
 
