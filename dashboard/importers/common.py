@@ -478,7 +478,7 @@ class ImportLimits:
     max_zip_ratio: int = 100
     max_problems: int = 1000
     # Rows parsed at a time: memory follows this, not the file size.
-    chunk_rows: int = 200_000
+    chunk_rows: int = 100_000
     # Metadata files are checked row by row in Python; the registry has a few thousand rows.
     max_metadata_rows: int = 200_000
 

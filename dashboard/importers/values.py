@@ -168,32 +168,68 @@ MAX_COUNT = 10_000_000
 _NO_CLOSING = 999_999
 
 
+def encode_key(unit: np.ndarray, month: np.ndarray, element: np.ndarray) -> np.ndarray:
+    """One int64 per value: unit (32 bits), month since 1990 (11 bits), element (20 bits).
+    Sorted, it is the store's own order (fast inserts) and keeps each facility-month's values
+    side by side (its report). Built in place: a 200 MB file has millions of values."""
+    key = unit.astype(np.int64)
+    key <<= 31
+    mindex = (month // 100 - MIN_YEAR) * 12 + month % 100 - 1
+    part = mindex.astype(np.int64)
+    del mindex
+    part <<= 20
+    key |= part
+    del part
+    key |= element.astype(np.int64)
+    return key
+
+
+def key_unit(key: np.ndarray) -> np.ndarray:
+    return key >> 31
+
+
+def key_month(key: np.ndarray) -> np.ndarray:
+    mindex = (key >> 20) & 0x7FF
+    return (MIN_YEAR + mindex // 12) * 100 + mindex % 12 + 1
+
+
+def key_element(key: np.ndarray) -> np.ndarray:
+    return key & 0xFFFFF
+
+
 @dataclass
 class ParsedValues:
-    """Validated values of a whole file, sorted by key and deduplicated, as compact columns."""
+    """Validated values of a whole file, sorted and deduplicated: 12 bytes a value."""
 
-    unit: np.ndarray  # org_unit_id
-    element: np.ndarray  # data_element_id
-    month: np.ndarray  # YYYYMM
-    value: np.ndarray  # float
+    key: np.ndarray  # encode_key(unit, month, element), ascending, unique
+    value: np.ndarray  # int32, or int64 for DHIS2 sums
     reports: pd.DataFrame  # org_unit_id, month [, received_on]: the monthly reports that arrived
     rows: int
     skipped: int
 
     def __len__(self) -> int:
-        return len(self.unit)
+        return len(self.key)
+
+    def months(self) -> np.ndarray:
+        return key_month(self.key)
 
     def frames(self, size: int) -> Iterator[pd.DataFrame]:
         """The values as repository frames of at most `size` rows."""
-        for i in range(0, len(self.unit), size):
+        for i in range(0, len(self.key), size):
+            key = self.key[i : i + size]
             yield pd.DataFrame(
                 {
-                    "org_unit_id": self.unit[i : i + size].astype(np.int64),
-                    "data_element_id": self.element[i : i + size].astype(np.int64),
-                    "month": self.month[i : i + size].astype(np.int64),
+                    "org_unit_id": key_unit(key),
+                    "data_element_id": key_element(key),
+                    "month": key_month(key),
                     "value": self.value[i : i + size].astype(np.float64),
                 }
             )
+
+    def release(self) -> None:
+        """Drop the values once written (the rollup refresh that follows needs the memory)."""
+        self.key = self.key[:0]
+        self.value = self.value[:0]
 
 
 class ValueCollector:
@@ -333,21 +369,14 @@ class ValueCollector:
         """Whole-file checks (conflicting duplicates), then the sorted, deduplicated values;
         None when the file is refused."""
         unit, element, month = self._take("unit"), self._take("element"), self._take("month")
+        key = encode_key(unit, month, element)
+        del unit, element, month
         value, row = self._take("value"), self._take("row")
         received = None
         if self.received:
             # Blank means "today"; rows of one report may disagree, the earliest date counts.
             received = self._take("received")
             received = np.where(received < 0, (self.today - _EPOCH).days, received)
-        # One int64 key, unit then month then element: sorted, the store's own order (fast
-        # inserts) and each facility-month's values side by side (its report).
-        mindex = (month // 100 - MIN_YEAR) * 12 + month % 100 - 1
-        key = (
-            (unit.astype(np.int64) << 31)
-            | (mindex.astype(np.int64) << 20)
-            | element.astype(np.int64)
-        )
-        del mindex
         if self.dhis2:
             # A DHIS2 value is keyed by its category and attribute option combos too.
             coc, aoc = self._take("coc"), self._take("aoc")
@@ -360,16 +389,17 @@ class ValueCollector:
             order = np.argsort(key, kind="stable")
             key = key[order]
             full_same = key[1:] == key[:-1]
-        unit, element, month = unit[order], element[order], month[order]
         value, row = value[order], row[order]
         if received is not None:
             received = received[order]
         del order
         dup = np.concatenate([[False], full_same])
+        del full_same
         if dup.any():
             # The first of each run of equal keys (stable sort: the earliest row) is the reference.
             starts = np.where(~dup, np.arange(len(dup)), 0)
             first = np.maximum.accumulate(starts)
+            del starts
             conflict = dup & (value != value[first])
             self.report.add_problems(
                 sorted(
@@ -388,46 +418,37 @@ class ValueCollector:
                 ),
                 self.limits.max_problems,
             )
-            if not self.report.ok:
-                return None
-            keep = ~dup
-            self.skipped += int(dup.sum())
-            unit, element, month, value, key = (
-                unit[keep],
-                element[keep],
-                month[keep],
-                value[keep],
-                key[keep],
-            )
-            if received is not None:
-                received = received[keep]
-        del row
+            del first, conflict
+            if self.report.ok:
+                keep = ~dup
+                self.skipped += int(dup.sum())
+                value, key = value[keep], key[keep]
+                if received is not None:
+                    received = received[keep]
+        del row, dup
         if not self.report.ok:
             return None
         if self.dhis2 and len(key):
             # Category option combos are disaggregations (age, sex...): the store keeps the total.
-            starts_mask = np.concatenate([[True], key[1:] != key[:-1]])
-            starts = np.flatnonzero(starts_mask)
+            starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
             value = np.add.reduceat(value.astype(np.int64), starts)
-            unit, element, month, key = unit[starts], element[starts], month[starts], key[starts]
+            key = key[starts]
             if received is not None:
                 received = np.minimum.reduceat(received, starts)
-        reports = self._reports(key, unit, month, received)
-        return ParsedValues(unit, element, month, value, reports, self.rows, self.skipped)
+        reports = self._reports(key, received)
+        return ParsedValues(key, value, reports, self.rows, self.skipped)
 
-    def _reports(self, key, unit, month, received) -> pd.DataFrame:
+    def _reports(self, key: np.ndarray, received: np.ndarray | None) -> pd.DataFrame:
+        """One row per facility-month: the report that arrived with these values."""
         pair = key >> 20
         starts = (
-            np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]]))
-            if len(pair)
-            else np.empty(0, dtype=np.int64)
+            np.flatnonzero(np.concatenate([[True], pair[1:] != pair[:-1]])) if len(pair) else pair
         )
-        reports = pd.DataFrame(
-            {"org_unit_id": unit[starts].astype(np.int64), "month": month[starts].astype(np.int64)}
-        )
+        first = key[starts]
+        reports = pd.DataFrame({"org_unit_id": key_unit(first), "month": key_month(first)})
         if received is not None:
-            first = np.minimum.reduceat(received, starts) if len(starts) else received[:0]
-            reports["received_on"] = [_EPOCH + timedelta(days=int(d)) for d in first]
+            days = np.minimum.reduceat(received, starts) if len(starts) else received[:0]
+            reports["received_on"] = [_EPOCH + timedelta(days=int(d)) for d in days]
         return reports
 
 
@@ -604,9 +625,12 @@ def write_values(
         # Expected rows first: mark_received inserts a missing report row as not expected
         # (expected=0), which would keep an active facility's report out of completeness.
         # A year at a time: the repository builds every facility x month of its range.
-        for y in np.unique(parsed.month // 100).tolist():
-            in_year = parsed.month[(parsed.month // 100) == y]
+        months = parsed.months()
+        for y in np.unique(months // 100).tolist():
+            in_year = months[(months // 100) == y]
             repo.ensure_expected_reports(int(in_year.min()), int(in_year.max()), conn)
+        groups = _year_groups(months, 2 * size)
+        del months
         # mark_received holds the chunk's reports as Python dicts: smaller chunks.
         reports, step = parsed.reports, max(size // 4, 1)
         for i in range(0, len(reports), step):
@@ -620,7 +644,8 @@ def write_values(
     t1 = time.perf_counter()
     # Only the calendar years the file touches (their rollups depend on nothing else), a few
     # at a time: a refresh holds all the values of its years.
-    for years in _year_groups(parsed.month, 2 * size):
+    parsed.release()
+    for years in groups:
         repo.refresh_rollups(years=years)
     report.timings.update(write_s=t1 - t0, refresh_s=time.perf_counter() - t1)
 
