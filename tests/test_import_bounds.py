@@ -443,3 +443,56 @@ def test_bounds_metadata_file_over_its_row_cap_is_refused(store, tmp_path):
     path = put(tmp_path, "ou.csv", "code,name,level,parent,facility_type\n" + body)
     p = only_problem(run(store, path, limits=ImportLimits(max_metadata_rows=10, chunk_rows=5)))
     assert (p.row, p.reason, p.params) == (0, "too_many_rows", {"max_rows": 10})
+
+
+# ==== DHIS2 JSON, decoded an entry at a time ==================================================
+def _entry(de: str, value: str, ou: str = "F001") -> dict:
+    return {"dataElement": de, "period": "202401", "orgUnit": ou, "value": value}
+
+
+def test_bounds_dhis2_json_streams_entries_around_other_members(store, tmp_path):
+    import json
+
+    doc = (
+        '{"dataSet": {"id": "x", "nested": [1, {"a": "]"}]},\n "dataValues" : [\n'
+        + ",\n".join(json.dumps(e) for e in [_entry("PARTOS", "2"), _entry("NAC_VIVOS", "3")])
+        + ', 7 ],\n "period": "202401"}\n'
+    )
+    path = put(tmp_path, "dvs.json", doc)
+    report = run(store, path, limits=ImportLimits(chunk_rows=1))
+    p = only_problem(report)
+    assert (p.row, p.reason) == (3, "bad_entry")  # entry numbers run across chunks
+    del doc
+    fixed = put(
+        tmp_path,
+        "ok.json",
+        json.dumps({"dataValues": [_entry("PARTOS", "2"), _entry("NAC_VIVOS", "3")], "x": {}}),
+    )
+    report = run(store, fixed, limits=ImportLimits(chunk_rows=1))
+    assert report.ok and report.inserted == 2, report.render("en")
+
+
+@pytest.mark.parametrize(
+    ("content", "reason", "error"),
+    [
+        (
+            '{"dataValues": [{"value": "1"} {"value": "2"}]}',
+            "bad_json",
+            "Expecting ',' delimiter (line 1)",
+        ),
+        ('{"dataValues": [{"value": "1"}]}\n{}', "bad_json", "Extra data (line 2)"),
+        ('{"dataValues": [\n{"value": "1",}]}', "bad_json", None),
+        ('{"dataValues" [] }', "bad_json", "Expecting ':' delimiter (line 1)"),
+        ("[1, 2]", "no_data_values", None),
+        ('{"dataValues": {"a": 1}}', "no_data_values", None),
+        ('{"other": []}', "no_data_values", None),
+        ('{"dataValues": []}', "no_rows", None),
+    ],
+)
+def test_bounds_dhis2_json_errors_as_json_loads_reports_them(
+    store, tmp_path, content, reason, error
+):
+    p = only_problem(run(store, put(tmp_path, "dvs.json", content)))
+    assert (p.row, p.reason) == (0, reason)
+    if error:
+        assert p.params["error"] == error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -116,41 +117,114 @@ def from_dhis2_table(table: Table) -> RawValues:
 
 
 def from_dhis2_json(path: Path, limits: ImportLimits) -> Iterator[RawValues]:
-    """dataValueSets JSON in chunks of entries. The document itself is parsed whole (capped by
-    limits.max_bytes); only the columns built from it are chunked."""
+    """dataValueSets JSON in chunks of entries. The text is read whole (within the size cap);
+    the dataValues array is decoded one entry at a time, so the document never exists as
+    millions of Python objects at once."""
     text = read_text(path, limits)
     if not text.strip():
         raise FileProblem("empty_file")
     try:
-        doc = json.loads(text)
+        entries = _data_values(text)
+        found = False
+        while True:
+            batch = list(itertools.islice(entries, limits.chunk_rows))
+            if not batch:
+                break
+            yield _json_chunk(path.name, batch)
+            found = True
     except json.JSONDecodeError as exc:
         raise FileProblem("bad_json", error=f"{exc.msg} (line {exc.lineno})") from exc
-    del text
-    entries = doc.get("dataValues") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
-        raise FileProblem("no_data_values")
-    if not entries:
+    except _NoDataValues:
+        raise FileProblem("no_data_values") from None
+    if not found:
         raise FileProblem("no_rows")
-    for start in range(0, len(entries), limits.chunk_rows):
-        problems = []
-        cells: dict[str, list[str]] = {k: [] for k in _JSON_KEYS}
-        rows = []
-        for i, entry in enumerate(entries[start : start + limits.chunk_rows], start=start + 1):
-            if not isinstance(entry, dict):
-                problems.append(Problem(path.name, i, "", None, "bad_entry"))
-                continue
-            rows.append(i)
-            for ours, key in _JSON_KEYS.items():
-                cells[ours].append(_json_text(entry.get(key)))
-        yield RawValues(
-            path.name,
-            {k: pd.Series(v, dtype=object) for k, v in cells.items()},
-            np.array(rows, dtype=np.int64),
-            dict(_JSON_KEYS),
-            decimal_comma=False,
-            dhis2=True,
-            problems=problems,
-        )
+
+
+class _NoDataValues(Exception):
+    pass
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _data_values(text: str) -> Iterator[tuple[int, object]]:
+    """(entry number from 1, entry) for each element of the top-level object's dataValues
+    array; every other member is decoded and dropped. Raises JSONDecodeError as json.loads
+    would, _NoDataValues when there is no such array."""
+    dec = json.JSONDecoder()
+
+    def skip(i: int) -> int:
+        m = _WS.match(text, i)
+        return m.end() if m else i
+
+    def expect(i: int, char: str, what: str) -> int:
+        if text[i : i + 1] != char:
+            raise json.JSONDecodeError(what, text, i)
+        return i + 1
+
+    i = skip(0)
+    if text[i : i + 1] != "{":
+        dec.raw_decode(text, i)  # a valid document that is not an object, or the error
+        raise _NoDataValues
+    i, found = skip(i + 1), False
+    if text[i : i + 1] == "}":
+        i += 1
+    else:
+        while True:
+            key, i = dec.raw_decode(text, i)
+            if not isinstance(key, str):
+                raise json.JSONDecodeError(
+                    "Expecting property name enclosed in double quotes", text, i
+                )
+            i = skip(expect(skip(i), ":", "Expecting ':' delimiter"))
+            if key == "dataValues" and not found and text[i : i + 1] == "[":
+                found = True
+                i, n = skip(i + 1), 0
+                if text[i : i + 1] == "]":
+                    i += 1
+                else:
+                    while True:
+                        entry, i = dec.raw_decode(text, i)
+                        n += 1
+                        yield n, entry
+                        i = skip(i)
+                        if text[i : i + 1] == "]":
+                            i += 1
+                            break
+                        i = skip(expect(i, ",", "Expecting ',' delimiter"))
+            else:
+                _, i = dec.raw_decode(text, i)
+            i = skip(i)
+            if text[i : i + 1] == "}":
+                i += 1
+                break
+            i = skip(expect(i, ",", "Expecting ',' delimiter"))
+    if skip(i) != len(text):
+        raise json.JSONDecodeError("Extra data", text, skip(i))
+    if not found:
+        raise _NoDataValues
+
+
+def _json_chunk(file: str, batch: list[tuple[int, object]]) -> RawValues:
+    problems = []
+    cells: dict[str, list[str]] = {k: [] for k in _JSON_KEYS}
+    rows = []
+    for i, entry in batch:
+        if not isinstance(entry, dict):
+            problems.append(Problem(file, i, "", None, "bad_entry"))
+            continue
+        rows.append(i)
+        for ours, key in _JSON_KEYS.items():
+            cells[ours].append(_json_text(entry.get(key)))
+    return RawValues(
+        file,
+        {k: pd.Series(v, dtype=object) for k, v in cells.items()},
+        np.array(rows, dtype=np.int64),
+        dict(_JSON_KEYS),
+        decimal_comma=False,
+        dhis2=True,
+        problems=problems,
+    )
 
 
 def _json_text(v: object) -> str:
