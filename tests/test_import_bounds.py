@@ -496,3 +496,22 @@ def test_bounds_dhis2_json_errors_as_json_loads_reports_them(
     assert (p.row, p.reason) == (0, reason)
     if error:
         assert p.params["error"] == error
+
+
+def test_bounds_xlsx_read_in_chunks_keeps_spreadsheet_rows(store, tmp_path):
+    path = tmp_path / "v.xlsx"
+    frame = pd.DataFrame(
+        {
+            "data_element": ["NAC_VIVOS", None, "PARTOS", "PARTOS", "NAC_VIVOS"],
+            "period": ["202401", None, "202401", "202402", "202402"],
+            "org_unit": ["F001", None, "F001", "F001", "F001"],
+            "value": [1, None, 2, 3, 2.5],
+        }
+    )
+    frame.to_excel(path, index=False)
+    p = only_problem(run(store, path, limits=ImportLimits(chunk_rows=2)))
+    assert (p.row, p.column, p.value, p.reason) == (6, "value", "2.5", "not_whole_count")
+    frame.loc[4, "value"] = 4
+    frame.to_excel(path, index=False)
+    report = run(store, path, limits=ImportLimits(chunk_rows=2))
+    assert report.ok and (report.rows, report.inserted) == (4, 4), report.render("en")
