@@ -15,3 +15,4 @@ metadata.INDICATOR_OPTIONAL
 metadata.TARGET_OPTIONAL
 _.validation_layout  # read by Dash
 _.freeze_panes  # read by openpyxl
+_.max_content_length  # read by Flask (the upload's own body cap)

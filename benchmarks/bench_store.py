@@ -106,6 +106,7 @@ def import_rate(repo, tmp: Path) -> dict:
     import pandas as pd
     from sqlalchemy import text
 
+    from dashboard.catalog import Scope
     from dashboard.importers import import_file
 
     months = (202606, 202607, 202608, 202609)
@@ -122,7 +123,7 @@ def import_rate(repo, tmp: Path) -> dict:
         path = tmp / f"bench_import_{label}.csv"
         frame.to_csv(path, index=False)
         t0 = time.perf_counter()
-        report = import_file(repo, path, dry_run=False, today=TODAY)
+        report = import_file(repo, path, dry_run=False, today=TODAY, scope=Scope.national())
         dt = time.perf_counter() - t0
         assert report.ok, report.render("en")[:2000]
         refresh = report.timings.get("refresh_s", 0.0)

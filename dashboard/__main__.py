@@ -95,12 +95,22 @@ def _file_hash(path: Path) -> str | None:
 
 def cmd_import(args, settings: Settings) -> int:
     from . import audit
-    from .importers import import_file
+    from .catalog import Scope
+    from .importers import ImportLimits, import_file
 
     repo = _repo(settings)
+    limits = ImportLimits.for_size(settings.import_max_bytes)
     status = 0
     for name in args.files:
-        report = import_file(repo, Path(name), dry_run=args.dry_run, today=settings.current_date())
+        # Whoever runs the command line holds the database itself: national scope.
+        report = import_file(
+            repo,
+            Path(name),
+            dry_run=args.dry_run,
+            today=settings.current_date(),
+            scope=Scope.national(),
+            limits=limits,
+        )
         if not args.dry_run:
             audit.record(
                 repo.engine,
@@ -114,7 +124,7 @@ def cmd_import(args, settings: Settings) -> int:
                     "inserted": report.inserted,
                     "updated": report.updated,
                     "unchanged": report.unchanged,
-                    "problems": len(report.problems),
+                    "problems": report.problem_count,
                     "outcome": "ok" if report.ok else "rejected",
                 },
             )

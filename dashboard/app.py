@@ -94,6 +94,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     health.install(server, engine)
     _export_routes(server, deps)
+    from .web import imports as import_page
+
+    # Analysts import within their scope; the page asks the session who is uploading.
+    import_page.register(server, repo, settings, current_user=auth.current_uploader)
     security.install(app, settings)
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app

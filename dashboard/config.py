@@ -54,6 +54,8 @@ class Settings:
     pdf_queue_timeout_s: float = 10.0
     # Development only: Dash dev tools and hot reload (never in production).
     debug: bool = False
+    # Largest file an import reads (command line and /importar), refused before parsing.
+    import_max_bytes: int = 100 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -84,6 +86,7 @@ class Settings:
             pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
+            import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
         )
 
     def current_date(self) -> date:

@@ -10,6 +10,7 @@ import pytest
 from helpers import fresh_engine
 from sqlalchemy import text
 
+from dashboard.catalog import Scope
 from dashboard.importers import import_file
 from dashboard.reference import load_reference
 from dashboard.repository import Repository
@@ -49,6 +50,7 @@ def put(tmp_path: Path, name: str, content: str, encoding: str = "utf-8") -> Pat
 
 
 def run(store: Repository, path: Path, **kw):
+    kw.setdefault("scope", Scope.national())
     return import_file(store, path, today=TODAY, **kw)
 
 

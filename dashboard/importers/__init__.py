@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from pathlib import Path
 
+from ..catalog import Scope
 from ..repository import Repository
 from .common import (
     CSV_SUFFIXES,
     XLSX_SUFFIXES,
     FileProblem,
+    ImportLimits,
     ImportReport,
     MissingColumns,
     Problem,
-    read_table,
+    collect_table,
+    iter_tables,
 )
 from .metadata import import_metadata
 from .values import DHIS2_ONLY, from_dhis2_json, from_dhis2_table, from_long_table, import_values
 
-__all__ = ["ImportReport", "Problem", "detect_kind", "import_file"]
+__all__ = ["ImportLimits", "ImportReport", "Problem", "detect_kind", "import_file"]
 
 
 def detect_kind(columns: set[str]) -> str | None:
@@ -41,29 +45,50 @@ def detect_kind(columns: set[str]) -> str | None:
 
 
 def import_file(
-    repo: Repository, path: Path, *, dry_run: bool = False, today: date
+    repo: Repository,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    today: date,
+    scope: Scope,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Validate a data or metadata file and, if it has no problem at all, load it in one
-    transaction. Never raises for bad input: every problem is in the report."""
+    transaction. Every row must lie inside `scope` (the command line passes the national
+    scope); one row outside it refuses the whole file. Never raises for bad input: every
+    problem is in the report."""
     path = Path(path)
+    limits = limits or ImportLimits()
     report = ImportReport(file=path.name, dry_run=dry_run)
     try:
-        _import(repo, path, report, dry_run=dry_run, today=today)
+        _import(repo, path, report, dry_run=dry_run, today=today, scope=scope, limits=limits)
     except FileProblem as exc:
-        report.problems.append(exc.problem(path.name))
+        report.add_problems([exc.problem(path.name)], limits.max_problems)
     except MissingColumns as exc:
-        report.problems.extend(exc.problems)
+        report.add_problems(exc.problems, limits.max_problems)
     except OSError as exc:
         report.problems.append(
             Problem(path.name, 0, "", None, "file_unreadable", {"error": exc.strerror or str(exc)})
         )
-    if report.problems:
+    # Stable: problems of one row keep their column order.
+    report.problems.sort(key=lambda p: p.row)
+    if len(report.problems) > limits.max_problems:
+        report.more_problems += len(report.problems) - limits.max_problems
+        del report.problems[limits.max_problems :]
+    if not report.ok:
         report.inserted = report.updated = report.unchanged = report.values = 0
     return report
 
 
 def _import(
-    repo: Repository, path: Path, report: ImportReport, *, dry_run: bool, today: date
+    repo: Repository,
+    path: Path,
+    report: ImportReport,
+    *,
+    dry_run: bool,
+    today: date,
+    scope: Scope,
+    limits: ImportLimits,
 ) -> None:
     if not path.is_file():
         raise FileProblem("file_not_found")
@@ -72,24 +97,35 @@ def _import(
     repo.invalidate()
     if suffix == ".json":
         report.format = "dhis2-json"
-        import_values(repo, from_dhis2_json(path), report, dry_run=dry_run, today=today)
+        import_values(
+            repo,
+            from_dhis2_json(path, limits),
+            report,
+            dry_run=dry_run,
+            today=today,
+            scope=scope,
+            limits=limits,
+        )
         return
     if suffix == ".xls":
         raise FileProblem("old_xls")
     if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
         raise FileProblem("unknown_extension", ext=suffix or path.name)
-    table = read_table(path)
-    kind = detect_kind(table.columns)
+    tables = iter_tables(path, limits)
+    first = next(tables)
+    kind = detect_kind(first.columns)
     if kind is None:
-        raise FileProblem("unknown_header", row=table.header_row)
+        raise FileProblem("unknown_header", row=first.header_row)
+    ext = first.suffix
+    if kind in ("long", "dhis2"):
+        report.format = f"{kind}-{ext}"
+        source = from_long_table if kind == "long" else from_dhis2_table
+        chunks = (source(t) for t in itertools.chain([first], tables))
+        import_values(
+            repo, chunks, report, dry_run=dry_run, today=today, scope=scope, limits=limits
+        )
+        return
+    table = collect_table(first, tables, limits.max_metadata_rows)
     if table.frame.empty:
         raise FileProblem("no_rows")
-    ext = table.suffix
-    if kind == "long":
-        report.format = f"long-{ext}"
-        import_values(repo, from_long_table(table), report, dry_run=dry_run, today=today)
-    elif kind == "dhis2":
-        report.format = f"dhis2-{ext}"
-        import_values(repo, from_dhis2_table(table), report, dry_run=dry_run, today=today)
-    else:
-        import_metadata(repo, table, kind, report, dry_run=dry_run)
+    import_metadata(repo, table, kind, report, dry_run=dry_run, scope=scope)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import math
 import re
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,10 +89,27 @@ REASONS: tuple[str, ...] = (
     "not_population",
     "bad_year",
     "unknown_indicator",
+    # bounds (issue 8): refused before or while parsing, with the byte or row that broke them
+    "file_too_large",
+    "xlsx_too_large",
+    "xlsx_ratio",
+    "undecodable_byte",
+    "mixed_encoding",
+    "control_character",
+    "too_many_rows",
+    "not_whole_count",
+    "too_large",
+    "after_closing",
+    "outside_scope",
+    "national_only",
 )
 _LEVEL_PARAMS = ("level", "parent_level", "expected")  # org-unit levels 0-3
 _KIND_PARAMS = ("kind",)  # data element kinds
 _KINDS = ("count", "population", "derived")
+# Byte sizes shown in megabytes, and large whole numbers with the language's separators.
+_SIZE_PARAMS = ("size", "limit")
+_INT_PARAMS = ("max_value", "max_rows", "offset", "ratio", "max_ratio")
+MB = 1024 * 1024
 
 
 def fmt_int(n: int, lang: str = "es") -> str:
@@ -102,6 +120,14 @@ def fmt_int(n: int, lang: str = "es") -> str:
 def _plural(key: str, n: int) -> str:
     """The locale key of the singular ('<key>_one') or plural ('<key>_many') text."""
     return f"{key}_one" if n == 1 else f"{key}_many"
+
+
+def fmt_size(n: int, lang: str = "es") -> str:
+    """Megabytes with one decimal, as each language writes them (es: 1,5 MB)."""
+    text = f"{n / MB:,.1f} MB"
+    if lang != "en":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
 
 
 @dataclass
@@ -123,6 +149,12 @@ class Problem:
         for k in _KIND_PARAMS:
             if params.get(k) in _KINDS:
                 params[k] = t(f"import_kind_{params[k]}", lang)
+        for k in _SIZE_PARAMS:
+            if isinstance(params.get(k), int):
+                params[k] = fmt_size(params[k], lang)
+        for k in _INT_PARAMS:
+            if isinstance(params.get(k), int):
+                params[k] = fmt_int(params[k], lang)
         return t(f"import_{self.reason}", lang, **params)
 
     def render(self, lang: str = "es") -> str:
@@ -193,17 +225,32 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     problems: list[Problem] = field(default_factory=list)
+    # Problems found beyond ImportLimits.max_problems: counted, not kept (a file of a million
+    # bad rows must not become a million objects).
+    more_problems: int = 0
     # Seconds spent writing and refreshing the rollups (for the benchmark and the log).
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.more_problems
+
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems) + self.more_problems
+
+    def add_problems(self, problems: Iterable[Problem], limit: int) -> None:
+        """Keep the first `limit` problems, count the rest."""
+        for p in problems:
+            if len(self.problems) < limit:
+                self.problems.append(p)
+            else:
+                self.more_problems += 1
 
     def summary(self, lang: str = "es") -> str:
         head = f"{self.file} ({self.format})"
-        if self.problems:
-            count = len(self.problems)
+        if not self.ok:
+            count = self.problem_count
             return t(_plural("import_problems", count), lang, head=head, n=fmt_int(count, lang))
         read = t(_plural("import_rows_read", self.rows), lang, n=fmt_int(self.rows, lang))
         if not self.format.startswith("metadata"):
@@ -221,7 +268,7 @@ class ImportReport:
         """Summary line, then one line per problem (all of them unless limit is given)."""
         shown = self.problems if limit is None else self.problems[:limit]
         lines = [self.summary(lang), *(p.render(lang) for p in shown)]
-        hidden = len(self.problems) - len(shown)
+        hidden = self.problem_count - len(shown)
         if hidden:
             lines.append(t("import_more", lang, n=fmt_int(hidden, lang)))
         return "\n".join(lines)
@@ -239,13 +286,165 @@ class ImportReport:
             "dry_run": self.dry_run,
             "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems],
+            "more_problems": self.more_problems,
         }
+
+
+# ==== limits =================================================================================
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may cost, checked before a parser sees the file (issue 8)."""
+
+    max_bytes: int = 100 * MB
+    # XLSX: the sum of the parts' declared uncompressed sizes (zipfile never inflates a part
+    # past its declared size, and a lie about it fails the CRC) and each large part's ratio.
+    max_unzipped_bytes: int = 500 * MB
+    max_zip_ratio: int = 100
+    max_problems: int = 1000
+    # Rows parsed at a time: memory follows this, not the file size.
+    chunk_rows: int = 100_000
+    # Metadata files are checked row by row in Python; the registry has a few thousand rows.
+    max_metadata_rows: int = 200_000
+
+    @classmethod
+    def for_size(cls, max_bytes: int) -> ImportLimits:
+        """Limits scaled to a file-size cap (Settings.import_max_bytes)."""
+        return cls(max_bytes=max_bytes, max_unzipped_bytes=5 * max_bytes)
+
+
+# Parts smaller than this may compress as well as they like; a bomb needs a large part.
+ZIP_RATIO_MIN_SIZE = MB
+_BLOCK = MB
+
+
+def check_size(path: Path, limits: ImportLimits) -> None:
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise FileProblem("file_too_large", size=size, limit=limits.max_bytes)
+
+
+def check_xlsx(path: Path, limits: ImportLimits) -> None:
+    """Refuse a zip bomb from the archive's directory alone, before openpyxl inflates anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise FileProblem("bad_xlsx") from exc
+    total = 0
+    for info in infos:
+        total += info.file_size
+        packed = max(info.compress_size, 1)
+        if info.file_size > ZIP_RATIO_MIN_SIZE and info.file_size > limits.max_zip_ratio * packed:
+            raise FileProblem(
+                "xlsx_ratio",
+                entry=info.filename[:80],
+                ratio=info.file_size // packed,
+                max_ratio=limits.max_zip_ratio,
+            )
+    if total > limits.max_unzipped_bytes:
+        raise FileProblem("xlsx_too_large", size=total, limit=limits.max_unzipped_bytes)
+
+
+# C0 controls but tab, LF and CR; DEL; C1 controls (what Latin-1 makes of stray bytes).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _BadByte(Exception):
+    def __init__(self, offset: int, byte: int, line: int, after_multibyte: bool):
+        super().__init__(offset)
+        self.offset, self.byte, self.line = offset, byte, line
+        self.after_multibyte = after_multibyte
+
+    def problem(self, reason: str) -> FileProblem:
+        return FileProblem(reason, offset=self.offset, byte=f"{self.byte:02X}", line=self.line)
+
+
+def _scan(path: Path, encoding: str) -> None:
+    """Decode the whole file block by block (nothing kept): raise _BadByte at the first byte
+    that does not decode, FileProblem at the first control character."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    unit = {"utf-8-sig": "utf-8", "utf-16": "utf-16"}.get(encoding, encoding)
+    pos, lines, high, bom = 0, 1, False, 0
+    with path.open("rb") as f:
+        first = True
+        while True:
+            block = f.read(_BLOCK)
+            final = not block
+            pending = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(block, final=final)
+            except UnicodeDecodeError as exc:
+                offset = max(pos - pending + exc.start, 0)
+                local = max(offset - pos, 0)
+                raise _BadByte(
+                    offset,
+                    exc.object[exc.start],
+                    lines + block[:local].count(b"\n"),
+                    high or any(b >= 0x80 for b in block[:local]),
+                ) from exc
+            if first and block:
+                first = False
+                if encoding == "utf-8-sig" and block.startswith(codecs.BOM_UTF8):
+                    bom = 3
+                elif encoding == "utf-16":
+                    bom = 2
+                    unit = "utf-16-be" if block.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+            m = _CONTROL.search(text)
+            if m:
+                start = pos - pending + (bom if pos == 0 else 0)
+                offset = start + len(text[: m.start()].encode(unit))
+                raise FileProblem(
+                    "control_character",
+                    code=f"{ord(m.group()):04X}",
+                    offset=offset,
+                    line=lines + text.count("\n", 0, m.start()),
+                )
+            if final:
+                return
+            lines += text.count("\n")
+            high = high or max(block) >= 0x80
+            pos += len(block)
+
+
+def text_encoding(path: Path) -> str:
+    """UTF-16 with a BOM (Excel 'Unicode text'), UTF-8 with or without BOM, else Windows-1252;
+    every byte must decode and no control character may hide in the text. Refused otherwise,
+    with the byte offset: undecodable bytes never reach the store as names."""
+    with path.open("rb") as f:
+        head = f.read(2)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            _scan(path, "utf-16")
+        except _BadByte as exc:
+            raise exc.problem("undecodable_byte") from None
+        return "utf-16"
+    try:
+        _scan(path, "utf-8-sig")
+        return "utf-8-sig"
+    except _BadByte as exc:
+        if exc.after_multibyte:
+            # Valid UTF-8 accents before a byte that is not: two encodings in one file, and
+            # reading it as Windows-1252 would store 'Ã±' for 'ñ'.
+            raise exc.problem("mixed_encoding") from None
+    try:
+        _scan(path, "cp1252")
+    except _BadByte as exc:
+        # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined.
+        raise exc.problem("undecodable_byte") from None
+    return "cp1252"
+
+
+def read_text(path: Path, limits: ImportLimits) -> str:
+    """A whole (size-capped) text file, decoded by the rules of text_encoding."""
+    check_size(path, limits)
+    return path.read_text(encoding=text_encoding(path))
 
 
 # ==== reading ================================================================================
 @dataclass
 class Table:
-    """A sheet as text: canonical (lower-case) column names, blank rows dropped."""
+    """A sheet (or a chunk of its rows) as text: canonical (lower-case) column names, blank
+    rows dropped."""
 
     file: str
     suffix: str  # 'csv' or 'xlsx'
@@ -274,21 +473,6 @@ class Table:
             raise MissingColumns(missing)
 
 
-def decode(raw: bytes) -> str:
-    """UTF-16 (Excel 'Unicode text'), UTF-8 with or without BOM, else Windows-1252."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; Latin-1 decodes anything.
-        return raw.decode("latin-1")
-
-
 _QUOTED = re.compile(r'"[^"]*"')
 
 
@@ -301,113 +485,214 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(path: Path) -> Table:
-    """Read a CSV/TSV/TXT or the first sheet of an XLSX, every cell as text."""
+# (first record number of the chunk, counted from 0; its cells; reader problems)
+Grid = tuple[int, pd.DataFrame, list[Problem]]
+
+
+def iter_tables(path: Path, limits: ImportLimits) -> Iterator[Table]:
+    """A CSV/TSV/TXT or the first sheet of an XLSX as Tables of at most limits.chunk_rows rows,
+    every cell as text; the first carries the header (first non-blank row), even with no rows.
+    Size, zip and encoding are checked before any parser runs."""
+    check_size(path, limits)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
-        grid, decimal_comma, problems = _read_xlsx(path), False, list[Problem]()
-        kind = "xlsx"
+        check_xlsx(path, limits)
+        grids = _xlsx_grids(path, limits.chunk_rows)
+        decimal_comma, kind = False, "xlsx"
     else:
-        raw = path.read_bytes()
-        text = decode(raw)
-        if not text.strip():
+        encoding = text_encoding(path)
+        with path.open(encoding=encoding, newline="") as f:
+            sample = f.read(64 * 1024)
+        if not sample.strip():
             raise FileProblem("empty_file")
-        sep = sniff_delimiter(text)
-        grid, problems = _read_csv(text, sep, path.name)
+        sep = sniff_delimiter(sample)
+        grids = _csv_grids(path, encoding, sep, limits.chunk_rows)
         # Spanish-locale Excel writes ';' files with decimal commas (1.234,5).
         decimal_comma, kind = sep == ";", "csv"
-    return _to_table(path.name, kind, grid, decimal_comma, problems)
+    return _tables(path.name, kind, grids, decimal_comma)
 
 
-def _read_csv(text: str, sep: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def collect_table(first: Table, rest: Iterator[Table], max_rows: int) -> Table:
+    frames, rows, problems = [first.frame], [first.rows], list(first.problems)
+    n = len(first.frame)
+    for table in rest:
+        n += len(table.frame)
+        if n > max_rows:
+            raise FileProblem("too_many_rows", max_rows=max_rows)
+        frames.append(table.frame)
+        rows.append(table.rows)
+        problems.extend(table.problems)
+    if n > max_rows:
+        raise FileProblem("too_many_rows", max_rows=max_rows)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else first.frame
+    return Table(
+        first.file,
+        first.suffix,
+        frame,
+        np.concatenate(rows) if len(rows) > 1 else first.rows,
+        first.header_row,
+        first.names,
+        first.decimal_comma,
+        problems,
+    )
+
+
+def _csv_grids(path: Path, encoding: str, sep: str, chunk: int) -> Iterator[Grid]:
+    done = 0
     try:
-        grid = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            quotechar='"',
-            engine="c",
-        )
-        return grid, []
+        with path.open(encoding=encoding, newline="") as f:
+            reader = pd.read_csv(
+                f,
+                sep=sep,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                quotechar='"',
+                engine="c",
+                chunksize=chunk,
+            )
+            for grid in reader:
+                yield done, grid, []
+                done += len(grid)
+        return
+    except pd.errors.EmptyDataError:
+        return
     except pd.errors.ParserError:
-        return _read_ragged(text, sep, file)
+        pass
+    # A row longer than the first: carry on from where the fast reader stopped.
+    yield from _ragged_grids(path, encoding, sep, chunk, skip=done)
 
 
-def _read_ragged(text: str, sep: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _ragged_grids(path: Path, encoding: str, sep: str, chunk: int, skip: int) -> Iterator[Grid]:
     """Slow path for rows longer than the header: trailing empty fields are dropped (Excel
     leaves them), any other extra field is a problem."""
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    header_at = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), 0)
-    width = len(records[header_at]) if records else 0
-    problems = []
-    for i, rec in enumerate(records):
-        if len(rec) > width:
-            if any(c.strip() for c in rec[width:]):
-                problems.append(
-                    Problem(
-                        file,
-                        i + 1,
-                        "",
-                        None,
-                        "too_many_fields",
-                        {"fields": len(rec), "width": width},
+    width: int | None = None
+    records: list[list[str]] = []
+    problems: list[Problem] = []
+    start = skip
+    with path.open(encoding=encoding, newline="") as f:
+        for i, rec in enumerate(csv.reader(f, delimiter=sep)):
+            if width is None and any(c.strip() for c in rec):
+                width = len(rec)
+            if i < skip:
+                continue
+            if width is not None and len(rec) > width:
+                if any(c.strip() for c in rec[width:]):
+                    problems.append(
+                        Problem(
+                            path.name,
+                            i + 1,
+                            "",
+                            None,
+                            "too_many_fields",
+                            {"fields": len(rec), "width": width},
+                        )
                     )
-                )
-            records[i] = rec[:width]
-        elif len(rec) < width:
-            records[i] = rec + [""] * (width - len(rec))
-    return pd.DataFrame(records, dtype=object), problems
+                rec = rec[:width]
+            records.append(rec)
+            if len(records) >= chunk:
+                yield start, pd.DataFrame(records, dtype=object), problems
+                start += len(records)
+                records, problems = [], []
+    if records:
+        yield start, pd.DataFrame(records, dtype=object), problems
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _cell_text(v: Any) -> str:
+    """An XLSX cell as pandas' read_excel(dtype=str) shows it: 12.0 -> '12'."""
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _xlsx_grids(path: Path, chunk: int) -> Iterator[Grid]:
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:
+        # openpyxl picks its XML parser at import; without defusedxml a sheet could expand
+        # entities (billion laughs) or reach outside.
+        raise RuntimeError("defusedxml is required to read XLSX files (pip install defusedxml)")
     try:
-        return pd.read_excel(
-            path, sheet_name=0, header=None, dtype=str, engine="openpyxl", na_filter=False
-        )
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except OSError:
         raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken file
         raise FileProblem("bad_xlsx") from exc
+    try:
+        if not wb.worksheets:
+            raise FileProblem("bad_xlsx")
+        cells = wb.worksheets[0].iter_rows(values_only=True)
+        records: list[list[str]] = []
+        start = 0
+        while True:
+            try:
+                row = next(cells)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - defusedxml, zlib, CRC: a broken sheet
+                raise FileProblem("bad_xlsx") from exc
+            records.append([_cell_text(v) for v in row])
+            if len(records) >= chunk:
+                yield start, pd.DataFrame(records, dtype=object), []
+                start += len(records)
+                records = []
+        if records:
+            yield start, pd.DataFrame(records, dtype=object), []
+    finally:
+        wb.close()
 
 
-def _to_table(
-    file: str, kind: str, grid: pd.DataFrame, decimal_comma: bool, problems: list[Problem]
-) -> Table:
-    if grid.empty:
-        raise FileProblem("empty_file")
-    grid = grid.fillna("").astype(str) if kind == "xlsx" else grid.fillna("")
+def _filled(grid: pd.DataFrame) -> np.ndarray:
     filled = np.zeros(len(grid), dtype=bool)
     for col in grid.columns:
         filled |= grid[col].to_numpy() != ""
-    if not filled.any():
-        raise FileProblem("empty_file")
-    header_at = int(np.argmax(filled))
-    header = [str(h).replace("\ufeff", "").strip() for h in grid.iloc[header_at]]
-    body = grid.iloc[header_at + 1 :]
-    keep = filled[header_at + 1 :]
-    body = body[keep]
-    # Spreadsheet row numbers (1-based); the reader kept blank rows so positions are exact.
-    rows = np.flatnonzero(keep) + header_at + 2
+    return filled
+
+
+def _tables(file: str, kind: str, grids: Iterator[Grid], decimal_comma: bool) -> Iterator[Table]:
+    header_row = 0
     names: dict[str, str] = {}
-    columns, positions = [], []
-    for pos, name in enumerate(header):
-        canon = name.lower()
-        if not canon:
-            continue
-        if canon in names:
-            problems.append(Problem(file, header_at + 1, name, None, "duplicate_column"))
-            continue
-        names[canon] = name
-        columns.append(canon)
-        positions.append(pos)
-    frame = body.iloc[:, positions].copy() if positions else pd.DataFrame(index=body.index)
-    frame.columns = columns
-    frame = frame.reset_index(drop=True)
-    problems.sort(key=lambda p: p.row)
-    return Table(file, kind, frame, rows, header_at + 1, names, decimal_comma, problems)
+    columns: list[str] = []
+    positions: list[int] = []
+    for start, grid, problems in grids:
+        grid = grid.fillna("")
+        filled = _filled(grid)
+        if not header_row:
+            if not filled.any():
+                continue
+            at = int(np.argmax(filled))
+            header_row = start + at + 1
+            header = [str(h).replace("\ufeff", "").strip() for h in grid.iloc[at]]
+            for pos, name in enumerate(header):
+                canon = name.lower()
+                if not canon:
+                    continue
+                if canon in names:
+                    problems.append(Problem(file, header_row, name, None, "duplicate_column"))
+                    continue
+                names[canon] = name
+                columns.append(canon)
+                positions.append(pos)
+            grid, filled, start = grid.iloc[at + 1 :], filled[at + 1 :], start + at + 1
+        body = grid[filled]
+        # Spreadsheet row numbers (1-based); the reader kept blank rows so positions are exact.
+        rows = np.flatnonzero(filled) + start + 1
+        if positions:
+            width = max(positions) + 1
+            if body.shape[1] < width:
+                body = body.reindex(columns=range(width), fill_value="")
+            frame = body.iloc[:, positions].copy()
+        else:
+            frame = pd.DataFrame(index=body.index)
+        frame.columns = columns
+        frame = frame.reset_index(drop=True)
+        problems.sort(key=lambda p: p.row)
+        yield Table(file, kind, frame, rows, header_row, dict(names), decimal_comma, problems)
+    if not header_row:
+        raise FileProblem("empty_file")
 
 
 # ==== cells ==================================================================================

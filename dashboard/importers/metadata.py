@@ -17,10 +17,12 @@ from ..catalog import (
     Catalog,
     Expression,
     ExpressionError,
+    Scope,
 )
 from ..missing import is_missing
 from ..repository import Repository, WriteCounts
 from .common import (
+    FileProblem,
     ImportReport,
     Problem,
     Table,
@@ -87,6 +89,9 @@ LATITUDE = (-28.5, -19.0)
 LONGITUDE = (-63.0, -54.0)
 _DE_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
 _YEAR = re.compile(r"\d{4}")
+# No registry or target number comes near this (Paraguay has about 7 million people); 1e308
+# would overflow the sums.
+MAX_MAGNITUDE = 1_000_000_000
 
 
 @dataclass
@@ -159,6 +164,9 @@ class _Row:
         if is_missing(v):
             self.bad(col, non_numeric_reason(self.sheet.table.decimal_comma))
             return None
+        if abs(v) > MAX_MAGNITUDE:
+            self.bad(col, "too_large", max_value=MAX_MAGNITUDE)
+            return None
         if whole and (v < 0 or v != int(v)):
             self.bad(col, "not_whole")
             return None
@@ -193,16 +201,24 @@ class _Row:
             return None
         return int(t)
 
-    def org_unit(self, col: str, catalog: Catalog, *, required: bool = False) -> int | None:
+    def org_unit(
+        self, col: str, catalog: Catalog, scope: Scope, *, required: bool = False
+    ) -> int | None:
         code = self.raw(col)
         if not code:
             if required:
                 self.bad(col, "missing_value")
+            elif not national(scope):
+                # A blank org unit means every unit: more than a regional scope holds.
+                self.bad(col, "outside_scope")
             return None
         unit = catalog.by_code.get(code)
         if unit is None:
             _, reason, params = unknown_code(code, catalog.by_code, "unknown_org_unit", zeros=True)
             self.bad(col, reason or "", **params)
+            return None
+        if not catalog.in_scope(unit, scope):
+            self.bad(col, "outside_scope")
             return None
         return unit.id
 
@@ -227,7 +243,11 @@ class _Seen:
 
 
 # ==== org units ==============================================================================
-def check_org_units(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+def national(scope: Scope) -> bool:
+    return COUNTRY_CODE in scope.roots
+
+
+def check_org_units(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(ORG_UNIT_REQUIRED)
     sheet = _Sheet(table)
     records = sheet.records()
@@ -254,6 +274,12 @@ def check_org_units(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]
                 r.bad("parent", "country_no_parent")
         elif level is not None:
             _check_parent(r, parent, level, in_file, first_row_of, catalog)
+        if existing is not None and not catalog.in_scope(existing, scope):
+            r.bad("code", "outside_scope")
+        elif existing is None and parent in catalog.by_code:
+            # A new unit lands under its parent; a parent earlier in the file was judged there.
+            if not catalog.in_scope(catalog.by_code[parent], scope):
+                r.bad("parent", "outside_scope")
         if code and level is not None:
             # Registered even when the row has problems, so its children are judged on their own.
             in_file[code] = level
@@ -344,7 +370,7 @@ def _coordinates(r: _Row, unit: dict[str, Any]) -> None:
 
 
 # ==== data elements ==========================================================================
-def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+def check_data_elements(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(DATA_ELEMENT_REQUIRED)
     sheet = _Sheet(table)
     seen = _Seen()
@@ -363,7 +389,7 @@ def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sh
         if existing is not None and kind in KINDS and existing.kind != kind:
             # Stored values of the old kind would be misread (counts summed as populations).
             r.bad("kind", "kind_change", kind=existing.kind)
-        row: dict[str, str | None] = {
+        row: dict[str, Any] = {
             "code": code,
             "kind": kind,
             "name_es": r.text("name_es", required=True, max_len=200),
@@ -377,7 +403,7 @@ def check_data_elements(table: Table, catalog: Catalog) -> tuple[list[dict], _Sh
 
 
 # ==== indicators =============================================================================
-def check_indicators(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+def check_indicators(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(INDICATOR_REQUIRED)
     sheet = _Sheet(table)
     seen = _Seen()
@@ -450,13 +476,13 @@ def _band_order(r: _Row, row: dict[str, Any]) -> None:
 
 
 # ==== populations ============================================================================
-def check_populations(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+def check_populations(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(POPULATION_REQUIRED)
     sheet = _Sheet(table)
     seen = _Seen()
     out = []
     for _, r in sheet.records():
-        unit_id = r.org_unit("org_unit", catalog, required=True)
+        unit_id = r.org_unit("org_unit", catalog, scope, required=True)
         year = r.year("year", required=True)
         de_id = None
         code = r.text("data_element", required=True)
@@ -478,7 +504,7 @@ def check_populations(table: Table, catalog: Catalog) -> tuple[list[dict], _Shee
 
 
 # ==== targets ================================================================================
-def check_targets(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
+def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(TARGET_REQUIRED)
     sheet = _Sheet(table)
     seen = _Seen()
@@ -494,7 +520,7 @@ def check_targets(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
                 ind_id = ind.id
         row: dict[str, Any] = {
             "indicator_id": ind_id,
-            "org_unit_id": r.org_unit("org_unit", catalog),  # blank: every unit
+            "org_unit_id": r.org_unit("org_unit", catalog, scope),  # blank: every unit
             "year": r.year("year"),  # blank: every year
             **{col: r.number(col) for col in ("target", "near", "band_low", "band_high")},
             "source": r.text("source") or None,
@@ -513,18 +539,23 @@ def check_targets(table: Table, catalog: Catalog) -> tuple[list[dict], _Sheet]:
 @dataclass(frozen=True)
 class Kind:
     format: str
-    check: Callable[[Table, Catalog], tuple[list[dict], _Sheet]]
+    check: Callable[[Table, Catalog, Scope], tuple[list[dict], _Sheet]]
     upsert: Callable[[Repository], Callable[[Sequence[dict], Connection], WriteCounts]]
     refresh: bool  # rollups depend on it (the tree, populations)
+    national: bool = False  # the whole country's catalogue: national scope only
 
 
 KINDS_BY_NAME = {
     "org-units": Kind("metadata-org-units", check_org_units, lambda r: r.upsert_org_units, True),
     "data-elements": Kind(
-        "metadata-data-elements", check_data_elements, lambda r: r.upsert_data_elements, False
+        "metadata-data-elements",
+        check_data_elements,
+        lambda r: r.upsert_data_elements,
+        False,
+        national=True,
     ),
     "indicators": Kind(
-        "metadata-indicators", check_indicators, lambda r: r.upsert_indicators, False
+        "metadata-indicators", check_indicators, lambda r: r.upsert_indicators, False, True
     ),
     "populations": Kind(
         "metadata-populations", check_populations, lambda r: r.upsert_populations, True
@@ -534,11 +565,13 @@ KINDS_BY_NAME = {
 
 
 def import_metadata(
-    repo: Repository, table: Table, kind: str, report: ImportReport, *, dry_run: bool
+    repo: Repository, table: Table, kind: str, report: ImportReport, *, dry_run: bool, scope: Scope
 ) -> ImportReport:
     spec = KINDS_BY_NAME[kind]
     report.format = spec.format
-    rows, sheet = spec.check(table, repo.catalog())
+    if spec.national and not national(scope):
+        raise FileProblem("national_only")
+    rows, sheet = spec.check(table, repo.catalog(), scope)
     report.rows, report.skipped = len(table.frame), sheet.skipped
     problems = table.problems + sheet.problems
     if problems:

@@ -63,6 +63,16 @@ def current_principal() -> Principal | None:
     return g.get("principal")
 
 
+def current_uploader():
+    """The signed-in account as the import page needs it (None without an account)."""
+    from .imports import Uploader
+
+    p = current_principal()
+    if p is None or p.account_id is None:
+        return None
+    return Uploader(id=str(p.account_id), role=p.role, scope=p.scope, email=p.email)
+
+
 def current_scope() -> Scope:
     """The scope of the request being served; nothing at all outside a signed-in request."""
     p = current_principal()
