@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.accounts import IMPORT_ROLES
 from dashboard.availability import classify
 from dashboard.catalog import facility_type_name
 from dashboard.filters import Filters, from_query, path_page, resolve_period
@@ -234,7 +235,13 @@ def register(app: Dash, deps: Services) -> None:
     def account_links(lang: str) -> list:
         p = deps.principal()
         public = bool(p and p.role == "publico")
-        return shell.account_links(p.email if p else None, bool(p and p.is_admin), lang, public)
+        return shell.account_links(
+            p.email if p else None,
+            bool(p and p.is_admin),
+            lang,
+            public,
+            can_import=bool(p and p.role in IMPORT_ROLES),
+        )
 
     def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""

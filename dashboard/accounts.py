@@ -22,6 +22,7 @@ from .db import account, auth_session
 # accounts and reads the audit log. publico is no account: anonymous visitors when
 # DASHBOARD_PUBLIC_ACCESS=1, seeing aggregates down to districts and no facility at all.
 ROLES = ("nacional", "regional", "distrital", "analista", "admin")
+IMPORT_ROLES = frozenset({"analista"})  # who may import data (within their scope)
 PUBLIC = Scope(frozenset({"PY"}), max_level=2)
 MIN_PASSWORD = 10
 # A session is touched at most this often: Dash sends several requests a second.

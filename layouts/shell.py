@@ -188,9 +188,11 @@ def lang_switch(pathname: str, f: Filters) -> list:
     return [out[0], html.Span(" | ", className="text-white-50", **{"aria-hidden": "true"}), out[1]]
 
 
-def account_links(email: str | None, is_admin: bool, lang: str, public: bool = False) -> list:
-    """Who is signed in, the audit log for admins, and sign-out (server pages: full loads);
-    an anonymous visitor gets the way to sign in."""
+def account_links(
+    email: str | None, is_admin: bool, lang: str, public: bool = False, can_import: bool = False
+) -> list:
+    """Who is signed in, the import page for analysts, the audit log for admins, and sign-out
+    (server pages: full loads); an anonymous visitor gets the way to sign in."""
     q = "?lang=" + lang
     if public:
         sep = html.Span(" · ", className="text-white-50", **{"aria-hidden": "true"})
@@ -201,6 +203,11 @@ def account_links(email: str | None, is_admin: bool, lang: str, public: bool = F
     out.append(
         html.Span(email, className="text-white small", title=t("signed_in_as", lang, email=email))
     )
+    if can_import:
+        out += [
+            " ",
+            html.A(t("import_page_title", lang), href="/importar" + q, className="lang-link"),
+        ]
     if is_admin:
         out += [" ", html.A(t("audit_title", lang), href="/auditoria" + q, className="lang-link")]
     out += [" ", html.A(t("logout", lang), href="/logout" + q, className="lang-link")]

@@ -28,6 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from .. import audit
+from ..accounts import IMPORT_ROLES
 from ..catalog import Scope
 from ..config import Settings
 from ..i18n import fmt_number, lang_or_default, t
@@ -36,7 +37,6 @@ from ..repository import Repository
 
 log = logging.getLogger("dashboard")
 
-IMPORT_ROLES = frozenset({"analista"})
 FIELD_FILE = "archivo"
 FIELD_TOKEN = "token"
 CSRF_FIELD = "csrf_token"

@@ -78,7 +78,7 @@ def import_server():
 @pytest.fixture
 def importer(import_server, page):
     """(base URL, repo) with the page signed in as an analyst of the import server's store."""
-    base, repo, cookie = importer
+    base, repo, cookie = import_server
     page.context.add_cookies([cookie])
     return base, repo
 
