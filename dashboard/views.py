@@ -14,6 +14,7 @@ from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
 from .periods import Period, add_months, period_for_span, split
+from .quality import QualityRules
 from .repository import Repository
 
 # The overview's cards: the selected indicator first, then one per domain and data quality.
@@ -28,10 +29,16 @@ class Context:
     scope: Scope
     today: date
     small_count: int = 5
+    rules: QualityRules = field(default_factory=QualityRules)
 
     @property
     def cat(self) -> Catalog:
         return self.repo.catalog()
+
+
+def _q(ctx: Context) -> dict:
+    """The quality rules and the date every evaluation of a page takes."""
+    return {"rules": ctx.rules, "today": ctx.today}
 
 
 def selected_unit(ctx: Context, f: Filters) -> OrgUnit:
@@ -65,10 +72,16 @@ def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
     return badness(frame, ind).rank(method="min", ascending=True)
 
 
+def flagged(frame: pd.DataFrame, code: str) -> pd.Series:
+    """Rows whose quality codes include `code`."""
+    return pd.Series([code in q for q in frame["quality"]], index=frame.index, dtype=bool)
+
+
 def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
     """Values resting on fewer than `threshold` events or people: shown with a caution, and
     kept out of 'worst' lists where one case swings the rate. No value, no caution. The one
-    rule for every page: each view's frame carries it as its `small` column."""
+    rule of dashboard.quality (less the zero-events rule, which needs its denominator
+    threshold): each view's frame carries the quality codes' verdict as its `small` column."""
     num = frame["numerator"].astype(float).fillna(0.0)
     den = frame["denominator"].astype(float).fillna(0.0)
     return frame["value"].notna() & ((den < threshold) | ((num > 0) & (num < threshold)))
@@ -99,16 +112,16 @@ def overview(ctx: Context, f: Filters) -> Overview:
     prev, ly = p.previous(), p.year_earlier()
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     spans = list(dict.fromkeys([p, prev, ly]))  # a 12-month period: previous == a year earlier
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes(), **_q(ctx))
     now = res[res.period == p.id].set_index("indicator")
     before = res[res.period == prev.id].set_index("indicator")["value"]
     last_year = res[res.period == ly.id].set_index("indicator")["value"]
     cards = now.assign(
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
-    cards["small"] = small_numbers(cards, ctx.small_count)
+    cards["small"] = flagged(cards, "small_numbers")
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
-    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes())
+    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes(), **_q(ctx))
     level = child_level(unit) if unit.level < 2 else 3
     attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
     attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
@@ -124,10 +137,10 @@ def ranking(
 ) -> pd.DataFrame:
     """Child units (or facilities) of a unit for one indicator, worst first."""
     units = children(ctx, unit, level)
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes(), **_q(ctx))
     if res.empty:
         return res.assign(rank=[], small=[], bad=[])
-    res = res.assign(rank=rank(res, ind), small=small_numbers(res, ctx.small_count))
+    res = res.assign(rank=rank(res, ind), small=flagged(res, "small_numbers"))
     res["bad"] = badness(res, ind)
     return res.sort_values(
         ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
@@ -213,7 +226,7 @@ def trends(ctx: Context, f: Filters) -> Trends:
         if u is not None and u.code not in roles:
             units.append(u)
             roles[u.code] = "compare"
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes(), **_q(ctx))
     starts = {b.id: b.start for b in buckets}
     res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
     t = cat.target_for(ind, unit, p.end // 100)
@@ -248,14 +261,14 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     units = children(ctx, unit, level)
     if level == 3 and f.ftype:
         units = [u for u in units if u.facility_type == f.ftype]
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes(), **_q(ctx))
     now = res[res.period == p.id]
     before = res[res.period == ly.id].set_index(["indicator", "org_unit"])["value"]
     now = now.assign(
         prev_value=before.reindex(list(zip(now.indicator, now.org_unit, strict=True))).to_numpy()
     )
     now["trend"] = _trend(now)
-    now["small"] = small_numbers(now, ctx.small_count)
+    now["small"] = flagged(now, "small_numbers")
     wide = pd.DataFrame(
         {
             "org_unit": [u.code for u in units],
@@ -265,7 +278,7 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     )
     for ind in inds:
         part = now[now.indicator == ind.code].set_index("org_unit")
-        for col in ("value", "status", "trend", "small", "completeness"):
+        for col in ("value", "status", "trend", "small", "completeness", "quality"):
             wide[f"{ind.code}|{col}"] = wide.org_unit.map(part[col]) if len(part) else None
     key = (
         f"{f.indicator}|value" if f.indicator in [i.code for i in inds] else f"{inds[0].code}|value"
@@ -335,13 +348,13 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     region = cat.parent(district)
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
-    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
-    current["small"] = small_numbers(current, ctx.small_count)
+    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p], **_q(ctx))
+    current["small"] = flagged(current, "small_numbers")
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
-    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
+    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, **_q(ctx))
     same_type = (unit.facility_type or "",)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
-    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
+    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type, **_q(ctx))
     reporting = history[history.indicator == "DQ-01"][
         ["period", "expected_reports", "received_reports"]
     ]
@@ -379,7 +392,7 @@ def pack_trends(ctx: Context, f: Filters, months: int = 24) -> PackTrends:
     units = [unit] + (
         [cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else []
     )
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes(), **_q(ctx))
     return PackTrends(
         unit,
         period_for_span(buckets[0].start, buckets[-1].end),
