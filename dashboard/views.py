@@ -77,14 +77,19 @@ def flagged(frame: pd.DataFrame, code: str) -> pd.Series:
     return pd.Series([code in q for q in frame["quality"]], index=frame.index, dtype=bool)
 
 
-def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
-    """Values resting on fewer than `threshold` events or people: shown with a caution, and
-    kept out of 'worst' lists where one case swings the rate. No value, no caution. The one
-    rule of dashboard.quality (less the zero-events rule, which needs its denominator
-    threshold): each view's frame carries the quality codes' verdict as its `small` column."""
+def small_numbers(
+    frame: pd.DataFrame, threshold: int, small_denominator: int | None = None
+) -> pd.Series:
+    """Values resting on fewer than `threshold` events or people, or on no event among fewer
+    than `small_denominator` people: shown with a caution, and kept out of 'worst' lists where
+    one case swings the rate. No value, no caution. The small_numbers code of dashboard.quality
+    (each view's frame carries that verdict as its `small` column)."""
+    small_den = QualityRules().small_denominator if small_denominator is None else small_denominator
     num = frame["numerator"].astype(float).fillna(0.0)
     den = frame["denominator"].astype(float).fillna(0.0)
-    return frame["value"].notna() & ((den < threshold) | ((num > 0) & (num < threshold)))
+    return frame["value"].notna() & (
+        (den < threshold) | ((num > 0) & (num < threshold)) | ((num == 0) & (den < small_den))
+    )
 
 
 # ==== Resumen ====================================================================================
