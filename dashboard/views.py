@@ -72,9 +72,9 @@ def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
     return badness(frame, ind).rank(method="min", ascending=True)
 
 
-def flagged(frame: pd.DataFrame, code: str) -> pd.Series:
-    """Rows whose quality codes include `code`."""
-    return pd.Series([code in q for q in frame["quality"]], index=frame.index, dtype=bool)
+def _small(frame: pd.DataFrame, ctx: Context) -> pd.Series:
+    """The small_numbers code, vectorised (a frame's quality column holds tuples)."""
+    return small_numbers(frame, ctx.small_count, ctx.rules.small_denominator)
 
 
 def small_numbers(
@@ -103,6 +103,8 @@ class Overview:
     sparks: pd.DataFrame  # indicator, period, value (12 months ending with the period)
     attention: pd.DataFrame  # worst child units for the selected indicator
     attention_level: int
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def kpi_codes(f: Filters, cat: Catalog) -> list[str]:
@@ -124,13 +126,13 @@ def overview(ctx: Context, f: Filters) -> Overview:
     cards = now.assign(
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
-    cards["small"] = flagged(cards, "small_numbers")
+    cards["small"] = _small(cards, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
     sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes(), **_q(ctx))
     level = child_level(unit) if unit.level < 2 else 3
     attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
     attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
-    return Overview(unit, p, prev, ly, cards, sparks, attention, level)
+    return Overview(unit, p, prev, ly, cards, sparks, attention, level, rules=ctx.rules)
 
 
 def _months_back(end: int, n: int) -> list[int]:
@@ -145,7 +147,7 @@ def ranking(
     res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes(), **_q(ctx))
     if res.empty:
         return res.assign(rank=[], small=[], bad=[])
-    res = res.assign(rank=rank(res, ind), small=flagged(res, "small_numbers"))
+    res = res.assign(rank=rank(res, ind), small=_small(res, ctx))
     res["bad"] = badness(res, ind)
     return res.sort_values(
         ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
@@ -162,6 +164,8 @@ class MapData:
     area_level: int
     points: pd.DataFrame  # facilities with lat/lon, value, status, volume
     breadcrumb: list[OrgUnit]
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def map_data(ctx: Context, f: Filters) -> MapData:
@@ -178,7 +182,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
         points = ranking(ctx, ind, unit, p, f, level=3)
         points = _with_places(cat, points)
         points["volume"] = points["denominator"].fillna(0)
-    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit))
+    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit), rules=ctx.rules)
 
 
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
@@ -248,6 +252,8 @@ class Scorecard:
     rows: pd.DataFrame  # one row per unit: code, name, level, then per indicator value/status/trend
     row_level: int
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form, for exports
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
@@ -273,7 +279,7 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
         prev_value=before.reindex(list(zip(now.indicator, now.org_unit, strict=True))).to_numpy()
     )
     now["trend"] = _trend(now)
-    now["small"] = flagged(now, "small_numbers")
+    now["small"] = _small(now, ctx)
     wide = pd.DataFrame(
         {
             "org_unit": [u.code for u in units],
@@ -290,7 +296,7 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     )
     ind0 = cat.indicators[key.split("|")[0]]
     wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
-    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now)
+    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now, rules=ctx.rules)
 
 
 def _trend(frame: pd.DataFrame) -> list[str]:
@@ -342,6 +348,8 @@ class FacilityProfile:
     reporting: pd.DataFrame  # period (month), expected_reports, received_reports, on_time
     shown: list[Indicator] = field(default_factory=list)  # with a value now or in 24 months
     silent: list[Indicator] = field(default_factory=list)  # nothing reported in 24 months
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
@@ -354,7 +362,7 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
     current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p], **_q(ctx))
-    current["small"] = flagged(current, "small_numbers")
+    current["small"] = _small(current, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
     history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, **_q(ctx))
     same_type = (unit.facility_type or "",)
@@ -373,7 +381,18 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     shown = [i for i in inds if i.code in with_data]
     silent = [i for i in inds if i.code not in with_data]
     return FacilityProfile(
-        unit, district, region, p, inds, current, history, peers, reporting, shown, silent
+        unit,
+        district,
+        region,
+        p,
+        inds,
+        current,
+        history,
+        peers,
+        reporting,
+        shown,
+        silent,
+        rules=ctx.rules,
     )
 
 

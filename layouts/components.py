@@ -56,14 +56,18 @@ def quality_label(codes, lang: str, rules: QualityRules | None = None) -> str:
 
 
 def quality_mark(
-    codes, lang: str, rules: QualityRules | None = None, focusable: bool = True
+    codes,
+    lang: str,
+    rules: QualityRules | None = None,
+    focusable: bool = True,
+    label: str | None = None,
 ) -> html.Span | None:
     """One discreet mark beside a value with data-quality codes (None when none applies):
     its title explains it on hover, its label to screen readers, and it takes the keyboard
     focus (not in the scorecard's grid of cells, where the cell's title says it)."""
     if not codes:
         return None
-    label = quality_label(codes, lang, rules)
+    label = label or quality_label(codes, lang, rules)
     extra = {"tabIndex": 0} if focusable else {}
     return html.Span(
         QUALITY_SYMBOL,

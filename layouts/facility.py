@@ -161,7 +161,7 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                         scope="row",
                     ),
                     html.Td(
-                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang)],
+                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang, fp.rules)],
                         className="text-end",
                     ),
                     html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),

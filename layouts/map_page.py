@@ -266,7 +266,7 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
                     html.Td(
                         [
                             fmt_value(r.value, ind.unit(lang), lang, ind.decimals),
-                            quality_mark(r.quality, lang),
+                            quality_mark(r.quality, lang, md.rules),
                         ],
                         className="text-end",
                     ),

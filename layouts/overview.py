@@ -88,7 +88,7 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                         percent_sign(lang) if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
                         className="kpi-unit",
                     ),
-                    quality_mark(row.quality, lang),
+                    quality_mark(row.quality, lang, ov.rules),
                 ]
             ),
             html.Div(
@@ -160,7 +160,7 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                 [
                     html.Td(dcc.Link(unit.name, href=link)),
                     html.Td(
-                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang)],
+                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang, ov.rules)],
                         className="text-end",
                     ),
                     html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),

@@ -81,6 +81,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         return [empty_state(lang)]
     inds = sc.indicators
     facilities = sc.row_level == 3
+    labels: dict[tuple, str] = {}
     head_cells = [
         html.Th(_sort_link("#", "rank", f, f.sort), scope="col", className="text-end"),
         html.Th(_sort_link(t("col_unit", lang), "org_unit_name", f, f.sort), scope="col"),
@@ -129,6 +130,10 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
             quality = row.get(f"{ind.code}|quality")
             quality = quality if isinstance(quality, tuple) else ()
             doubt = bool(quality) and status in JUDGED
+            # A region's grid repeats a handful of code sets: word each once per table.
+            label = labels.get(quality) or labels.setdefault(
+                quality, quality_label(quality, lang, sc.rules) if quality else ""
+            )
             cells.append(
                 html.Td(
                     [
@@ -139,7 +144,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                         ),
                         " ",
                         fmt_number(v, lang, ind.decimals),
-                        quality_mark(quality, lang, focusable=False),
+                        quality_mark(quality, lang, focusable=False, label=label),
                         html.Span(
                             f" {TREND_ARROWS[trend]}",
                             className="cell-trend",
@@ -152,7 +157,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                     + (" uncertain" if doubt else ""),
                     title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
                     + (f"; {t('trend_' + trend, lang)}" if trend else "")
-                    + (f". {quality_label(quality, lang)}" if quality else ""),
+                    + (f". {label}" if quality else ""),
                 )
             )
         body.append(html.Tr(cells))

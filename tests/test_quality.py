@@ -174,3 +174,33 @@ def test_quality_thresholds_come_from_the_environment():
     )
     assert s.quality_rules() == QualityRules(80, 10, 50, 2.5)
     assert Settings.from_env({}).quality_rules() == QualityRules()
+
+
+def test_quality_column_of_the_exports_in_the_page_language(store):
+    from dashboard import exports
+    from dashboard.filters import Filters
+    from dashboard.i18n import t
+    from dashboard.views import Context
+
+    put_values(
+        store,
+        [("H1", "MUERTE_MAT", 202403, 0), ("H1", "NAC_VIVOS", 202403, 40)],
+    )
+    ctx = Context(repo=store, scope=NATIONAL, today=TODAY)
+    for lang, words in (("es", "pocos casos"), ("en", "small numbers")):
+        f = Filters(lang=lang, region="PY-1", indicator="MNI-01", period="202403", points=True)
+        tables = exports.page_tables(ctx, "mapa", f)
+        col = tables["facilities"][t("col_quality", lang)].tolist()
+        assert col == [words]
+        assert t("col_quality", lang) in tables["areas"]
+
+
+def test_quality_mark_states_the_configured_thresholds_in_words():
+    from layouts.components import quality_mark, status_badge
+
+    mark = quality_mark(("low_completeness",), "en", QualityRules(completeness=80))
+    assert "80%" in mark.title and mark.title == mark.to_plotly_json()["props"]["aria-label"]
+    assert quality_mark((), "es") is None
+    badge = status_badge("met", "es", uncertain=True)
+    assert "uncertain" in badge.className and "¿Cumple?" in badge.children
+    assert "uncertain" not in status_badge("no_data", "es", uncertain=True).className
