@@ -457,7 +457,6 @@ def evaluate_frame(
                 completeness=rep.completeness,
                 outliers=outliers,
                 values_reported=reported,
-                is_facility=is_fac[:, None],
                 coverage=is_coverage(cat, ind),
                 rules=rules,
             )

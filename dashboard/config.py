@@ -32,7 +32,7 @@ class Settings:
     # fewer than this many people, and an aggregate's share (%) of outlier values.
     dq_completeness: float = 90.0
     small_denominator: int = 100
-    dq_outlier_share: float = 1.0
+    dq_outlier_share: float = 5.0
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -79,7 +79,7 @@ class Settings:
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
             dq_completeness=float(env.get("DASHBOARD_DQ_COMPLETENESS", "90")),
             small_denominator=int(env.get("DASHBOARD_SMALL_DENOMINATOR", "100")),
-            dq_outlier_share=float(env.get("DASHBOARD_DQ_OUTLIER_SHARE", "1")),
+            dq_outlier_share=float(env.get("DASHBOARD_DQ_OUTLIER_SHARE", "5")),
             secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
             redis_url=env.get("DASHBOARD_REDIS_URL") or None,
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),

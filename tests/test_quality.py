@@ -96,7 +96,7 @@ def test_quality_outlier_month_in_the_span(store):
     assert "outlier" in one(store, "SER-01", "F1", "202406").quality
     assert "outlier" not in one(store, "SER-01", "F1", "202405").quality
     assert "outlier" in one(store, "SER-01", "F1", "2024Q2").quality
-    # The district: 1 outlier of 12 values in the year (8.3 % > 1 %).
+    # The district: 1 outlier of 12 values in the year (8.3 % > 5 %).
     assert "outlier" in one(store, "SER-01", "0101", "2024").quality
     assert (
         "outlier"
@@ -173,6 +173,7 @@ def test_quality_thresholds_come_from_the_environment():
         }
     )
     assert s.quality_rules() == QualityRules(80, 10, 50, 2.5)
+    assert QualityRules().outlier_share == 5.0
     assert Settings.from_env({}).quality_rules() == QualityRules()
 
 
