@@ -158,6 +158,7 @@ QUERY_COLUMNS = (
     "completeness",
     "timeliness",
     "facilities_reporting",
+    "quality",
 )
 
 
@@ -186,15 +187,27 @@ def cmd_query(args, settings: Settings) -> int:
             return _fail(
                 f"unknown facility type {', '.join(bad)}; known: {', '.join(FACILITY_TYPES)}"
             )
-    results = query(repo, _scope(args.scope), ind, unit, period, by=args.by, ftypes=ftypes)
+    results = query(
+        repo,
+        _scope(args.scope),
+        ind,
+        unit,
+        period,
+        by=args.by,
+        ftypes=ftypes,
+        rules=settings.quality_rules(),
+        today=settings.current_date(),
+    )
     rows = [r.as_dict() for r in results]
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif args.format == "csv":
+        rows = [{**r, "quality": " ".join(r["quality"])} for r in rows]
         w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(QUERY_COLUMNS))
         w.writeheader()
         w.writerows(rows)
     else:
+        rows = [{**r, "quality": ",".join(r["quality"])} for r in rows]
         table = [
             [_fmt(r[c], ind.decimals if c == "value" else 1) for c in QUERY_COLUMNS] for r in rows
         ]
@@ -548,6 +561,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
         scope=Scope.national(),
         today=settings.current_date(),
         small_count=settings.small_count,
+        rules=settings.quality_rules(),
     )
     f, facility = _pdf_filters(args, ctx)
     out = Path(args.output)

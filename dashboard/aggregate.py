@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from functools import cached_property
 
 import numpy as np
@@ -11,10 +12,13 @@ import pandas as pd
 
 from .catalog import Catalog, DataElement, Expression, Indicator, OrgUnit, Scope, Target
 from .missing import is_missing
-from .periods import Period, pieces, split
+from .periods import Period, add_months, pieces, split
+from .quality import QualityRules, as_codes, quality_masks
 from .repository import Repository
 
 REPORTING = ("REP_EXPECTED", "REP_RECEIVED", "REP_ONTIME", "REP_FACILITIES")
+# Outlier counts of every facility-month (rollups.outlier_counts): the quality marks use them.
+OUTLIERS = ("DQ_OUTLIERS", "DQ_VALUES")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Result:
     facilities_reporting: int
     target: float | None
     status: str
+    # Data-quality codes (dashboard.quality.CODES) that apply; empty when none does.
+    quality: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -152,7 +158,8 @@ class Reporting:
 def elements_needed(cat: Catalog, indicators: Sequence[Indicator]) -> list[DataElement]:
     """The data elements of the indicators' expressions plus the reporting counts, by code."""
     codes = {c for ind in indicators for c in (*ind.numerator.codes, *ind.denominator.codes)}
-    return [cat.data_elements[c] for c in sorted(codes | set(REPORTING)) if c in cat.data_elements]
+    codes |= set(REPORTING) | set(OUTLIERS)
+    return [cat.data_elements[c] for c in sorted(codes) if c in cat.data_elements]
 
 
 def load_array(
@@ -284,13 +291,14 @@ def ratio(
     ind: Indicator, arr: np.ndarray, index: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numerator, denominator and value (Σ numerator / Σ denominator × factor) per unit ×
-    period. No value where the denominator is missing or zero; there a missing numerator
-    counts as zero."""
+    period. No value where the denominator is missing or zero; where it exists (zero
+    included: 3 cases over no population is a fact to show) a missing numerator counts as
+    zero. No numerator without a denominator."""
     den = _expression(ind.denominator, arr, index)
     num = _expression(ind.numerator, arr, index)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = den > 0
-        num = np.where(ok, np.where(np.isnan(num), 0.0, num), np.nan)
+        num = np.where(np.isnan(den), np.nan, np.where(np.isnan(num), 0.0, num))
         value = np.where(ok, num / den * ind.factor, np.nan)
     return num, den, value
 
@@ -341,6 +349,8 @@ def assemble(
         for name in FLOAT_COLUMNS:
             cols[name].append(part[name].reshape(-1)[keep])
         cols["status"].append(part["status"].reshape(-1)[keep])
+        masks = part.get("quality", np.zeros(nu * nb, dtype=np.int64))  # none: no codes
+        cols["quality"].append(as_codes(np.reshape(masks, -1)[keep]))
         for name in COUNT_COLUMNS:
             cols[name].append(part[name].reshape(-1)[keep].astype(int))
     if not cols["indicator"]:
@@ -352,6 +362,46 @@ FLOAT_COLUMNS = ("numerator", "denominator", "value", "completeness", "timelines
 COUNT_COLUMNS = ("expected_reports", "received_reports", "facilities_reporting")
 
 
+def last_complete_month(today: date) -> int:
+    return add_months(today.year * 100 + today.month, -1)
+
+
+def unreported_months(
+    cat: Catalog,
+    axes: Axes,
+    ftypes: tuple[str, ...] | None,
+    today: date | None,
+    arr: np.ndarray,
+) -> None:
+    """Add to REP_EXPECTED the months after the store's last expected report up to the last
+    complete month of the calendar: every facility open then was expected to report, so a
+    region that stopped reporting shows 0 % complete, not "no data"."""
+    k = axes.index.get("REP_EXPECTED")
+    if k is None:
+        return
+    until = last_complete_month(today or date.today())
+    after = cat.reports_until
+    tails = []
+    for p in axes.periods:
+        start = p.start if after is None else max(p.start, add_months(after, 1))
+        months = []
+        m = start
+        while m <= min(p.end, until):
+            months.append(m)
+            m = add_months(m, 1)
+        tails.append(months)
+    if not any(tails):
+        return
+    for i, u in enumerate(axes.units):
+        facs = [u] if u.level == 3 else cat.descendants(u, 3)
+        if u.level < 3 and ftypes is not None:
+            facs = [f for f in facs if f.facility_type in ftypes]
+        for b, months in enumerate(tails):
+            if months:
+                n = sum(cat.active_in(f, m) for f in facs for m in months)
+                arr[i, b, k] = np.nan_to_num(arr[i, b, k]) + n
+
+
 def evaluate_frame(
     repo: Repository,
     scope: Scope,
@@ -359,12 +409,17 @@ def evaluate_frame(
     units: Sequence[OrgUnit],
     periods: Sequence[Period],
     ftypes: tuple[str, ...] | None = None,
+    rules: QualityRules | None = None,
+    today: date | None = None,
 ) -> pd.DataFrame:
-    """Every indicator × unit × period inside the scope, one row each, in that order.
+    """Every indicator × unit × period inside the scope, one row each, in that order, each
+    with its data-quality codes (`quality`, under `rules`). `today` (default: the real date)
+    bounds the months a facility is expected to report.
 
     Columnar on purpose: a region's scorecard is ten thousand cells, and building them one
     Python object at a time costs more than the database work.
     """
+    rules = rules or QualityRules()
     cat = repo.catalog()
     units = cat.filter_scope(units, scope)
     if not units or not periods or not indicators:
@@ -387,11 +442,24 @@ def evaluate_frame(
             continue  # the filter excludes every type these indicators apply to
         arr = base.copy()
         load_array(repo, scope, axes, [u for u in units if u.level < 3], types, arr)
+        unreported_months(cat, axes, types, today, arr)
         rep = reporting(arr, axes, _distinct_reporting(repo, scope, axes, types))
         applicable = ~is_fac | (True if types is None else np.isin(utype, list(types)))
+        outliers = _column(arr, axes, "DQ_OUTLIERS")
+        reported = _column(arr, axes, "DQ_VALUES")
         for ind in inds:
             num, den, value = ratio(ind, arr, axes.index)
             tg = targets(cat, ind, units, periods)
+            mask = quality_masks(
+                numerator=num,
+                denominator=den,
+                value=value,
+                completeness=rep.completeness,
+                outliers=outliers,
+                values_reported=reported,
+                coverage=is_coverage(cat, ind),
+                rules=rules,
+            )
             parts[ind.code] = {
                 "applicable": applicable,
                 "numerator": num,
@@ -404,8 +472,24 @@ def evaluate_frame(
                 "facilities_reporting": rep.facilities,
                 "target": tg[0],
                 "status": _status(value, ind.direction, tg[0], tg[1], tg[2], tg[3]),
+                "quality": mask,
             }
     return assemble(indicators, units, periods, parts)
+
+
+def _column(arr: np.ndarray, axes: Axes, code: str) -> np.ndarray:
+    k = axes.index.get(code)
+    return np.nan_to_num(arr[:, :, k]) if k is not None else np.zeros(axes.shape[:2])
+
+
+def is_coverage(cat: Catalog, ind: Indicator) -> bool:
+    """A percentage of a population (vaccinated, pregnant women seen): above 100 % it says the
+    population figure is too small."""
+    return ind.factor == 100 and any(
+        cat.data_elements[c].kind == "population"
+        for c in ind.denominator.codes
+        if c in cat.data_elements
+    )
 
 
 def _f(v: float | None) -> float:
@@ -419,15 +503,18 @@ def evaluate(
     units: Sequence[OrgUnit],
     periods: Sequence[Period],
     ftypes: tuple[str, ...] | None = None,
+    rules: QualityRules | None = None,
+    today: date | None = None,
 ) -> list[Result]:
     """evaluate_frame as Result objects (None where there is no value)."""
-    frame = evaluate_frame(repo, scope, indicators, units, periods, ftypes)
+    frame = evaluate_frame(repo, scope, indicators, units, periods, ftypes, rules, today)
     out = []
     for row in frame.itertuples(index=False):
         d = row._asdict()
         for k in ("numerator", "denominator", "value", "completeness", "timeliness", "target"):
             v = d[k]
             d[k] = None if is_missing(v) else float(v)
+        d["quality"] = list(d["quality"])
         out.append(Result(**d))
     return out
 
@@ -447,9 +534,11 @@ def query(
     period: Period,
     by: str | None = None,
     ftypes: tuple[str, ...] | None = None,
+    rules: QualityRules | None = None,
+    today: date | None = None,
 ) -> list[Result]:
     """One indicator for one unit and period, optionally broken down by child units or time."""
     cat = repo.catalog()
     units = breakdown_units(cat, scope, unit, by)
     periods = split(period, by) if by in ("month", "quarter", "year") else [period]
-    return evaluate(repo, scope, [indicator], units, periods, ftypes)
+    return evaluate(repo, scope, [indicator], units, periods, ftypes, rules, today)

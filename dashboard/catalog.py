@@ -160,6 +160,9 @@ class Catalog:
     data_elements: dict[str, DataElement]
     indicators: dict[str, Indicator]
     overrides: dict[tuple[int, int | None, int | None], Target] = field(default_factory=dict)
+    # The last month the store holds expected reports for (None: none); later months' expected
+    # reports are counted from the facilities' opening and closing dates.
+    reports_until: int | None = None
 
     def __post_init__(self) -> None:
         self.by_code = {u.code: u for u in self.units.values()}
@@ -212,6 +215,13 @@ class Catalog:
             (u for u in self.units.values() if u.level == 1),
             key=lambda u: (u.region_number or 99, u.name),
         )
+
+    def active_in(self, unit: OrgUnit, month: int) -> bool:
+        """A facility is open (and so expected to report) in month YYYYMM."""
+        first = date(month // 100, month % 100, 1)
+        if unit.opened and unit.opened > date(month // 100, month % 100, 28):
+            return False
+        return not (unit.closed and unit.closed < first)
 
     # --- scope ----------------------------------------------------------------------------
     def in_scope(self, unit: OrgUnit, scope: Scope) -> bool:

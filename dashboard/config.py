@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .quality import QualityRules
+
 
 def default_data_dir() -> Path:
     """Where the embedded SQLite database lives unless configured otherwise."""
@@ -26,6 +28,11 @@ class Settings:
     today: date | None = None
     # Minimum count shown before small-number suppression kicks in (pages and exports).
     small_count: int = 5
+    # Data-quality marks: completeness below this % (WHO DQR default 90), zero events over
+    # fewer than this many people, and an aggregate's share (%) of outlier values.
+    dq_completeness: float = 90.0
+    small_denominator: int = 100
+    dq_outlier_share: float = 5.0
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -72,6 +79,9 @@ class Settings:
             district_boundaries_path=Path(districts) if districts else None,
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
+            dq_completeness=float(env.get("DASHBOARD_DQ_COMPLETENESS", "90")),
+            small_denominator=int(env.get("DASHBOARD_SMALL_DENOMINATOR", "100")),
+            dq_outlier_share=float(env.get("DASHBOARD_DQ_OUTLIER_SHARE", "5")),
             secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
             redis_url=env.get("DASHBOARD_REDIS_URL") or None,
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),
@@ -87,6 +97,15 @@ class Settings:
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
             import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
+        )
+
+    def quality_rules(self) -> QualityRules:
+        """The thresholds of the data-quality marks."""
+        return QualityRules(
+            completeness=self.dq_completeness,
+            small_count=self.small_count,
+            small_denominator=self.small_denominator,
+            outlier_share=self.dq_outlier_share,
         )
 
     def current_date(self) -> date:

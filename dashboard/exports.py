@@ -16,6 +16,7 @@ from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
 from .missing import is_missing
 from .periods import RELATIVE, Period, split
+from .quality import quality_words
 from .views import (
     INCOMPLETE_BELOW,
     Context,
@@ -60,6 +61,7 @@ HEADER_KEYS = {
     "expected": "col_expected",
     "received": "col_received",
     "on_time": "col_on_time",
+    "quality": "col_quality",
 }
 SHEET_KEYS = {
     "kpi": "sheet_kpi",
@@ -115,6 +117,9 @@ def scorecard_frame(sc: Scorecard, cat: Catalog, lang: str) -> pd.DataFrame:
             t(f"status_{s}", lang) if isinstance(s, str) else ""
             for s in sc.rows[f"{ind.code}|status"]
         ]
+        out[f"{ind.code} {t('col_quality', lang)}"] = _qualities(
+            sc.rows[f"{ind.code}|quality"], lang
+        )
     return out
 
 
@@ -250,6 +255,11 @@ def _statuses(values: Iterable, lang: str) -> list[str]:
     return [t(f"status_{s}", lang) if isinstance(s, str) and s else "" for s in values]
 
 
+def _qualities(values: Iterable, lang: str) -> list[str]:
+    """Each value's data-quality codes in words ('' where none applies or no cell)."""
+    return [quality_words(q, lang) if isinstance(q, tuple | list) else "" for q in values]
+
+
 def _unit_name(unit: OrgUnit | None, fallback: str = "") -> str:
     """As on screen: the name as stored."""
     return fallback if unit is None else unit.name
@@ -286,6 +296,7 @@ def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "completeness": _rounded(cards["completeness"], 1),
             "numerator": _counts(cards["numerator"]),
             "denominator": _counts(cards["denominator"]),
+            "quality": _qualities(cards["quality"], lang),
         },
         lang,
     )
@@ -297,6 +308,7 @@ def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "month_id": [str(p) for p in sp["period"]],
             "month": [_month_label(p, lang) for p in sp["period"]],
             "value": _rounded(sp["value"], sp_dec),
+            "quality": _qualities(sp["quality"], lang),
         },
         lang,
     )
@@ -311,6 +323,7 @@ def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "denominator": _counts(at["denominator"]),
             "status": _statuses(at["status"], lang),
             "completeness": _rounded(at["completeness"], 1),
+            "quality": _qualities(at["quality"], lang),
         },
         lang,
     )
@@ -334,6 +347,7 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
                 "completeness": _rounded(areas["completeness"], 1),
                 "rank": pd.array(_rounded(areas["rank"], 0), dtype="Int64"),
                 "status": _statuses(areas["status"], lang),
+                "quality": _qualities(areas["quality"], lang),
             },
             lang,
         )
@@ -343,7 +357,7 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
         if "org_unit" not in pts:
             pts = pd.DataFrame(
                 columns=["org_unit", "org_unit_name", "facility_type", "latitude", "longitude"]
-                + ["value", "numerator", "denominator", "status"]
+                + ["value", "numerator", "denominator", "status", "quality"]
             )
         out["facilities"] = _frame(
             {
@@ -356,6 +370,7 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
                 "numerator": _counts(pts["numerator"]),
                 "denominator": _counts(pts["denominator"]),
                 "status": _statuses(pts["status"], lang),
+                "quality": _qualities(pts["quality"], lang),
             },
             lang,
         )
@@ -386,6 +401,7 @@ def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "denominator": _counts(s["denominator"]),
             "completeness": _rounded(comp, 1),
             "incomplete": [t("yes", lang) if x else t("no", lang) for x in incomplete],
+            "quality": _qualities(s["quality"], lang),
         },
         lang,
     )
@@ -415,6 +431,7 @@ def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFr
             "region_peers": _rounded([region_peer.get(i.code) for i in inds], dec),
             "national_peers": _rounded([nation_peer.get(i.code) for i in inds], dec),
             "completeness": _rounded([cur.loc[i.code, "completeness"] for i in inds], 1),
+            "quality": _qualities([cur.loc[i.code, "quality"] for i in inds], lang),
         },
         lang,
         type=ftype,
@@ -427,6 +444,7 @@ def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFr
             "month_id": [str(p) for p in h["period"]],
             "month": [_month_label(p, lang) for p in h["period"]],
             "value": _rounded(h["value"], [cat.indicators[c].decimals for c in h["indicator"]]),
+            "quality": _qualities(h["quality"], lang),
         },
         lang,
     )

@@ -67,7 +67,14 @@ def load_catalog(engine: Engine) -> Catalog:
             )
             for r in conn.execute(select(db.target_override)).all()
         }
-    return Catalog(units=units, data_elements=des, indicators=inds, overrides=overrides)
+        last = conn.execute(select(func.max(db.report.c.month))).scalar()
+    return Catalog(
+        units=units,
+        data_elements=des,
+        indicators=inds,
+        overrides=overrides,
+        reports_until=int(last) if last is not None else None,
+    )
 
 
 def get_meta(engine: Engine, key: str) -> str | None:

@@ -211,6 +211,9 @@ class Repository:
             writes.set_meta(c, "refreshed_at", datetime.now().isoformat(timespec="seconds"))
             writes.set_meta(c, "rollup_format", ROLLUP_FORMAT)
             writes.bump_data_version(c)
+        # The catalog holds the last month of expected reports: this process reloads it now,
+        # others at their next version check.
+        self.invalidate()
         writes.analyze(self.engine)
         return timings
 

@@ -18,7 +18,10 @@ from .codec import (
 )
 
 REPORT_DEADLINE_DAY = 15  # a monthly report is on time if received by the 15th of next month
-OUTLIER_Z = 3.5  # modified z-score (Iglewicz and Hoaglin) flagging extreme outliers
+# Modified z-score (Iglewicz and Hoaglin) flagging outliers: 3.5 is the WHO data-quality app's
+# moderate outlier (dhis2/who-data-quality-app c3fac52, appServiceDataAnalysis.js outlierGap:
+# criteria.moderate.z = 3.5; extreme: 5). The quality marks (dashboard.quality) use these counts.
+OUTLIER_Z = 3.5
 FACT_COLUMNS = ["org_unit_id", "month", "data_element_id", "value"]
 ROLLUP_COLUMNS = ["org_unit_id", "ftype", "grain", "period", "vals"]
 

@@ -39,4 +39,5 @@ class Services:
             scope=self.scope(),
             today=self.settings.current_date(),
             small_count=self.settings.small_count,
+            rules=self.settings.quality_rules(),
         )

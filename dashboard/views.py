@@ -14,6 +14,7 @@ from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
 from .periods import Period, add_months, period_for_span, split
+from .quality import QualityRules
 from .repository import Repository
 
 # The overview's cards: the selected indicator first, then one per domain and data quality.
@@ -28,10 +29,16 @@ class Context:
     scope: Scope
     today: date
     small_count: int = 5
+    rules: QualityRules = field(default_factory=QualityRules)
 
     @property
     def cat(self) -> Catalog:
         return self.repo.catalog()
+
+
+def _q(ctx: Context) -> dict:
+    """The quality rules and the date every evaluation of a page takes."""
+    return {"rules": ctx.rules, "today": ctx.today}
 
 
 def selected_unit(ctx: Context, f: Filters) -> OrgUnit:
@@ -65,13 +72,24 @@ def rank(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
     return badness(frame, ind).rank(method="min", ascending=True)
 
 
-def small_numbers(frame: pd.DataFrame, threshold: int) -> pd.Series:
-    """Values resting on fewer than `threshold` events or people: shown with a caution, and
-    kept out of 'worst' lists where one case swings the rate. No value, no caution. The one
-    rule for every page: each view's frame carries it as its `small` column."""
+def _small(frame: pd.DataFrame, ctx: Context) -> pd.Series:
+    """The small_numbers code, vectorised (a frame's quality column holds tuples)."""
+    return small_numbers(frame, ctx.small_count, ctx.rules.small_denominator)
+
+
+def small_numbers(
+    frame: pd.DataFrame, threshold: int, small_denominator: int | None = None
+) -> pd.Series:
+    """Values resting on fewer than `threshold` events or people, or on no event among fewer
+    than `small_denominator` people: shown with a caution, and kept out of 'worst' lists where
+    one case swings the rate. No value, no caution. The small_numbers code of dashboard.quality
+    (each view's frame carries that verdict as its `small` column)."""
+    small_den = QualityRules().small_denominator if small_denominator is None else small_denominator
     num = frame["numerator"].astype(float).fillna(0.0)
     den = frame["denominator"].astype(float).fillna(0.0)
-    return frame["value"].notna() & ((den < threshold) | ((num > 0) & (num < threshold)))
+    return frame["value"].notna() & (
+        (den < threshold) | ((num > 0) & (num < threshold)) | ((num == 0) & (den < small_den))
+    )
 
 
 # ==== Resumen ====================================================================================
@@ -85,6 +103,8 @@ class Overview:
     sparks: pd.DataFrame  # indicator, period, value (12 months ending with the period)
     attention: pd.DataFrame  # worst child units for the selected indicator
     attention_level: int
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def kpi_codes(f: Filters, cat: Catalog) -> list[str]:
@@ -99,20 +119,20 @@ def overview(ctx: Context, f: Filters) -> Overview:
     prev, ly = p.previous(), p.year_earlier()
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     spans = list(dict.fromkeys([p, prev, ly]))  # a 12-month period: previous == a year earlier
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes(), **_q(ctx))
     now = res[res.period == p.id].set_index("indicator")
     before = res[res.period == prev.id].set_index("indicator")["value"]
     last_year = res[res.period == ly.id].set_index("indicator")["value"]
     cards = now.assign(
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
-    cards["small"] = small_numbers(cards, ctx.small_count)
+    cards["small"] = _small(cards, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
-    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes())
+    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes(), **_q(ctx))
     level = child_level(unit) if unit.level < 2 else 3
     attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
     attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
-    return Overview(unit, p, prev, ly, cards, sparks, attention, level)
+    return Overview(unit, p, prev, ly, cards, sparks, attention, level, rules=ctx.rules)
 
 
 def _months_back(end: int, n: int) -> list[int]:
@@ -124,10 +144,10 @@ def ranking(
 ) -> pd.DataFrame:
     """Child units (or facilities) of a unit for one indicator, worst first."""
     units = children(ctx, unit, level)
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes(), **_q(ctx))
     if res.empty:
         return res.assign(rank=[], small=[], bad=[])
-    res = res.assign(rank=rank(res, ind), small=small_numbers(res, ctx.small_count))
+    res = res.assign(rank=rank(res, ind), small=_small(res, ctx))
     res["bad"] = badness(res, ind)
     return res.sort_values(
         ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
@@ -144,6 +164,8 @@ class MapData:
     area_level: int
     points: pd.DataFrame  # facilities with lat/lon, value, status, volume
     breadcrumb: list[OrgUnit]
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def map_data(ctx: Context, f: Filters) -> MapData:
@@ -160,7 +182,7 @@ def map_data(ctx: Context, f: Filters) -> MapData:
         points = ranking(ctx, ind, unit, p, f, level=3)
         points = _with_places(cat, points)
         points["volume"] = points["denominator"].fillna(0)
-    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit))
+    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit), rules=ctx.rules)
 
 
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
@@ -213,7 +235,7 @@ def trends(ctx: Context, f: Filters) -> Trends:
         if u is not None and u.code not in roles:
             units.append(u)
             roles[u.code] = "compare"
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes(), **_q(ctx))
     starts = {b.id: b.start for b in buckets}
     res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
     t = cat.target_for(ind, unit, p.end // 100)
@@ -230,6 +252,8 @@ class Scorecard:
     rows: pd.DataFrame  # one row per unit: code, name, level, then per indicator value/status/trend
     row_level: int
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form, for exports
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
@@ -248,14 +272,14 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     units = children(ctx, unit, level)
     if level == 3 and f.ftype:
         units = [u for u in units if u.facility_type == f.ftype]
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes(), **_q(ctx))
     now = res[res.period == p.id]
     before = res[res.period == ly.id].set_index(["indicator", "org_unit"])["value"]
     now = now.assign(
         prev_value=before.reindex(list(zip(now.indicator, now.org_unit, strict=True))).to_numpy()
     )
     now["trend"] = _trend(now)
-    now["small"] = small_numbers(now, ctx.small_count)
+    now["small"] = _small(now, ctx)
     wide = pd.DataFrame(
         {
             "org_unit": [u.code for u in units],
@@ -265,14 +289,14 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     )
     for ind in inds:
         part = now[now.indicator == ind.code].set_index("org_unit")
-        for col in ("value", "status", "trend", "small", "completeness"):
+        for col in ("value", "status", "trend", "small", "completeness", "quality"):
             wide[f"{ind.code}|{col}"] = wide.org_unit.map(part[col]) if len(part) else None
     key = (
         f"{f.indicator}|value" if f.indicator in [i.code for i in inds] else f"{inds[0].code}|value"
     )
     ind0 = cat.indicators[key.split("|")[0]]
     wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
-    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now)
+    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now, rules=ctx.rules)
 
 
 def _trend(frame: pd.DataFrame) -> list[str]:
@@ -324,6 +348,8 @@ class FacilityProfile:
     reporting: pd.DataFrame  # period (month), expected_reports, received_reports, on_time
     shown: list[Indicator] = field(default_factory=list)  # with a value now or in 24 months
     silent: list[Indicator] = field(default_factory=list)  # nothing reported in 24 months
+    # The thresholds the marks were computed with (their words state them).
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
@@ -335,13 +361,13 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     region = cat.parent(district)
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
-    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p])
-    current["small"] = small_numbers(current, ctx.small_count)
+    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p], **_q(ctx))
+    current["small"] = _small(current, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
-    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months)
+    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, **_q(ctx))
     same_type = (unit.facility_type or "",)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
-    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type)
+    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type, **_q(ctx))
     reporting = history[history.indicator == "DQ-01"][
         ["period", "expected_reports", "received_reports"]
     ]
@@ -355,7 +381,18 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     shown = [i for i in inds if i.code in with_data]
     silent = [i for i in inds if i.code not in with_data]
     return FacilityProfile(
-        unit, district, region, p, inds, current, history, peers, reporting, shown, silent
+        unit,
+        district,
+        region,
+        p,
+        inds,
+        current,
+        history,
+        peers,
+        reporting,
+        shown,
+        silent,
+        rules=ctx.rules,
     )
 
 
@@ -379,7 +416,7 @@ def pack_trends(ctx: Context, f: Filters, months: int = 24) -> PackTrends:
     units = [unit] + (
         [cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else []
     )
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes())
+    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes(), **_q(ctx))
     return PackTrends(
         unit,
         period_for_span(buckets[0].start, buckets[-1].end),

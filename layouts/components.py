@@ -9,6 +9,11 @@ from dashboard.catalog import Indicator
 from dashboard.figures import STATUS_SYMBOLS, empty_figure
 from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
+from dashboard.quality import QualityRules, quality_text, quality_words
+
+QUALITY_SYMBOL = "!"
+# Statuses a quality problem makes uncertain (no data and no target claim nothing).
+JUDGED = ("met", "near", "not_met")
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -18,15 +23,70 @@ GRAPH_CONFIG = {
 }
 
 
-def status_badge(status: str, lang: str, small: bool = False) -> html.Span:
-    """Status by symbol and word as well as colour (grey-scale prints and colour-blind readers)."""
+def status_word(status: str, lang: str, uncertain: bool = False) -> str:
+    """'Cumple', or '¿Cumple?' when the value under it has a data-quality problem."""
+    word = t(f"status_{status}", lang)
+    return t("status_uncertain", lang, status=word) if uncertain and status in JUDGED else word
+
+
+def status_badge(status: str, lang: str, small: bool = False, uncertain: bool = False) -> html.Span:
+    """Status by symbol and word as well as colour (grey-scale prints and colour-blind readers).
+    An uncertain status (a quality problem under the value) is outlined, not filled, and asks."""
+    doubt = uncertain and status in JUDGED
     return html.Span(
         [
             html.Span(STATUS_SYMBOLS[status], **{"aria-hidden": "true"}),
             " ",
-            t(f"status_{status}", lang),
+            status_word(status, lang, doubt),
         ],
-        className=f"status-badge status-{status}" + (" small" if small else ""),
+        className=f"status-badge status-{status}"
+        + (" small" if small else "")
+        + (" uncertain" if doubt else ""),
+    )
+
+
+def quality_label(codes, lang: str, rules: QualityRules | None = None) -> str:
+    """The mark's words for a title or a screen reader: the codes, then what each means."""
+    return t(
+        "dq_mark_label",
+        lang,
+        words=quality_words(codes, lang),
+        detail=quality_text(codes, lang, rules),
+    )
+
+
+def quality_mark(
+    codes,
+    lang: str,
+    rules: QualityRules | None = None,
+    focusable: bool = True,
+    label: str | None = None,
+) -> html.Span | None:
+    """One discreet mark beside a value with data-quality codes (None when none applies):
+    its title explains it on hover, its label to screen readers, and it takes the keyboard
+    focus (not in the scorecard's grid of cells, where the cell's title says it)."""
+    if not codes:
+        return None
+    label = label or quality_label(codes, lang, rules)
+    extra = {"tabIndex": 0} if focusable else {}
+    return html.Span(
+        QUALITY_SYMBOL,
+        role="img",
+        title=label,
+        className="dq-mark",
+        **{"aria-label": label},
+        **extra,
+    )
+
+
+def quality_legend(lang: str) -> html.P:
+    return html.P(
+        [
+            html.Span(QUALITY_SYMBOL, className="dq-mark", **{"aria-hidden": "true"}),
+            " ",
+            t("dq_legend", lang),
+        ],
+        className="dq-legend small text-body-secondary",
     )
 
 
@@ -106,7 +166,3 @@ def db_state(kind: str, lang: str) -> dbc.Alert:
 
 def completeness_text(v, lang: str) -> str:
     return fmt_percent(v, lang, 1)
-
-
-def caution_mark(lang: str) -> html.Abbr:
-    return html.Abbr("*", title=t("small_numbers", lang), className="caution")

@@ -16,7 +16,7 @@ from dashboard.periods import month_period
 from dashboard.views import FacilityProfile
 
 from . import ids
-from .components import caution_mark, graph, loading, status_badge, value_text
+from .components import graph, loading, quality_legend, quality_mark, status_badge, value_text
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -161,10 +161,10 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                         scope="row",
                     ),
                     html.Td(
-                        [value_text(r.value, ind, lang), caution_mark(lang) if r.small else None],
+                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang, fp.rules)],
                         className="text-end",
                     ),
-                    html.Td(status_badge(r.status, lang, small=True)),
+                    html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
                     html.Td(value_text(region_peer.get(ind.code), ind, lang), className="text-end"),
                     html.Td(value_text(nation_peer.get(ind.code), ind, lang), className="text-end"),
                     html.Td(
@@ -200,7 +200,7 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                 className="small text-body-secondary",
             )
         )
-    out.append(html.P(t("small_numbers", lang), className="small text-body-secondary"))
+    out.append(quality_legend(lang))
     return out
 
 

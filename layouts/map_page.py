@@ -12,10 +12,11 @@ from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
 from dashboard.missing import is_missing
+from dashboard.quality import quality_words
 from dashboard.views import MapData
 
 from . import ids
-from .components import GRAPH_CONFIG, graph, loading
+from .components import GRAPH_CONFIG, QUALITY_SYMBOL, graph, loading
 
 if TYPE_CHECKING:
     from dashboard.boundaries import Boundaries
@@ -104,6 +105,7 @@ def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> l
             f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
             f"<br>{t('completeness', lang)}: {fmt_percent(r.completeness, lang)}"
             f"<br>{t('rank', lang)}: {rank}"
+            + (f"<br>{QUALITY_SYMBOL} {quality_words(r.quality, lang)}" if r.quality else "")
         )
     return out
 
@@ -241,7 +243,7 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
 
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
-    from .components import empty_state, status_badge
+    from .components import empty_state, quality_legend, quality_mark, status_badge
 
     lang, ind = f.lang, md.indicator
     if md.areas.empty:
@@ -262,11 +264,15 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
                         scope="row",
                     ),
                     html.Td(
-                        fmt_value(r.value, ind.unit(lang), lang, ind.decimals), className="text-end"
+                        [
+                            fmt_value(r.value, ind.unit(lang), lang, ind.decimals),
+                            quality_mark(r.quality, lang, md.rules),
+                        ],
+                        className="text-end",
                     ),
                     html.Td(fmt_number(r.numerator, lang), className="text-end"),
                     html.Td(fmt_number(r.denominator, lang), className="text-end"),
-                    html.Td(status_badge(r.status, lang, small=True)),
+                    html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
                     html.Td(fmt_percent(r.completeness, lang), className="text-end"),
                 ]
             )
@@ -287,4 +293,6 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
             ]
         )
     )
-    return [dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)]
+    table = dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)
+    marked = any(bool(q) for q in md.areas["quality"])
+    return [table, quality_legend(lang) if marked else None]

@@ -13,11 +13,12 @@ from dashboard.views import Overview
 
 from . import ids
 from .components import (
-    caution_mark,
     change_text,
     completeness_text,
     empty_state,
     loading,
+    quality_legend,
+    quality_mark,
     status_badge,
     value_text,
 )
@@ -87,12 +88,12 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                         percent_sign(lang) if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
                         className="kpi-unit",
                     ),
-                    caution_mark(lang) if row.small else None,
+                    quality_mark(row.quality, lang, ov.rules),
                 ]
             ),
             html.Div(
                 [
-                    status_badge(row.status, lang),
+                    status_badge(row.status, lang, uncertain=bool(row.quality)),
                     html.Span(target_text(ind, target, lang), className="kpi-target ms-2"),
                 ]
             ),
@@ -129,7 +130,8 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                 className="mb-3",
             )
         )
-    return [dbc.Row(out, className="g-3")]
+    marked = any(bool(q) for q in ov.cards["quality"])
+    return [dbc.Row(out, className="g-3"), quality_legend(lang) if marked else None]
 
 
 def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
@@ -157,8 +159,11 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
             html.Tr(
                 [
                     html.Td(dcc.Link(unit.name, href=link)),
-                    html.Td(value_text(r.value, ind, lang), className="text-end"),
-                    html.Td(status_badge(r.status, lang, small=True)),
+                    html.Td(
+                        [value_text(r.value, ind, lang), quality_mark(r.quality, lang, ov.rules)],
+                        className="text-end",
+                    ),
+                    html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
                     html.Td(completeness_text(r.completeness, lang), className="text-end"),
                 ]
             )

@@ -13,7 +13,15 @@ from dashboard.missing import is_missing
 from dashboard.views import Scorecard
 
 from . import ids
-from .components import empty_state, loading
+from .components import (
+    JUDGED,
+    empty_state,
+    loading,
+    quality_label,
+    quality_legend,
+    quality_mark,
+    status_word,
+)
 from .shell import DOMAINS
 
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
@@ -73,6 +81,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         return [empty_state(lang)]
     inds = sc.indicators
     facilities = sc.row_level == 3
+    labels: dict[tuple, str] = {}
     head_cells = [
         html.Th(_sort_link("#", "rank", f, f.sort), scope="col", className="text-end"),
         html.Th(_sort_link(t("col_unit", lang), "org_unit_name", f, f.sort), scope="col"),
@@ -118,18 +127,24 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                 )
                 continue
             trend = row.get(f"{ind.code}|trend") or ""
-            small = bool(row.get(f"{ind.code}|small"))
+            quality = row.get(f"{ind.code}|quality")
+            quality = quality if isinstance(quality, tuple) else ()
+            doubt = bool(quality) and status in JUDGED
+            # A region's grid repeats a handful of code sets: word each once per table.
+            label = labels.get(quality) or labels.setdefault(
+                quality, quality_label(quality, lang, sc.rules) if quality else ""
+            )
             cells.append(
                 html.Td(
                     [
                         html.Span(
-                            STATUS_SYMBOLS[status],
+                            STATUS_SYMBOLS[status] + ("?" if doubt else ""),
                             className="cell-symbol",
                             **{"aria-hidden": "true"},
                         ),
                         " ",
                         fmt_number(v, lang, ind.decimals),
-                        html.Span("*", className="caution") if small else None,
+                        quality_mark(quality, lang, focusable=False, label=label),
                         html.Span(
                             f" {TREND_ARROWS[trend]}",
                             className="cell-trend",
@@ -138,9 +153,11 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                         if trend
                         else None,
                     ],
-                    className=f"score-cell status-{status} text-end",
-                    title=f"{ind.name(lang)}: {t('status_' + status, lang)}"
-                    + (f"; {t('trend_' + trend, lang)}" if trend else ""),
+                    className=f"score-cell status-{status} text-end"
+                    + (" uncertain" if doubt else ""),
+                    title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
+                    + (f"; {t('trend_' + trend, lang)}" if trend else "")
+                    + (f". {label}" if quality else ""),
                 )
             )
         body.append(html.Tr(cells))
@@ -172,5 +189,5 @@ def note(sc: Scorecard, lang: str) -> list:
     return [
         html.P(t("score_legend", lang)),
         html.Ul(items, className="mb-1 columns-2"),
-        html.P(t("small_numbers", lang)),
+        quality_legend(lang),
     ]

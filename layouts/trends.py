@@ -10,10 +10,11 @@ from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.periods import split
+from dashboard.quality import quality_words
 from dashboard.views import INCOMPLETE_BELOW, Trends
 
 from . import ids
-from .components import graph
+from .components import QUALITY_SYMBOL, graph
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -104,6 +105,11 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
                         if comp is not None and comp < INCOMPLETE_BELOW
                         else ""
                     )
+                    + (
+                        f"<br>{QUALITY_SYMBOL} {quality_words(row.quality, lang)}"
+                        if row is not None and row.quality
+                        else ""
+                    )
                 )
             series.append(
                 {
@@ -129,6 +135,8 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
 
 
 def note(tr: Trends, lang: str) -> str:
-    return t(
+    text = t(
         "trend_note", lang, definition=tr.indicator.definition(lang), pct=int(INCOMPLETE_BELOW)
     )
+    marked = any(bool(q) for q in tr.series["quality"]) if len(tr.series) else False
+    return f"{text} {t('dq_legend', lang)}" if marked else text

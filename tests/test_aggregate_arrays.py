@@ -65,7 +65,8 @@ def test_ratio_without_a_denominator_or_with_zero_gives_no_value():
     arr = array(NUM=[[5, 5], [5, 5]], DEN=[[0, NAN], [10, NAN]])
     num, den, value = ratio(indicator("NUM"), arr, AXES.index)
     assert np.isnan(value[0]).all() and np.isnan(value[1, 1])
-    assert np.isnan(num[0]).all(), "no numerator is shown where there is no value"
+    # Issue 9: cases over a zero denominator are shown (numerator 5, no value); none without one.
+    assert num[0, 0] == 5 and np.isnan(num[:, 1]).all()
     assert value[1, 0] == pytest.approx(50.0)
 
 

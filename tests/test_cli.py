@@ -48,8 +48,10 @@ def test_cli_query_json_has_the_documented_fields(cli, demo):
         "denominator",
         "value",
         "completeness",
+        "quality",
     ):
         assert key in row
+    assert isinstance(row["quality"], list)
     assert (row["indicator"], row["org_unit"], row["period"]) == ("INM-03", "PY-1", "2024Q3")
     repo = demo[0]
     cat = repo.catalog()
