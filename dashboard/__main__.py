@@ -18,7 +18,7 @@ def _repo(settings: Settings):
     from .db import make_engine
     from .repository import Repository
 
-    repo = Repository(make_engine(settings.database_url))
+    repo = Repository(make_engine(settings.database_url), population_rule=settings.population_rule)
     repo.ensure_schema()
     return repo
 
@@ -58,7 +58,7 @@ def cmd_demo(args, settings: Settings) -> int:
     with engine.begin() as conn:
         metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    repo = Repository(engine)
+    repo = Repository(engine, population_rule=settings.population_rule)
     summary = build_demo(
         repo,
         seed=args.seed,

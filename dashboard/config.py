@@ -26,6 +26,9 @@ class Settings:
     today: date | None = None
     # Minimum count shown before small-number suppression kicks in (pages and exports).
     small_count: int = 5
+    # Which population a region or the country rolls up when its own figure and the sum of
+    # its children's disagree: "parts" (a table's total is the sum of its rows) or "own".
+    population_rule: str = "parts"
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -70,6 +73,7 @@ class Settings:
             district_boundaries_path=Path(districts) if districts else None,
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
+            population_rule=env.get("DASHBOARD_POPULATION_ROLLUP", "parts") or "parts",
             secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
             redis_url=env.get("DASHBOARD_REDIS_URL") or None,
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),

@@ -88,10 +88,13 @@ REASONS: tuple[str, ...] = (
     "not_population",
     "bad_year",
     "unknown_indicator",
+    # warnings: the file is imported, the report says what to look at
+    "population_parts_differ",
 )
 _LEVEL_PARAMS = ("level", "parent_level", "expected")  # org-unit levels 0-3
 _KIND_PARAMS = ("kind",)  # data element kinds
 _KINDS = ("count", "population", "derived")
+_NUMBER_PARAMS = ("own", "parts", "used")  # formatted for the language (1.234)
 
 
 def fmt_int(n: int, lang: str = "es") -> str:
@@ -123,6 +126,9 @@ class Problem:
         for k in _KIND_PARAMS:
             if params.get(k) in _KINDS:
                 params[k] = t(f"import_kind_{params[k]}", lang)
+        for k in _NUMBER_PARAMS:
+            if isinstance(params.get(k), int | float):
+                params[k] = fmt_number(params[k], lang)
         return t(f"import_{self.reason}", lang, **params)
 
     def render(self, lang: str = "es") -> str:
@@ -193,6 +199,8 @@ class ImportReport:
     unchanged: int = 0
     dry_run: bool = False
     problems: list[Problem] = field(default_factory=list)
+    # Imported all the same, but worth a look (a population that does not add up).
+    warnings: list[Problem] = field(default_factory=list)
     # Seconds spent writing and refreshing the rollups (for the benchmark and the log).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -224,6 +232,7 @@ class ImportReport:
         hidden = len(self.problems) - len(shown)
         if hidden:
             lines.append(t("import_more", lang, n=fmt_int(hidden, lang)))
+        lines += [f"{t('import_warning', lang)}: {w.render(lang)}" for w in self.warnings]
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -239,6 +248,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
