@@ -29,6 +29,10 @@ class Settings:
     # Which population a region or the country rolls up when its own figure and the sum of
     # its children's disagree: "parts" (a table's total is the sum of its rows) or "own".
     population_rule: str = "parts"
+    # Disclosure control: roles that see counts 1..suppress_threshold as "<N" and no rate
+    # resting on such a numerator.
+    suppress_threshold: int = 4
+    restricted_roles: frozenset[str] = frozenset({"publico"})
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -74,6 +78,12 @@ class Settings:
             today=date.fromisoformat(today) if today else None,
             small_count=int(env.get("DASHBOARD_SMALL_COUNT", "5")),
             population_rule=env.get("DASHBOARD_POPULATION_ROLLUP", "parts") or "parts",
+            suppress_threshold=int(env.get("DASHBOARD_SUPPRESS_THRESHOLD", "4")),
+            restricted_roles=frozenset(
+                r.strip()
+                for r in env.get("DASHBOARD_RESTRICTED_ROLES", "publico").split(",")
+                if r.strip()
+            ),
             secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
             redis_url=env.get("DASHBOARD_REDIS_URL") or None,
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),

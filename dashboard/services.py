@@ -34,9 +34,12 @@ class Services:
 
     def context(self) -> Context:
         """The view context of the current request."""
+        principal = self.principal()
+        restricted = principal is not None and principal.role in self.settings.restricted_roles
         return Context(
             repo=self.repo,
             scope=self.scope(),
             today=self.settings.current_date(),
             small_count=self.settings.small_count,
+            suppress=self.settings.suppress_threshold if restricted else None,
         )
