@@ -18,7 +18,7 @@ def _repo(settings: Settings):
     from .db import make_engine
     from .repository import Repository
 
-    repo = Repository(make_engine(settings.database_url))
+    repo = Repository(make_engine(settings.database_url), population_rule=settings.population_rule)
     repo.ensure_schema()
     return repo
 
@@ -58,7 +58,7 @@ def cmd_demo(args, settings: Settings) -> int:
     with engine.begin() as conn:
         metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    repo = Repository(engine)
+    repo = Repository(engine, population_rule=settings.population_rule)
     summary = build_demo(
         repo,
         seed=args.seed,
@@ -199,6 +199,8 @@ def cmd_query(args, settings: Settings) -> int:
         today=settings.current_date(),
     )
     rows = [r.as_dict() for r in results]
+    if args.suppress is not None and rows:
+        rows = _suppressed_rows(rows, args.suppress or settings.suppress_threshold)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -213,6 +215,29 @@ def cmd_query(args, settings: Settings) -> int:
         ]
         _print_table(list(QUERY_COLUMNS), table)
     return 0
+
+
+def _suppressed_rows(rows: list[dict], threshold: int) -> list[dict]:
+    """Rows as a restricted user sees them: hidden counts as "<5", withheld values as null."""
+    import pandas as pd
+
+    from .disclosure import small_label, suppress
+
+    frame = suppress(pd.DataFrame(rows), threshold)
+    label = small_label(threshold)
+    out = []
+    for row, hidden in zip(
+        rows, frame[["numerator_small", "denominator_small", "withheld"]].itertuples(), strict=True
+    ):
+        row = dict(row)
+        if hidden.numerator_small:
+            row["numerator"] = label
+        if hidden.denominator_small:
+            row["denominator"] = label
+        if hidden.withheld:
+            row["value"], row["status"] = None, "no_data"
+        out.append(row)
+    return out
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
@@ -642,6 +667,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--type", help="facility types, e.g. USF or HD,HR")
     q.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.add_argument(
+        "--suppress",
+        nargs="?",
+        type=int,
+        const=0,
+        metavar="N",
+        help="disclosure control as the public sees it: counts 1..N (default "
+        "DASHBOARD_SUPPRESS_THRESHOLD, 4) shown as <N+1, their rates withheld",
+    )
     q.set_defaults(func=cmd_query)
 
     ind = sub.add_parser("indicators", help="list the indicator catalogue")

@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         pool_timeout_s=settings.pool_timeout_s,
         busy_timeout_s=settings.sqlite_busy_timeout_s,
     )
-    repo = Repository(engine)
+    repo = Repository(engine, population_rule=settings.population_rule)
     _schema(repo, migrate, settings)
     app = dash.Dash(
         __name__,
@@ -119,7 +119,9 @@ def _schema(repo: Repository, migrate: bool | None, settings: Settings) -> None:
             if ":memory:" in settings.database_url:  # one connection's database: that one
                 repo.ensure_schema()
                 return
-            unbounded = Repository(make_engine(settings.database_url))
+            unbounded = Repository(
+                make_engine(settings.database_url), population_rule=settings.population_rule
+            )
             try:
                 unbounded.ensure_schema()
             finally:

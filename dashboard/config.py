@@ -33,6 +33,13 @@ class Settings:
     dq_completeness: float = 90.0
     small_denominator: int = 100
     dq_outlier_share: float = 5.0
+    # Which population a region or the country rolls up when its own figure and the sum of
+    # its children's disagree: "parts" (a table's total is the sum of its rows) or "own".
+    population_rule: str = "parts"
+    # Disclosure control: roles that see counts 1..suppress_threshold as "<N" and no rate
+    # resting on such a numerator.
+    suppress_threshold: int = 4
+    restricted_roles: frozenset[str] = frozenset({"publico"})
     # Signs CSRF and print tokens; required by dashboard.wsgi (production), generated per
     # process by `serve` when unset.
     secret_key: str | None = None
@@ -82,6 +89,13 @@ class Settings:
             dq_completeness=float(env.get("DASHBOARD_DQ_COMPLETENESS", "90")),
             small_denominator=int(env.get("DASHBOARD_SMALL_DENOMINATOR", "100")),
             dq_outlier_share=float(env.get("DASHBOARD_DQ_OUTLIER_SHARE", "5")),
+            population_rule=env.get("DASHBOARD_POPULATION_ROLLUP", "parts") or "parts",
+            suppress_threshold=int(env.get("DASHBOARD_SUPPRESS_THRESHOLD", "4")),
+            restricted_roles=frozenset(
+                r.strip()
+                for r in env.get("DASHBOARD_RESTRICTED_ROLES", "publico").split(",")
+                if r.strip()
+            ),
             secret_key=env.get("DASHBOARD_SECRET_KEY") or None,
             redis_url=env.get("DASHBOARD_REDIS_URL") or None,
             public_access=env.get("DASHBOARD_PUBLIC_ACCESS", "") in ("1", "true", "yes"),

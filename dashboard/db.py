@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 
@@ -153,6 +154,8 @@ population = Table(
     Column("data_element_id", Integer, nullable=False),
     Column("year", SmallInteger, nullable=False),
     Column("value", Float, nullable=False),
+    # 1: a figure the product (or the ministry) estimated, not an official one (census).
+    Column("estimated", SmallInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("org_unit_id", "data_element_id", "year", name="pk_population"),
     sqlite_with_rowid=False,
 )
@@ -200,7 +203,7 @@ report_mask = Table(
     sqlite_with_rowid=False,
 )
 
-# Resolved populations for every org unit (own figure, else the sum of its children).
+# Resolved populations for every org unit (rollups.population_rows says which figure wins).
 agg_population = Table(
     "agg_population",
     metadata,
@@ -209,6 +212,8 @@ agg_population = Table(
     Column("ftype", String(8), nullable=False),
     Column("year", SmallInteger, nullable=False),
     Column("value", Float, nullable=False),
+    # 1: the value rests on at least one estimated figure.
+    Column("estimated", SmallInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint(
         "org_unit_id", "data_element_id", "ftype", "year", name="pk_agg_population"
     ),

@@ -64,10 +64,12 @@ def _ascii(s: str) -> str:
 
 
 def district_populations() -> pd.DataFrame:
-    """Census population per district; blanks get the region's remainder in equal shares."""
+    """Census population per district; blanks get the region's remainder in equal shares (the
+    prior that places facilities; share_remainder then shares it by their catchments)."""
     d = pd.DataFrame(reference.districts())
     r = pd.DataFrame(reference.regions()).set_index("iso_code")
     d["pop"] = pd.to_numeric(d.population_2022, errors="coerce")
+    d["estimated"] = d["pop"].isna()
     for iso, grp in d.groupby("department_iso_code"):
         known = grp["pop"].sum()
         missing = grp["pop"].isna()
@@ -86,6 +88,72 @@ def district_populations() -> pd.DataFrame:
             d.loc[grp.index[miss], "lat"] = lat
             d.loc[grp.index[miss], "lon"] = lon
     return d
+
+
+def share_remainder(d: pd.DataFrame, fac: pd.DataFrame) -> pd.DataFrame:
+    """Districts without a census figure share their department's census total less the known
+    districts in proportion to the catchments of their first-level facilities (`estimated`);
+    every district without a seat is placed at the centre of its facilities (`approx`)."""
+    d = d.copy()
+    r = pd.DataFrame(reference.regions()).set_index("iso_code")
+    catch = fac[fac.facility_type.isin(PHC)].groupby("parent").catchment_population.sum()
+    weight = catch.reindex(d.district_code).fillna(0).to_numpy(dtype=float)
+    d["pop"] = pd.to_numeric(d.population_2022, errors="coerce")
+    for iso, grp in d.groupby("department_iso_code"):
+        missing = grp.index[grp["pop"].isna()]
+        if not len(missing):
+            continue
+        rest = float(r.loc[iso, "population_2022"]) - grp["pop"].sum()
+        w = weight[missing] + 1.0
+        share = np.floor(w / w.sum() * rest)
+        # Whole people: the remainder of the rounding goes to the largest share.
+        share[np.argmax(w)] += rest - share.sum()
+        d.loc[missing, "pop"] = share
+    centre = fac.groupby("parent")[["latitude", "longitude"]].mean()
+    approx = d.seat_lat.isin(("", None)) | d.seat_lat.isna()
+    d.loc[approx, "lat"] = centre.latitude.reindex(d.district_code[approx]).to_numpy()
+    d.loc[approx, "lon"] = centre.longitude.reindex(d.district_code[approx]).to_numpy()
+    return d
+
+
+def department_outlines() -> dict:
+    """Shapely geometry of every department by ISO code (the committed Natural Earth file)."""
+    import json
+
+    from shapely.geometry import shape
+
+    with open(reference.DATA / "paraguay_departments.geojson", encoding="utf-8") as f:
+        fc = json.load(f)
+    return {ft["properties"]["iso_code"]: shape(ft["geometry"]) for ft in fc["features"]}
+
+
+def keep_inside(fac: pd.DataFrame, d: pd.DataFrame) -> pd.DataFrame:
+    """Pull every facility that the jitter put outside its department back inside: towards its
+    district's point, else towards a point inside the department (no random draws)."""
+    import shapely
+    from shapely.geometry import Point
+
+    fac = fac.copy()
+    outlines = department_outlines()
+    dist = d.set_index("district_code")
+    for iso, grp in fac.groupby("region"):
+        poly = outlines[iso]
+        shapely.prepare(poly)
+        lon, lat = grp.longitude.to_numpy(), grp.latitude.to_numpy()
+        out = ~shapely.contains_xy(poly, lon, lat)
+        inner = poly.representative_point()
+        for i in np.nonzero(out)[0]:
+            seat = dist.loc[grp.parent.iloc[i]]
+            anchor = Point(float(seat.lon), float(seat.lat))
+            if not poly.contains(anchor):
+                anchor = inner
+            for t in (0.5, 0.25, 0.1, 0.0):
+                x = anchor.x + (lon[i] - anchor.x) * t
+                y = anchor.y + (lat[i] - anchor.y) * t
+                if shapely.contains_xy(poly, x, y):
+                    break
+            fac.loc[grp.index[i], ["longitude", "latitude"]] = (round(x, 5), round(y, 5))
+    return fac
 
 
 def _allocate(
@@ -199,7 +267,7 @@ def make_facilities(rng: np.random.Generator, scale: int = 1) -> pd.DataFrame:
     ]
     closed = (t == "PS") & (rng.random(n) < 0.03)
     f["closed"] = [date(2023, 6, 30) if c else None for c in closed]
-    return f
+    return keep_inside(f, d)
 
 
 def _months(last: int) -> list[int]:
@@ -231,7 +299,19 @@ def build_demo(
     say("reference tree and catalogue loaded")
 
     fac = make_facilities(rng, scale)
-    org_rows = [
+    dist = share_remainder(district_populations(), fac)
+    # Districts without a known seat sit at the centre of their facilities.
+    placed = {r.district_code: (r.lat, r.lon) for r in dist.itertuples() if not r.seat_lat}
+    district_rows = [
+        {
+            **row,
+            "latitude": round(placed[row["code"]][0], 5),
+            "longitude": round(placed[row["code"]][1], 5),
+        }
+        for row in reference.tree_rows()
+        if row["code"] in placed
+    ]
+    org_rows = district_rows + [
         {
             "code": r.code,
             "name": r.name,
@@ -261,23 +341,22 @@ def build_demo(
     de = {code: d.id for code, d in cat.data_elements.items()}
 
     # ---- populations: census 2022 projected, per region, district and facility catchment ----
-    dist = district_populations()
     regions = pd.DataFrame(reference.regions())
     pop_rows = []
     all_years = range(FIRST_MONTH // 100, last // 100 + 1)
     shares = {"POP_TOTAL": 1.0, "POP_LT1": 0.0185, "POP_1Y": 0.0182, "POP_EMB": 0.021}
 
-    def add_pop(unit_id: int, total: float) -> None:
+    def add_pop(unit_id: int, total: float, estimated: bool = False) -> None:
         for y in all_years:
             base = total * (1 + GROWTH) ** (y - CENSUS_YEAR)
             for code, share in shares.items():
-                pop_rows.append((unit_id, de[code], y, round(base * share)))
+                pop_rows.append((unit_id, de[code], y, round(base * share), int(estimated)))
 
     add_pop(cat.by_code["PY"].id, float(regions.population_2022.astype(int).sum()))
     for r in regions.itertuples():
         add_pop(cat.by_code[r.iso_code].id, float(r.population_2022))
     for r in dist.itertuples():
-        add_pop(cat.by_code[r.district_code].id, float(r.pop))
+        add_pop(cat.by_code[r.district_code].id, float(r.pop), not r.population_2022)
     for r in fac[fac.catchment_population > 0].itertuples():
         add_pop(r.id, float(r.catchment_population))
 
@@ -463,7 +542,9 @@ def build_demo(
     with repo.engine.begin() as conn:
         batch = repo.start_batch("demo", "demo", conn)
         repo.bulk_insert_populations(
-            pd.DataFrame(pop_rows, columns=["org_unit_id", "data_element_id", "year", "value"]),
+            pd.DataFrame(
+                pop_rows, columns=["org_unit_id", "data_element_id", "year", "value", "estimated"]
+            ),
             conn,
         )
         repo.bulk_insert_reports(reports, conn)

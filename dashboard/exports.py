@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog, OrgUnit, facility_type_name
+from .disclosure import small_label
 from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
 from .missing import is_missing
@@ -245,10 +246,18 @@ def _rounded(values: Iterable, decimals: int | Sequence[int]) -> np.ndarray:
     )
 
 
-def _counts(values: Iterable) -> np.ndarray:
+def _counts(values: Iterable, small: Iterable | None = None, ctx: Context | None = None):
     """Sums of numerators and denominators: whole counts, or populations scaled by the share
-    of the year (fractional), so two decimals keep them exact enough without float noise."""
-    return _rounded(values, 2)
+    of the year (fractional), so two decimals keep them exact enough without float noise.
+    Counts hidden by disclosure control (`small`) read "<5"."""
+    out = _rounded(values, 2)
+    if small is None or ctx is None or ctx.suppress is None:
+        return out
+    hidden = [bool(h) for h in small]
+    if not any(hidden):
+        return out
+    label = small_label(ctx.suppress)
+    return np.array([label if h else v for v, h in zip(out, hidden, strict=True)], dtype=object)
 
 
 def _statuses(values: Iterable, lang: str) -> list[str]:
@@ -294,8 +303,8 @@ def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "prev_value": _rounded(cards["prev_value"], dec),
             "ly_value": _rounded(cards["ly_value"], dec),
             "completeness": _rounded(cards["completeness"], 1),
-            "numerator": _counts(cards["numerator"]),
-            "denominator": _counts(cards["denominator"]),
+            "numerator": _counts(cards["numerator"], cards.get("numerator_small"), ctx),
+            "denominator": _counts(cards["denominator"], cards.get("denominator_small"), ctx),
             "quality": _qualities(cards["quality"], lang),
         },
         lang,
@@ -319,8 +328,8 @@ def _overview_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "code": at["org_unit"],
             "unit": [_unit_name(cat.unit(c), c) for c in at["org_unit"]],
             "value": _rounded(at["value"], ind.decimals),
-            "numerator": _counts(at["numerator"]),
-            "denominator": _counts(at["denominator"]),
+            "numerator": _counts(at["numerator"], at.get("numerator_small"), ctx),
+            "denominator": _counts(at["denominator"], at.get("denominator_small"), ctx),
             "status": _statuses(at["status"], lang),
             "completeness": _rounded(at["completeness"], 1),
             "quality": _qualities(at["quality"], lang),
@@ -342,8 +351,8 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
                 "code": areas["org_unit"],
                 "unit": [_unit_name(cat.unit(c), c) for c in areas["org_unit"]],
                 "value": _rounded(areas["value"], dec),
-                "numerator": _counts(areas["numerator"]),
-                "denominator": _counts(areas["denominator"]),
+                "numerator": _counts(areas["numerator"], areas.get("numerator_small"), ctx),
+                "denominator": _counts(areas["denominator"], areas.get("denominator_small"), ctx),
                 "completeness": _rounded(areas["completeness"], 1),
                 "rank": pd.array(_rounded(areas["rank"], 0), dtype="Int64"),
                 "status": _statuses(areas["status"], lang),
@@ -367,8 +376,8 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
                 "latitude": _rounded(pts["latitude"], 6),
                 "longitude": _rounded(pts["longitude"], 6),
                 "value": _rounded(pts["value"], dec),
-                "numerator": _counts(pts["numerator"]),
-                "denominator": _counts(pts["denominator"]),
+                "numerator": _counts(pts["numerator"], pts.get("numerator_small"), ctx),
+                "denominator": _counts(pts["denominator"], pts.get("denominator_small"), ctx),
                 "status": _statuses(pts["status"], lang),
                 "quality": _qualities(pts["quality"], lang),
             },
@@ -397,8 +406,8 @@ def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
             "period_id": s["period"],
             "period": [labels.get(p, p) for p in s["period"]],
             "value": _rounded(s["value"], tr.indicator.decimals),
-            "numerator": _counts(s["numerator"]),
-            "denominator": _counts(s["denominator"]),
+            "numerator": _counts(s["numerator"], s.get("numerator_small"), ctx),
+            "denominator": _counts(s["denominator"], s.get("denominator_small"), ctx),
             "completeness": _rounded(comp, 1),
             "incomplete": [t("yes", lang) if x else t("no", lang) for x in incomplete],
             "quality": _qualities(s["quality"], lang),

@@ -207,6 +207,45 @@ class PageReads:
             )
         return np.array(rows, dtype=float).reshape(-1, 4)
 
+    def estimated_populations(
+        self,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+        years: Sequence[int],
+    ) -> set[int]:
+        """Ids of the visible units whose population (any of the elements, years) rests on an
+        estimated figure; see Repository.estimated_populations."""
+        if not units or not de_ids or not years:
+            return set()
+        params: dict[str, Any] = {"elements": _ints(de_ids), "years": _ints(years)}
+        out: set[int] = set()
+        facility_ids = [u.id for u in units if u.level == 3]
+        aggregate_ids = [u.id for u in units if u.level < 3]
+        types = _types(ftypes)
+        if facility_ids:
+            p = db.population.c
+            stmt = select(p.org_unit_id).where(
+                p.org_unit_id.in_(_ints(facility_ids)),
+                p.data_element_id.in_(params["elements"]),
+                p.year.in_(params["years"]),
+                p.estimated == 1,
+            )
+            with self.engine.connect() as c:
+                out |= {r[0] for r in c.execute(stmt)}
+        if aggregate_ids and types:
+            a = db.agg_population.c
+            stmt = select(a.org_unit_id).where(
+                a.org_unit_id.in_(_ints(aggregate_ids)),
+                a.data_element_id.in_(params["elements"]),
+                a.year.in_(params["years"]),
+                a.ftype.in_(types),
+                a.estimated == 1,
+            )
+            with self.engine.connect() as c:
+                out |= {r[0] for r in c.execute(stmt)}
+        return out
+
     def facilities_reporting(
         self,
         units: Sequence[OrgUnit],
@@ -409,9 +448,10 @@ def unit_table(c: Connection) -> pd.DataFrame:
 
 
 def population_table(c: Connection) -> pd.DataFrame:
+    p = db.population.c
     return pd.DataFrame(
-        c.execute(select(db.population)).all(),
-        columns=["org_unit_id", "data_element_id", "year", "value"],
+        c.execute(select(p.org_unit_id, p.data_element_id, p.year, p.value, p.estimated)).all(),
+        columns=["org_unit_id", "data_element_id", "year", "value", "estimated"],
     )
 
 

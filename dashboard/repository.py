@@ -28,8 +28,15 @@ class Repository:
     process changed the data since the catalog was loaded; a server then shows an import
     within that many seconds, for one tiny read a second at most."""
 
-    def __init__(self, engine: Engine, version_check_s: float = 1.0):
+    def __init__(
+        self, engine: Engine, version_check_s: float = 1.0, population_rule: str = "parts"
+    ):
+        if population_rule not in rollups.POPULATION_RULES:
+            raise ValueError(f"population rule {population_rule!r}")
         self.engine = engine
+        # Which figure a region or the country rolls up: "parts" (the sum of its children's,
+        # so a table's total is the sum of its rows) or "own" (its own figure when it has one).
+        self.population_rule = population_rule
         self.version_check_s = version_check_s
         self._catalog: Catalog | None = None
         self._version: str | None = None
@@ -166,9 +173,18 @@ class Repository:
         writes.copy_rows(conn, "report", writes.REPORT_COLUMNS, frame)
 
     def bulk_insert_populations(self, frame: pd.DataFrame, conn: Connection) -> None:
-        writes.copy_rows(
-            conn, "population", ["org_unit_id", "data_element_id", "year", "value"], frame
-        )
+        """frame: org_unit_id, data_element_id, year, value[, estimated (0/1)]."""
+        columns = ["org_unit_id", "data_element_id", "year", "value"]
+        if "estimated" in frame.columns:
+            columns.append("estimated")
+        writes.copy_rows(conn, "population", columns, frame[columns])
+
+    def population_conflicts(self, conn: Connection | None = None) -> pd.DataFrame:
+        """Regions and the country whose own population differs from the sum of their
+        children's: org_unit_id, data_element_id, year, own, parts."""
+        with self._begin(conn) as c:
+            units = reads.unit_table(c).set_index("id")[["level", "parent_id", "facility_type"]]
+            return rollups.population_conflicts(units, reads.population_table(c))
 
     # ==== rollups ===========================================================================
     def refresh_rollups(
@@ -202,7 +218,7 @@ class Repository:
             t0 = time.perf_counter()
             tree = units.set_index("id")[["level", "parent_id", "facility_type"]]
             writes.replace_agg_population(
-                c, rollups.population_rows(tree, reads.population_table(c))
+                c, rollups.population_rows(tree, reads.population_table(c), self.population_rule)
             )
             timings["population_s"] = time.perf_counter() - t0
             first, last = reads.data_month_span(c)
@@ -251,6 +267,20 @@ class Repository:
         With a type filter an aggregate unit sums the catchments of facilities of those types;
         a facility always has its own catchment, whatever the filter lists."""
         return self._reads.populations(self._visible(units, scope), ftypes, de_ids, years)
+
+    def estimated_populations(
+        self,
+        scope: Scope,
+        units: Sequence[OrgUnit],
+        ftypes: tuple[str, ...] | None,
+        de_ids: Sequence[int],
+        years: Sequence[int],
+    ) -> set[int]:
+        """Ids of the units (within the scope) whose population of any of those elements and
+        years rests on an estimated figure (population.estimated, rolled up): the quality mark
+        `estimated_denominator`. A year without a figure takes the nearest year's, as
+        `populations` does, so ask for the years the value used."""
+        return self._reads.estimated_populations(self._visible(units, scope), ftypes, de_ids, years)
 
     def facilities_reporting(
         self,

@@ -187,31 +187,46 @@ def rollup_rows(
     )
 
 
-def population_rows(units: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
-    """The agg_population rows (org_unit_id, data_element_id, ftype, year, value).
+POPULATION_RULES = ("parts", "own")
 
-    units: indexed by id, with level, parent_id, facility_type. pop: the population table.
-    Typed rows sum facility catchments up the tree; all-types rows take a unit's own figure
-    (census) when it has one, else the sum of its children's."""
-    columns = ["org_unit_id", "data_element_id", "ftype", "year", "value"]
+
+def population_rows(units: pd.DataFrame, pop: pd.DataFrame, rule: str = "parts") -> pd.DataFrame:
+    """The agg_population rows (org_unit_id, data_element_id, ftype, year, value, estimated).
+
+    units: indexed by id, with level, parent_id, facility_type. pop: the population table
+    (org_unit_id, data_element_id, year, value[, estimated]). Typed rows sum facility catchments
+    up the tree. All-types rows of a district take its own figure (census) when it has one, else
+    the sum of its facilities' catchments (they do not partition a district). A region or the
+    country takes the sum of its children's figures when every child has one (rule "parts", the
+    default: a table's total then equals the sum of its rows), else its own figure; rule "own"
+    lets a unit's own figure win wherever it has one. `estimated` is 1 when any figure the
+    value rests on was estimated."""
+    columns = ["org_unit_id", "data_element_id", "ftype", "year", "value", "estimated"]
     if pop.empty:
         return pd.DataFrame(columns=columns)
+    if "estimated" not in pop.columns:
+        pop = pop.assign(estimated=0)
+    pop = pop.assign(estimated=pop.estimated.fillna(0).astype(int))
     key = ["org_unit_id", "data_element_id", "year"]
     pop = pop.join(units, on="org_unit_id")
+    agg = {"value": "sum", "estimated": "max"}
     out = []
     typed = pop[pop.level == 3].copy()
     typed["ftype"] = typed.facility_type
-    cur = typed[key + ["ftype", "value"]]
+    cur = typed[key + ["ftype", "value", "estimated"]]
     out.append(cur)
     for _ in (2, 1, 0):
         cur = cur.join(units.parent_id, on="org_unit_id").dropna(subset=["parent_id"])
         cur = (
             cur.assign(org_unit_id=cur.parent_id.astype(int))
-            .groupby(key + ["ftype"], as_index=False)["value"]
-            .sum()
+            .groupby(key + ["ftype"], as_index=False)
+            .agg(agg)
         )
         out.append(cur)
-    own = pop[key + ["value"]].set_index(key)["value"]
+    # `whole`: the figure covers the whole unit (its own, or the sum of whole children), as
+    # a sum of facility catchments does not.
+    own = pop[key + ["value", "estimated"]].set_index(key).assign(whole=1)
+    children = units.groupby("parent_id").size()
     resolved = own[own.index.get_level_values(0).isin(units.index[units.level == 3])]
     all_rows = [resolved]
     for level in (2, 1, 0):
@@ -220,12 +235,46 @@ def population_rows(units: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
             .join(units.parent_id, on="org_unit_id")
             .dropna(subset=["parent_id"])
         )
-        child = child.assign(org_unit_id=child.parent_id.astype(int)).groupby(key)["value"].sum()
+        child = child.assign(org_unit_id=child.parent_id.astype(int)).groupby(key)
+        child = child.agg({**agg, "whole": "sum"})
+        n_children = children.reindex(child.index.get_level_values(0)).to_numpy()
+        complete = (child.whole.to_numpy() == n_children) & (level < 2)
+        child = child.assign(whole=complete.astype(int))
         mine = own[own.index.get_level_values(0).isin(units.index[units.level == level])]
-        resolved = pd.concat([mine, child[~child.index.isin(mine.index)]])
+        parts = child[complete] if rule == "parts" else child.iloc[:0]
+        # Parts that add up to the unit's own figure (to rounding) only split an official
+        # total: they are as estimated as that total, not more.
+        agree = mine.reindex(parts.index)
+        n = children.reindex(parts.index.get_level_values(0)).to_numpy()
+        same = ((agree.value - parts.value).abs() <= 0.5 * n + 0.5).to_numpy()
+        parts = parts.assign(
+            estimated=np.where(same, agree.estimated.fillna(0), parts.estimated).astype(int)
+        )
+        rest = child[~child.index.isin(parts.index)]
+        mine = mine[~mine.index.isin(parts.index)]
+        resolved = pd.concat([parts, mine, rest[~rest.index.isin(mine.index)]])
         all_rows.append(resolved)
     total = pd.concat(all_rows).reset_index().assign(ftype=ALL_TYPES)
-    out.append(total[key + ["ftype", "value"]])
+    out.append(total[key + ["ftype", "value", "estimated"]])
     frame = pd.concat(out, ignore_index=True)[columns]
     frame["org_unit_id"] = frame.org_unit_id.astype(int)
+    frame["estimated"] = frame.estimated.astype(int)
     return frame
+
+
+def population_conflicts(
+    units: pd.DataFrame, pop: pd.DataFrame, tolerance: float = 0.5
+) -> pd.DataFrame:
+    """Regions and the country whose own figure differs from the sum of their children's
+    (every child having a whole figure): org_unit_id, data_element_id, year, own, parts."""
+    columns = ["org_unit_id", "data_element_id", "year", "own", "parts"]
+    if pop.empty:
+        return pd.DataFrame(columns=columns)
+    key = ["org_unit_id", "data_element_id", "year"]
+    rows = population_rows(units, pop[key + ["value"]], "parts")
+    parts = rows[rows.ftype == ALL_TYPES].set_index(key)["value"].rename("parts")
+    own = pop.set_index(key)["value"].rename("own")
+    own = own[own.index.get_level_values(0).isin(units.index[units.level < 2])]
+    both = pd.concat([own, parts], axis=1, join="inner")
+    both = both[(both.own - both.parts).abs() > tolerance]
+    return both.reset_index()[columns]

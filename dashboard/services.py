@@ -34,10 +34,13 @@ class Services:
 
     def context(self) -> Context:
         """The view context of the current request."""
+        principal = self.principal()
+        restricted = principal is not None and principal.role in self.settings.restricted_roles
         return Context(
             repo=self.repo,
             scope=self.scope(),
             today=self.settings.current_date(),
             small_count=self.settings.small_count,
             rules=self.settings.quality_rules(),
+            suppress=self.settings.suppress_threshold if restricted else None,
         )

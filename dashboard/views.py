@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from . import disclosure
 from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
@@ -30,15 +32,28 @@ class Context:
     today: date
     small_count: int = 5
     rules: QualityRules = field(default_factory=QualityRules)
+    # Disclosure control for restricted users (publico, --suppress): counts 1..suppress are
+    # hidden and their rates withheld; None shows the real values.
+    suppress: int | None = None
 
     @property
     def cat(self) -> Catalog:
         return self.repo.catalog()
 
 
-def _q(ctx: Context) -> dict:
-    """The quality rules and the date every evaluation of a page takes."""
-    return {"rules": ctx.rules, "today": ctx.today}
+def _evaluate(
+    ctx: Context,
+    indicators: Sequence[Indicator],
+    units: Sequence[OrgUnit],
+    periods: Sequence[Period],
+    ftypes: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """evaluate_frame in the context's scope and quality rules, with disclosure control when it
+    asks for it: the one place every page, export and PDF reads its numbers from."""
+    frame = evaluate_frame(
+        ctx.repo, ctx.scope, indicators, units, periods, ftypes, rules=ctx.rules, today=ctx.today
+    )
+    return frame if ctx.suppress is None else disclosure.suppress(frame, ctx.suppress)
 
 
 def selected_unit(ctx: Context, f: Filters) -> OrgUnit:
@@ -119,7 +134,7 @@ def overview(ctx: Context, f: Filters) -> Overview:
     prev, ly = p.previous(), p.year_earlier()
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     spans = list(dict.fromkeys([p, prev, ly]))  # a 12-month period: previous == a year earlier
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], spans, f.ftypes(), **_q(ctx))
+    res = _evaluate(ctx, inds, [unit], spans, f.ftypes())
     now = res[res.period == p.id].set_index("indicator")
     before = res[res.period == prev.id].set_index("indicator")["value"]
     last_year = res[res.period == ly.id].set_index("indicator")["value"]
@@ -128,7 +143,7 @@ def overview(ctx: Context, f: Filters) -> Overview:
     ).reset_index()
     cards["small"] = _small(cards, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
-    sparks = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, f.ftypes(), **_q(ctx))
+    sparks = _evaluate(ctx, inds, [unit], months, f.ftypes())
     level = child_level(unit) if unit.level < 2 else 3
     attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
     attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
@@ -144,7 +159,7 @@ def ranking(
 ) -> pd.DataFrame:
     """Child units (or facilities) of a unit for one indicator, worst first."""
     units = children(ctx, unit, level)
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, [p], f.ftypes(), **_q(ctx))
+    res = _evaluate(ctx, [ind], units, [p], f.ftypes())
     if res.empty:
         return res.assign(rank=[], small=[], bad=[])
     res = res.assign(rank=rank(res, ind), small=_small(res, ctx))
@@ -235,7 +250,7 @@ def trends(ctx: Context, f: Filters) -> Trends:
         if u is not None and u.code not in roles:
             units.append(u)
             roles[u.code] = "compare"
-    res = evaluate_frame(ctx.repo, ctx.scope, [ind], units, buckets, f.ftypes(), **_q(ctx))
+    res = _evaluate(ctx, [ind], units, buckets, f.ftypes())
     starts = {b.id: b.start for b in buckets}
     res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
     t = cat.target_for(ind, unit, p.end // 100)
@@ -272,7 +287,7 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     units = children(ctx, unit, level)
     if level == 3 and f.ftype:
         units = [u for u in units if u.facility_type == f.ftype]
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p, ly], f.ftypes(), **_q(ctx))
+    res = _evaluate(ctx, inds, units, [p, ly], f.ftypes())
     now = res[res.period == p.id]
     before = res[res.period == ly.id].set_index(["indicator", "org_unit"])["value"]
     now = now.assign(
@@ -361,13 +376,13 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     region = cat.parent(district)
     p = resolve_period(f, ctx.today)
     inds = [i for i in cat.indicators.values() if i.applies_to(unit.facility_type)]
-    current = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], [p], **_q(ctx))
+    current = _evaluate(ctx, inds, [unit], [p])
     current["small"] = _small(current, ctx)
     months = [period_for_span(m, m) for m in _months_back(p.end, 24)]
-    history = evaluate_frame(ctx.repo, ctx.scope, inds, [unit], months, **_q(ctx))
+    history = _evaluate(ctx, inds, [unit], months)
     same_type = (unit.facility_type or "",)
     peer_units = [u for u in (region, cat.country()) if cat.in_scope(u, ctx.scope)]
-    peers = evaluate_frame(ctx.repo, ctx.scope, inds, peer_units, [p], same_type, **_q(ctx))
+    peers = _evaluate(ctx, inds, peer_units, [p], same_type)
     reporting = history[history.indicator == "DQ-01"][
         ["period", "expected_reports", "received_reports"]
     ]
@@ -416,7 +431,7 @@ def pack_trends(ctx: Context, f: Filters, months: int = 24) -> PackTrends:
     units = [unit] + (
         [cat.country()] if unit.level > 0 and cat.in_scope(cat.country(), ctx.scope) else []
     )
-    res = evaluate_frame(ctx.repo, ctx.scope, inds, units, buckets, f.ftypes(), **_q(ctx))
+    res = _evaluate(ctx, inds, units, buckets, f.ftypes())
     return PackTrends(
         unit,
         period_for_span(buckets[0].start, buckets[-1].end),

@@ -8,6 +8,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.catalog import Catalog, Indicator
+from dashboard.disclosure import count_text
 from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
@@ -95,14 +96,14 @@ def breadcrumb(md: MapData, f: Filters, cat: Catalog) -> html.Nav:
 
 
 def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> list[str]:
-    from dashboard.i18n import fmt_number, fmt_percent, fmt_value
+    from dashboard.i18n import fmt_percent, fmt_value
 
     out = []
     for r in frame.itertuples(index=False):
         rank = "—" if is_missing(r.rank) else f"{int(r.rank)} / {total}"
         out.append(
             f"<b>{r.org_unit_name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
-            f"<br>{t('numerator', lang)}: {fmt_number(r.numerator, lang)} · {t('denominator', lang)}: {fmt_number(r.denominator, lang)}"
+            f"<br>{t('numerator', lang)}: {count_text(r, 'numerator', lang)} · {t('denominator', lang)}: {count_text(r, 'denominator', lang)}"
             f"<br>{t('completeness', lang)}: {fmt_percent(r.completeness, lang)}"
             f"<br>{t('rank', lang)}: {rank}"
             + (f"<br>{QUALITY_SYMBOL} {quality_words(r.quality, lang)}" if r.quality else "")
@@ -270,8 +271,8 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
                         ],
                         className="text-end",
                     ),
-                    html.Td(fmt_number(r.numerator, lang), className="text-end"),
-                    html.Td(fmt_number(r.denominator, lang), className="text-end"),
+                    html.Td(count_text(r, "numerator", lang), className="text-end"),
+                    html.Td(count_text(r, "denominator", lang), className="text-end"),
                     html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
                     html.Td(fmt_percent(r.completeness, lang), className="text-end"),
                 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard.catalog import Catalog
+from dashboard.disclosure import count_text
 from dashboard.figures import trend_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
@@ -93,9 +94,7 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
                 hover.append(
                     f"<b>{name}</b> · {label}<br>{fmt_value(v, ind.unit(lang), lang, ind.decimals)}"
                     + (
-                        f"<br>{t('numerator', lang)}: {row.numerator:,.0f} · {t('denominator', lang)}: {row.denominator:,.0f}".replace(
-                            ",", "." if lang == "es" else ","
-                        )
+                        f"<br>{t('numerator', lang)}: {count_text(row, 'numerator', lang)} · {t('denominator', lang)}: {count_text(row, 'denominator', lang)}"
                         if v is not None
                         else f"<br>{t('no_data', lang)}"
                     )

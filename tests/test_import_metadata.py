@@ -303,6 +303,50 @@ def test_populations_rejections(store, tmp_path):
         assert c.execute(text("SELECT COUNT(*) FROM population")).scalar_one() == 0
 
 
+def _agg(store: Repository, code: str) -> float:
+    with store.engine.connect() as c:
+        return c.execute(
+            text(
+                "SELECT a.value FROM agg_population a JOIN org_unit o ON o.id = a.org_unit_id "
+                "JOIN data_element d ON d.id = a.data_element_id "
+                f"WHERE o.code = '{code}' AND d.code = 'POP_TOTAL' AND a.ftype = '*' "
+                "AND a.year = 2024"
+            )
+        ).scalar_one()
+
+
+POP_ASU = (
+    "org_unit,year,data_element,value\nPY-ASU,2024,POP_TOTAL,462241\n0000,2024,POP_TOTAL,462240\n"
+)
+
+
+def test_populations_warn_when_a_unit_and_its_parts_disagree(store, tmp_path):
+    dry = run(store, put(tmp_path, "pop.csv", POP_ASU), dry_run=True)
+    assert dry.ok and [w.reason for w in dry.warnings] == ["population_parts_differ"]
+    report = run(store, put(tmp_path, "pop.csv", POP_ASU))
+    assert report.ok and report.inserted == 2
+    (warning,) = report.warnings
+    assert warning.params["unit"] == "PY-ASU"
+    assert (warning.params["own"], warning.params["parts"]) == (462241.0, 462240.0)
+    assert "462.241" in report.render("es") and "462.240" in report.render("es")
+    assert "462,240 is used" in report.render("en")
+    assert report.as_dict()["warnings"][0]["reason"] == "population_parts_differ"
+    # The sum of the parts rolls up, so the country adds up its regions.
+    assert _agg(store, "PY-ASU") == 462240.0 and _agg(store, "PY") == 462240.0
+
+
+def test_populations_own_figure_rolls_up_when_configured(store, tmp_path):
+    own = Repository(store.engine, population_rule="own")
+    report = run(own, put(tmp_path, "pop.csv", POP_ASU))
+    assert "462,241 is used" in report.render("en")
+    assert _agg(store, "PY-ASU") == 462241.0
+
+
+def test_populations_that_add_up_give_no_warning(store, tmp_path):
+    content = POP_ASU.replace("462240", "462241")
+    assert run(store, put(tmp_path, "pop.csv", content)).warnings == []
+
+
 # ==== targets ================================================================================
 def test_targets_blank_org_unit_and_year_mean_all(store, tmp_path):
     content = (

@@ -102,6 +102,8 @@ REASONS: tuple[str, ...] = (
     "after_closing",
     "outside_scope",
     "national_only",
+    # warnings: the file is imported, the report says what to look at
+    "population_parts_differ",
 )
 _LEVEL_PARAMS = ("level", "parent_level", "expected")  # org-unit levels 0-3
 _KIND_PARAMS = ("kind",)  # data element kinds
@@ -110,6 +112,7 @@ _KINDS = ("count", "population", "derived")
 _SIZE_PARAMS = ("size", "limit")
 _INT_PARAMS = ("max_value", "max_rows", "offset", "ratio", "max_ratio")
 MB = 1024 * 1024
+_NUMBER_PARAMS = ("own", "parts", "used")  # formatted for the language (1.234)
 
 
 def fmt_int(n: int, lang: str = "es") -> str:
@@ -155,6 +158,9 @@ class Problem:
         for k in _INT_PARAMS:
             if isinstance(params.get(k), int):
                 params[k] = fmt_int(params[k], lang)
+        for k in _NUMBER_PARAMS:
+            if isinstance(params.get(k), int | float):
+                params[k] = fmt_number(params[k], lang)
         return t(f"import_{self.reason}", lang, **params)
 
     def render(self, lang: str = "es") -> str:
@@ -228,6 +234,8 @@ class ImportReport:
     # Problems found beyond ImportLimits.max_problems: counted, not kept (a file of a million
     # bad rows must not become a million objects).
     more_problems: int = 0
+    # Imported all the same, but worth a look (a population that does not add up).
+    warnings: list[Problem] = field(default_factory=list)
     # Seconds spent writing and refreshing the rollups (for the benchmark and the log).
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -271,6 +279,7 @@ class ImportReport:
         hidden = self.problem_count - len(shown)
         if hidden:
             lines.append(t("import_more", lang, n=fmt_int(hidden, lang)))
+        lines += [f"{t('import_warning', lang)}: {w.render(lang)}" for w in self.warnings]
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -287,6 +296,7 @@ class ImportReport:
             "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems],
             "more_problems": self.more_problems,
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 

@@ -503,6 +503,33 @@ def check_populations(table: Table, catalog: Catalog, scope: Scope) -> tuple[lis
     return out, sheet
 
 
+def population_warnings(
+    repo: Repository, rows: Sequence[dict], file: str, conn: Connection
+) -> list[Problem]:
+    """A region or the country whose own figure and the sum of its children's disagree, for
+    the units (and their ancestors), elements and years the file touched: both numbers and the
+    one that rolls up (the repository's population rule)."""
+    cat = repo.catalog()
+    touched: set[int] = set()
+    for r in rows:
+        unit = cat.units.get(r["org_unit_id"])
+        while unit is not None:
+            touched.add(unit.id)
+            unit = cat.units.get(unit.parent_id) if unit.parent_id else None
+    keys = {(r["data_element_id"], r["year"]) for r in rows}
+    elements = {d.id: d.code for d in cat.data_elements.values()}
+    out = []
+    for c in repo.population_conflicts(conn).itertuples(index=False):
+        if c.org_unit_id not in touched or (c.data_element_id, c.year) not in keys:
+            continue
+        used = c.parts if repo.population_rule == "parts" else c.own
+        unit = cat.units[c.org_unit_id]
+        params = {"unit": unit.code, "element": elements[c.data_element_id], "year": c.year}
+        params |= {"own": c.own, "parts": c.parts, "used": used}
+        out.append(Problem(file, 0, "", None, "population_parts_differ", params))
+    return out
+
+
 # ==== targets ================================================================================
 def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(TARGET_REQUIRED)
@@ -585,11 +612,15 @@ def import_metadata(
                 trans = conn.begin()
                 try:
                     counts = upsert(rows, conn)
+                    if kind == "populations":
+                        report.warnings += population_warnings(repo, rows, table.file, conn)
                 finally:
                     trans.rollback()
         else:
             with repo.engine.begin() as conn:
                 counts = upsert(rows, conn)
+                if kind == "populations":
+                    report.warnings += population_warnings(repo, rows, table.file, conn)
     repo.invalidate()
     report.inserted, report.updated, report.unchanged = (
         counts.inserted,
