@@ -116,17 +116,7 @@ def cmd_import(args, settings: Settings) -> int:
                 repo.engine,
                 "import",
                 _cli_actor(),
-                {
-                    "file": report.file,
-                    "sha256": _file_hash(Path(name)),
-                    "format": report.format,
-                    "rows": report.rows,
-                    "inserted": report.inserted,
-                    "updated": report.updated,
-                    "unchanged": report.unchanged,
-                    "problems": report.problem_count,
-                    "outcome": "ok" if report.ok else "rejected",
-                },
+                report.audit_detail(_file_hash(Path(name)), "cli"),
             )
         if args.format == "json":
             print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))

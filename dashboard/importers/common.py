@@ -255,6 +255,21 @@ class ImportReport:
             else:
                 self.more_problems += 1
 
+    def audit_detail(self, sha256: str | None, via: str) -> dict[str, Any]:
+        """What the audit log keeps of this import (never a value from the file)."""
+        return {
+            "file": self.file,
+            "sha256": sha256,
+            "format": self.format,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "problems": self.problem_count,
+            "outcome": "ok" if self.ok else "rejected",
+            "via": via,
+        }
+
     def summary(self, lang: str = "es") -> str:
         head = f"{self.file} ({self.format})"
         if not self.ok:

@@ -354,18 +354,7 @@ def register(
             repo.engine,
             "import",
             user.email,
-            {
-                "file": report.file,
-                "sha256": staged.sha256,
-                "format": report.format,
-                "rows": report.rows,
-                "inserted": report.inserted,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "problems": report.problem_count,
-                "outcome": "ok" if report.ok else "rejected",
-                "via": "web",
-            },
+            report.audit_detail(staged.sha256, "web"),
             ip=request.remote_addr,
         )
         return page(report=report, rows=_problem_rows(report, lang()), done=True)
