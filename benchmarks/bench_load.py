@@ -15,8 +15,10 @@ Usage:
 4. The same again while 10 PDF requests arrive at once; prints the PDF outcomes, /healthz
    latency (polled every 100 ms while they run) and the others' p95 against the baseline.
 
-With --user (repeatable) every simulated user and the capturing browser sign in first through
-the /login form (fields email, password, csrf_token); users take the credentials in turn.
+Every simulated user and the capturing browser sign in first through the /login form (fields
+email, password, csrf_token), taking the credentials in turn: those of --user (repeatable), or
+else three accounts the script makes in its demo database (national, and the directors of
+Concepción and Central).
 Figures, not pass/fail: goals are 0 errors, p95 <= 1 s, p99 <= 2 s, /healthz < 200 ms during
 PDFs, others' p95 within 2x of the baseline. The load generator shares the machine's cores.
 """
@@ -80,7 +82,34 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
         "DASHBOARD_TODAY": TODAY,
         "DASHBOARD_DATA_DIR": str(workdir),
         "DASHBOARD_BOUNDARIES": str(BOUNDARIES),
+        # Every worker must sign the same tokens (dashboard.wsgi refuses to start without one).
+        "DASHBOARD_SECRET_KEY": os.environ.get("DASHBOARD_SECRET_KEY", "bench-load-secret"),
     }
+
+
+def bench_accounts(url: str) -> list[tuple[str, str]]:
+    """Without --user: a mix of national and regional accounts (directors of Concepción and
+    Central), made (or reset) in the benchmark's own demo database."""
+    from dashboard.accounts import AccountError, Accounts
+    from dashboard.db import make_engine
+    from dashboard.repository import Repository
+
+    repo = Repository(make_engine(url))
+    accounts, cat = Accounts(repo.engine), repo.catalog()
+    made = []
+    for email, role, region in [
+        ("bench-nacional@bench.local", "nacional", None),
+        ("bench-concepcion@bench.local", "regional", "PY-1"),
+        ("bench-central@bench.local", "regional", "PY-11"),
+    ]:
+        password = "bench-" + email.split("@")[0]
+        try:
+            accounts.add(cat, email, role, password, region=region, actor="bench")
+        except AccountError:  # there from an earlier run (--workdir): same password again
+            accounts.set_password(email, password, actor="bench")
+        made.append((email, password))
+    repo.engine.dispose()
+    return made
 
 
 def ensure_demo(url: str, workdir: Path, rebuild: bool) -> None:
@@ -438,6 +467,7 @@ def bench_backend(args, backend: str, creds) -> dict:
         url = args.pg_url
     print(f"[{backend}] demo and migrate", file=sys.stderr)
     ensure_demo(url, workdir, args.rebuild)
+    creds = creds or bench_accounts(url)
     proc, port = start_gunicorn(url, workdir)
     try:
         print(f"[{backend}] capturing page traffic", file=sys.stderr)
