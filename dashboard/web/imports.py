@@ -299,14 +299,7 @@ def register(
             staged = store.save(upload.stream, _safe_name(upload.filename), user.id, max_bytes)
         except RequestEntityTooLarge:
             return too_big()
-        report = import_file(
-            repo,
-            staged.path,
-            dry_run=True,
-            today=settings.current_date(),
-            scope=user.scope,
-            limits=limits,
-        )
+        report = run(staged.path, user.scope, dry_run=True)
         if not report.ok:
             store.discard(staged.path.parent)
         log.info(
@@ -322,6 +315,12 @@ def register(
             token=staged.token if report.ok else None,
         )
 
+    def run(path: Path, scope: Scope, *, dry_run: bool) -> ImportReport:
+        """The command line's import, with the uploader's scope: the same rules, all or nothing."""
+        return import_file(
+            repo, path, dry_run=dry_run, today=settings.current_date(), scope=scope, limits=limits
+        )
+
     @bp.post("/importar/confirmar")
     def confirm() -> Response:
         denied = refused() or bad_csrf()
@@ -333,14 +332,7 @@ def register(
         if staged is None:
             return page(409, error=t("import_page_expired", lang()))
         try:
-            report = import_file(
-                repo,
-                staged.path,
-                dry_run=False,
-                today=settings.current_date(),
-                scope=user.scope,
-                limits=limits,
-            )
+            report = run(staged.path, user.scope, dry_run=False)
         finally:
             store.discard(staged.path.parent)
         log.info(
