@@ -16,3 +16,5 @@ metadata.TARGET_OPTIONAL
 _.validation_layout  # read by Dash
 _.freeze_panes  # read by openpyxl
 _.max_content_length  # read by Flask (the upload's own body cap)
+_.startElement  # called by the SAX parser (ADX import)
+_.endElement  # called by the SAX parser (ADX import)

@@ -1,5 +1,5 @@
-"""`python -m dashboard <command>`: migrate, demo, import, query, indicators, org-units,
-serve, export-pdf, users, audit."""
+"""`python -m dashboard <command>`: migrate, demo, import, query, export, indicators, org-units,
+serve, export-pdf, users, tokens, audit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ def cmd_import(args, settings: Settings) -> int:
             today=settings.current_date(),
             scope=Scope.national(),
             limits=limits,
+            org_systems=settings.fhir_org_systems,
         )
         if not args.dry_run:
             audit.record(
@@ -152,7 +154,8 @@ QUERY_COLUMNS = (
 )
 
 
-def cmd_query(args, settings: Settings) -> int:
+def _run_query(args, settings: Settings):
+    """(repo, indicator, results) of the query the arguments describe; UsageError if wrong."""
     from .aggregate import query
     from .catalog import FACILITY_TYPES
     from .periods import PeriodError, parse_period
@@ -161,20 +164,22 @@ def cmd_query(args, settings: Settings) -> int:
     cat = repo.catalog()
     ind = cat.indicator(args.indicator)
     if ind is None:
-        return _fail(f"unknown indicator '{args.indicator}'; see `python -m dashboard indicators`")
+        raise UsageError(
+            f"unknown indicator '{args.indicator}'; see `python -m dashboard indicators`"
+        )
     unit = cat.unit(args.org_unit)
     if unit is None:
-        return _fail(f"unknown org unit '{args.org_unit}'; see `python -m dashboard org-units`")
+        raise UsageError(f"unknown org unit '{args.org_unit}'; see `python -m dashboard org-units`")
     try:
         period = parse_period(args.period, settings.current_date())
     except PeriodError as e:
-        return _fail(str(e))
+        raise UsageError(str(e)) from None
     ftypes = None
     if args.type:
         ftypes = tuple(t.strip().upper() for t in args.type.split(","))
         bad = [t for t in ftypes if t not in FACILITY_TYPES]
         if bad:
-            return _fail(
+            raise UsageError(
                 f"unknown facility type {', '.join(bad)}; known: {', '.join(FACILITY_TYPES)}"
             )
     results = query(
@@ -188,6 +193,11 @@ def cmd_query(args, settings: Settings) -> int:
         rules=settings.quality_rules(),
         today=settings.current_date(),
     )
+    return repo, ind, results
+
+
+def cmd_query(args, settings: Settings) -> int:
+    repo, ind, results = _run_query(args, settings)
     rows = [r.as_dict() for r in results]
     if args.suppress is not None and rows:
         rows = _suppressed_rows(rows, args.suppress or settings.suppress_threshold)
@@ -204,6 +214,42 @@ def cmd_query(args, settings: Settings) -> int:
             [_fmt(r[c], ind.decimals if c == "value" else 1) for c in QUERY_COLUMNS] for r in rows
         ]
         _print_table(list(QUERY_COLUMNS), table)
+    return 0
+
+
+def cmd_export(args, settings: Settings) -> int:
+    from datetime import datetime
+
+    from . import audit
+    from .interop.export import ExportError, render
+
+    repo, ind, results = _run_query(args, settings)
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    try:
+        text = render(
+            args.format, results, ind, repo.catalog(), settings.current_date(), created=created
+        )
+    except ExportError as exc:
+        return _fail(str(exc))
+    out = Path(args.output)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"{len(results)} rows -> {out} ({args.format})", file=sys.stderr)
+    audit.record(
+        repo.engine,
+        "export",
+        _cli_actor(),
+        {
+            "format": args.format,
+            "indicator": ind.code,
+            "org_unit": args.org_unit,
+            "period": args.period,
+            "by": args.by,
+            "file": args.output,
+        },
+    )
     return 0
 
 
@@ -640,7 +686,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--scale", type=int, default=1, help="10 builds a 10x stress set")
     d.set_defaults(func=cmd_demo)
 
-    i = sub.add_parser("import", help="import data values or metadata (CSV, XLSX, DHIS2 JSON/CSV)")
+    i = sub.add_parser(
+        "import",
+        help="import data values or metadata (CSV, XLSX, DHIS2 JSON/CSV, FHIR MeasureReport, ADX)",
+    )
     i.add_argument("files", nargs="+")
     i.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
     i.add_argument("--format", choices=("text", "json"), default="text")
@@ -667,6 +716,19 @@ def build_parser() -> argparse.ArgumentParser:
         "DASHBOARD_SUPPRESS_THRESHOLD, 4) shown as <N+1, their rates withheld",
     )
     q.set_defaults(func=cmd_query)
+
+    x = sub.add_parser(
+        "export", help="what `query` answers as FHIR MeasureReport, ADX, DHIS2 JSON or long CSV"
+    )
+    x.add_argument("--format", choices=("fhir", "adx", "dhis2-json", "csv"), required=True)
+    x.add_argument("--indicator", required=True)
+    x.add_argument("--org-unit", required=True)
+    x.add_argument("--period", required=True, help="202409, 2024Q3, 2024, 202401:202406 ...")
+    x.add_argument("--by", choices=("region", "district", "facility", "month", "quarter", "year"))
+    x.add_argument("--type", help="facility types, e.g. USF or HD,HR")
+    x.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
+    x.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    x.set_defaults(func=cmd_export)
 
     ind = sub.add_parser("indicators", help="list the indicator catalogue")
     ind.add_argument("--format", choices=("table", "json", "csv"), default="table")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .interop.vocab import DEFAULT_ORG_SYSTEMS
 from .quality import QualityRules
 
 
@@ -70,6 +71,9 @@ class Settings:
     debug: bool = False
     # Largest file an import reads (command line and /importar), refused before parsing.
     import_max_bytes: int = 100 * 1024 * 1024
+    # FHIR identifier systems whose values are org-unit codes (facility registry, INE
+    # district, ISO 3166-2 region, ISO 3166 country), comma-separated in the environment.
+    fhir_org_systems: tuple[str, ...] = DEFAULT_ORG_SYSTEMS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -111,6 +115,10 @@ class Settings:
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
             import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
+            fhir_org_systems=tuple(
+                s.strip() for s in env.get("DASHBOARD_FHIR_ORG_SYSTEMS", "").split(",") if s.strip()
+            )
+            or DEFAULT_ORG_SYSTEMS,
         )
 
     def quality_rules(self) -> QualityRules:

@@ -7,7 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from ..catalog import Scope
+from ..interop.measures import MAP_KEY, MeasureResolver, load_map
+from ..interop.vocab import DEFAULT_ORG_SYSTEMS
 from ..repository import Repository
+from . import adx, fhir
 from .common import (
     CSV_SUFFIXES,
     XLSX_SUFFIXES,
@@ -18,15 +21,21 @@ from .common import (
     Problem,
     collect_table,
     iter_tables,
+    read_text,
 )
 from .metadata import import_metadata
+from .structured import Cells
 from .values import DHIS2_ONLY, from_dhis2_json, from_dhis2_table, from_long_table, import_values
+
+STRUCTURED_SUFFIXES = (".json", ".ndjson", ".xml")
 
 __all__ = ["ImportLimits", "ImportReport", "Problem", "detect_kind", "import_file"]
 
 
 def detect_kind(columns: set[str]) -> str | None:
     """What a header describes, from the columns only one kind of file has (lower-case names)."""
+    if "measure" in columns:
+        return "measure-map"
     if "indicator" in columns:
         return "targets"
     if columns & {"numerator", "denominator"}:
@@ -52,6 +61,7 @@ def import_file(
     today: date,
     scope: Scope,
     limits: ImportLimits | None = None,
+    org_systems: tuple[str, ...] = DEFAULT_ORG_SYSTEMS,
 ) -> ImportReport:
     """Validate a data or metadata file and, if it has no problem at all, load it in one
     transaction. Every row must lie inside `scope` (the command line passes the national
@@ -61,7 +71,16 @@ def import_file(
     limits = limits or ImportLimits()
     report = ImportReport(file=path.name, dry_run=dry_run)
     try:
-        _import(repo, path, report, dry_run=dry_run, today=today, scope=scope, limits=limits)
+        _import(
+            repo,
+            path,
+            report,
+            dry_run=dry_run,
+            today=today,
+            scope=scope,
+            limits=limits,
+            org_systems=org_systems,
+        )
     except FileProblem as exc:
         report.add_problems([exc.problem(path.name)], limits.max_problems)
     except MissingColumns as exc:
@@ -89,12 +108,29 @@ def _import(
     today: date,
     scope: Scope,
     limits: ImportLimits,
+    org_systems: tuple[str, ...],
 ) -> None:
     if not path.is_file():
         raise FileProblem("file_not_found")
     suffix = path.suffix.lower()
     # A fresh catalog: another process may have changed the reference data since it was read.
     repo.invalidate()
+    if suffix in STRUCTURED_SUFFIXES:
+        kind = _sniff(path)
+        if kind in ("fhir", "adx"):
+            text = read_text(path, limits)
+            cat = repo.catalog()
+            if kind == "fhir":
+                report.format = "fhir-measurereport"
+                resolver = MeasureResolver(cat, load_map(repo.get_meta(MAP_KEY)))
+                cells = fhir.read_fhir(path.name, text, cat, resolver, org_systems)
+            else:
+                report.format = "adx"
+                cells = adx.read_adx(path.name, text)
+            _import_cells(repo, cells, report, dry_run, today, scope, limits)
+            return
+        if suffix == ".xml":
+            raise FileProblem("not_adx")
     if suffix == ".json":
         report.format = "dhis2-json"
         import_values(
@@ -129,3 +165,35 @@ def _import(
     if table.frame.empty:
         raise FileProblem("no_rows")
     import_metadata(repo, table, kind, report, dry_run=dry_run, scope=scope)
+
+
+def _sniff(path: Path) -> str | None:
+    """'fhir' or 'adx' from the first kilobytes of the file, else None."""
+    with path.open("rb") as fh:
+        head = fh.read(65536).decode("utf-8", errors="replace")
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<"):
+        return "adx" if adx.sniff(head) else None
+    return fhir.sniff(head)
+
+
+def _import_cells(
+    repo: Repository,
+    cells: Cells,
+    report: ImportReport,
+    dry_run: bool,
+    today: date,
+    scope: Scope,
+    limits: ImportLimits,
+) -> None:
+    import_values(
+        repo,
+        cells.chunks(limits.chunk_rows),
+        report,
+        dry_run=dry_run,
+        today=today,
+        scope=scope,
+        limits=limits,
+    )
+    report.skipped += cells.skipped
+    cells.locate(report)

@@ -102,6 +102,19 @@ REASONS: tuple[str, ...] = (
     "after_closing",
     "outside_scope",
     "national_only",
+    # FHIR MeasureReport and ADX (issue 12)
+    "bad_xml",
+    "xml_forbidden",
+    "not_adx",
+    "not_fhir",
+    "report_not_complete",
+    "report_type",
+    "unknown_measure",
+    "measure_not_invertible",
+    "unknown_population",
+    "unknown_identifier_system",
+    "period_not_month_quarter_year",
+    "bad_count",
     # warnings: the file is imported, the report says what to look at
     "population_parts_differ",
 )
@@ -143,6 +156,8 @@ class Problem:
     value: str | None  # the offending cell; None when there is no single cell to show
     reason: str  # one of REASONS
     params: dict[str, Any] = field(default_factory=dict)
+    # Where in a structured file (FHIR JSON path, ADX line and element); replaces row/column.
+    where: str = ""
 
     def message(self, lang: str = "es") -> str:
         params = dict(self.params)
@@ -165,17 +180,21 @@ class Problem:
 
     def render(self, lang: str = "es") -> str:
         row_word, col_word = t("import_row", lang), t("import_column", lang)
-        where = self.file if self.row == 0 else f"{self.file} {row_word} {self.row}"
-        if self.column:
-            where += f", {col_word} {self.column}"
+        if self.where:
+            # Structured files: "line N" is the only word in a location (JSON paths are code).
+            where = f"{self.file} " + self.where.replace("line ", t("import_line", lang) + " ")
+        else:
+            where = self.file if self.row == 0 else f"{self.file} {row_word} {self.row}"
+            if self.column:
+                where += f", {col_word} {self.column}"
         if self.value is not None:
             shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
             where += f": '{shown}'"
-        sep = " — " if (self.column or self.value is not None) else ": "
+        sep = " — " if (self.column or self.where or self.value is not None) else ": "
         return f"{where}{sep}{self.message(lang)}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "file": self.file,
             "row": self.row,
             "column": self.column,
@@ -184,17 +203,21 @@ class Problem:
             "message_es": self.message("es"),
             "message_en": self.message("en"),
         }
+        if self.where:
+            out["where"] = self.where
+        return out
 
 
 class FileProblem(Exception):
     """A problem that stops reading a file at all; becomes one Problem on row 0 (or the header)."""
 
-    def __init__(self, reason: str, row: int = 0, column: str = "", **params: Any):
+    def __init__(self, reason: str, row: int = 0, column: str = "", where: str = "", **params: Any):
         super().__init__(reason)
         self.reason, self.row, self.column, self.params = reason, row, column, params
+        self.where = where
 
     def problem(self, file: str) -> Problem:
-        return Problem(file, self.row, self.column, None, self.reason, self.params)
+        return Problem(file, self.row, self.column, None, self.reason, self.params, self.where)
 
 
 class MissingColumns(Exception):

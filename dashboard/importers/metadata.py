@@ -19,6 +19,7 @@ from ..catalog import (
     ExpressionError,
     Scope,
 )
+from ..interop.measures import measure_key, upsert_map
 from ..missing import is_missing
 from ..repository import Repository, WriteCounts
 from .common import (
@@ -562,6 +563,39 @@ def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[di
     return out, sheet
 
 
+# ==== measure map (FHIR/ADX) ===================================================================
+MEASURE_MAP_REQUIRED = ("measure", "population", "data_element")
+
+
+def check_measure_map(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
+    """Rows measure (canonical URL or code), population (code), data_element (a count)."""
+    table.require(MEASURE_MAP_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    for _, r in sheet.records():
+        measure = measure_key(r.text("measure", required=True, max_len=500))
+        population = r.text("population", required=True, max_len=200)
+        code = r.text("data_element", required=True)
+        if code:
+            de = catalog.data_elements.get(code)
+            if de is None:
+                r.bad("data_element", "unknown_data_element")
+            elif de.kind != "count":
+                r.bad("data_element", "not_count", kind=de.kind)
+        if r.failed:
+            continue
+        row = {"measure": measure, "population": population, "data_element": code}
+        if seen.repeat(r, (measure, population), row, "data_element", "duplicate_conflict"):
+            continue
+        out.append(row)
+    return out, sheet
+
+
+def _upsert_measure_map(repo: Repository) -> Callable[[Sequence[dict], Connection], WriteCounts]:
+    return lambda rows, conn: upsert_map(rows, conn)
+
+
 # ==== entry ==================================================================================
 @dataclass(frozen=True)
 class Kind:
@@ -588,6 +622,9 @@ KINDS_BY_NAME = {
         "metadata-populations", check_populations, lambda r: r.upsert_populations, True
     ),
     "targets": Kind("metadata-targets", check_targets, lambda r: r.upsert_targets, False),
+    "measure-map": Kind(
+        "metadata-measure-map", check_measure_map, _upsert_measure_map, False, national=True
+    ),
 }
 
 

@@ -318,7 +318,13 @@ def register(
     def run(path: Path, scope: Scope, *, dry_run: bool) -> ImportReport:
         """The command line's import, with the uploader's scope: the same rules, all or nothing."""
         return import_file(
-            repo, path, dry_run=dry_run, today=settings.current_date(), scope=scope, limits=limits
+            repo,
+            path,
+            dry_run=dry_run,
+            today=settings.current_date(),
+            scope=scope,
+            limits=limits,
+            org_systems=settings.fhir_org_systems,
         )
 
     @bp.post("/importar/confirmar")
@@ -463,7 +469,7 @@ PAGE = """<!doctype html>
     <div class="mb-3">
       <label for="archivo" class="form-label">{{ t("import_page_file_label") }}</label>
       <input type="file" class="form-control" id="archivo" name="{{ field_file }}" required
-             accept=".csv,.txt,.tsv,.xlsx,.xlsm,.json" aria-describedby="archivo-help">
+             accept=".csv,.txt,.tsv,.xlsx,.xlsm,.json,.ndjson,.xml" aria-describedby="archivo-help">
       <div id="archivo-help" class="form-text">{{ t("import_page_file_help", max=max_mb) }}</div>
     </div>
     <div><button type="submit" class="btn btn-primary">{{ t("import_page_check") }}</button></div>

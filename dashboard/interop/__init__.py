@@ -1,0 +1,1 @@
+"""Interoperability: FHIR MeasureReport and ADX vocabularies, measure maps and data exports."""
