@@ -468,6 +468,41 @@ def cmd_users(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_tokens(args, settings: Settings) -> int:
+    from .accounts import AccountError, utcnow
+    from .tokens import ApiTokens
+
+    repo = _repo(settings)
+    tokens = ApiTokens(repo.engine)
+    actor = _cli_actor()
+    if args.action == "create":
+        try:
+            token_id, token = tokens.create(args.email, days=args.days, actor=actor)
+        except AccountError as exc:
+            return _fail(str(exc))
+        print(f"token {token_id} for {args.email}, valid {args.days} days")
+        print(f"token (shown once; keep it secret): {token}")
+        return 0
+    if args.action == "revoke":
+        if not tokens.revoke(args.id, actor=actor):
+            return _fail(f"no active token {args.id}; see `python -m dashboard tokens list`")
+        print(f"token {args.id} revoked")
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "id": tk.id,
+            "email": tk.email,
+            "status": tk.status(now),
+            "created": tk.created_at.strftime("%Y-%m-%d %H:%M"),
+            "expires": tk.expires_at.strftime("%Y-%m-%d %H:%M"),
+            "last_used": tk.last_used.strftime("%Y-%m-%d %H:%M") if tk.last_used else "",
+        }
+        for tk in tokens.all()
+    ]
+    return _emit(rows, args.format, ["id", "email", "status", "created", "expires", "last_used"])
+
+
 def _scope_text(a) -> str:
     return ",".join(sorted(a.scope.roots)) or "none"
 
@@ -807,6 +842,17 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("email")
     up.add_argument("--password-stdin", action="store_true")
     u.set_defaults(func=cmd_users)
+
+    tk = sub.add_parser("tokens", help="personal access tokens of the read API (/api/v1)")
+    tks = tk.add_subparsers(dest="action", required=True)
+    tc = tks.add_parser("create", help="a new token for an account (printed once)")
+    tc.add_argument("email")
+    tc.add_argument("--days", type=int, default=90, help="days until it expires (1-366)")
+    tl = tks.add_parser("list", help="every token (never the token itself)")
+    tl.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    tr = tks.add_parser("revoke", help="stop a token at once")
+    tr.add_argument("id", type=int)
+    tk.set_defaults(func=cmd_tokens)
 
     a = sub.add_parser("audit", help="the audit log, newest first")
     a.add_argument("--since", help="ISO date or date-time, e.g. 2026-11-01")

@@ -98,6 +98,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
 
     # Analysts import within their scope; the page asks the session who is uploading.
     import_page.register(server, repo, settings, current_user=auth.current_uploader)
+    from .web import api
+
+    # The read API: Bearer tokens only, the token's account scope (issue 12).
+    api.install(server, repo, settings)
     security.install(app, settings)
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app

@@ -23,6 +23,8 @@ ACTIONS = (
     "account_enable",
     "account_set_role",
     "account_reset_password",
+    "token_create",
+    "token_revoke",
 )
 
 

@@ -74,6 +74,8 @@ class Settings:
     # FHIR identifier systems whose values are org-unit codes (facility registry, INE
     # district, ISO 3166-2 region, ISO 3166 country), comma-separated in the environment.
     fhir_org_systems: tuple[str, ...] = DEFAULT_ORG_SYSTEMS
+    # Read API (/api/v1): requests per personal access token per minute.
+    api_rate_per_minute: int = 120
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -119,6 +121,7 @@ class Settings:
                 s.strip() for s in env.get("DASHBOARD_FHIR_ORG_SYSTEMS", "").split(",") if s.strip()
             )
             or DEFAULT_ORG_SYSTEMS,
+            api_rate_per_minute=max(1, int(env.get("DASHBOARD_API_RATE", "120"))),
         )
 
     def quality_rules(self) -> QualityRules:

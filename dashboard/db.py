@@ -255,6 +255,21 @@ auth_session = Table(
     Index("ix_auth_session_account", "account_id"),
 )
 
+# Personal access tokens of the read API (/api/v1): like sessions, only the SHA-256 of the
+# token is stored; a token acts with its account's current scope, until it expires or is revoked.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("last_used", DateTime),
+    Index("ix_api_token_account", "account_id"),
+)
+
 # Who did what: sign-ins (and failures), sign-outs, exports, imports, account changes.
 audit_log = Table(
     "audit_log",

@@ -40,6 +40,8 @@ OPEN_PATHS = frozenset({"/login", "/healthz", "/readyz", "/_favicon.ico"})
 OPEN_PREFIXES = ("/assets/",)
 # A print token opens pages and what Dash needs to draw them, never downloads or admin pages.
 PRINT_DENIED_PREFIXES = ("/exportar", "/auditoria", "/login", "/logout")
+API_PREFIX = "/api/"
+API_BLUEPRINT = "api_v1"
 EXTENSION = "dashboard_auth"
 log = logging.getLogger("dashboard")
 
@@ -340,6 +342,17 @@ def install(server: Flask, settings: Settings, accounts: Accounts) -> AuthState:
     def guard():
         path = request.path
         if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+            return None
+        if path.startswith(API_PREFIX):
+            # The read API authenticates Bearer tokens itself (dashboard.web.api) and never
+            # reads the session or print cookies: a browser's cookie opens nothing there. Any
+            # other /api/ path (Dash's catch-all page route would serve it) is a JSON 404.
+            if request.routing_exception is not None:
+                return None  # 404/405 raised by Flask, answered as JSON by the error handler
+            if not (request.endpoint or "").startswith(API_BLUEPRINT + "."):
+                from .api import json_error
+
+                return json_error(404)
             return None
         principal = None
         acc = accounts.session_account(

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..availability import classify
 from ..config import Settings
 from ..i18n import t
+from .api import is_api, json_error
 
 log = logging.getLogger("dashboard")
 
@@ -154,6 +155,13 @@ def install(app: Any, settings: Settings) -> None:
         status = exc.code or 500
         if status < 400:
             return exc
+        if is_api(request.path):
+            # The read API answers scripts: JSON with a code, never an HTML page.
+            response = json_error(status)
+            allow = exc.get_response().headers.get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
+            return response
         # A plain page of our own: no input echoed, nothing of the stack; Allow kept for 405.
         response = message_page(f"{status} {exc.name}", status, request_lang())
         allow = exc.get_response().headers.get("Allow")
@@ -165,6 +173,14 @@ def install(app: Any, settings: Settings) -> None:
     def _error(exc: Exception):
         lang = request_lang()
         kind = classify(exc)
+        if is_api(request.path):
+            if kind is not None:
+                log.warning("database %s on %s: %s", kind, request.path, exc.__class__.__name__)
+                response = json_error(503)
+                response.headers["Retry-After"] = str(RETRY_AFTER_S)
+                return response
+            log.exception("unhandled error on %s", request.path)
+            return json_error(500)
         if kind is not None:
             log.warning("database %s on %s: %s", kind, request.path, exc.__class__.__name__)
             if request.method == "GET" and request.accept_mimetypes.accept_html:
