@@ -238,3 +238,31 @@ def test_importar_is_wired_into_the_app_factory_behind_sign_in(tmp_path):
     assert r.status_code == 200 and '<html lang="en">' in r.get_data(as_text=True)
     assert "Import data" in r.get_data(as_text=True)
     assert signed_in(app, url, role="nacional").get("/importar?lang=en").status_code == 403
+
+
+def test_importar_reads_fhir_and_adx_by_content(client, store):
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "interop"
+    # The suffix does not decide: a MeasureReport Bundle saved as .json, ADX as .xml.
+    html = upload(client, (fixtures / "values.adx.xml").read_bytes(), name="mspbs.xml")
+    text_ = html.get_data(as_text=True)
+    assert "· adx" in text_ and re.search(r'data-count="inserted">6<', text_)
+    html = upload(client, (fixtures / "measurereports.json").read_bytes(), name="informe.json")
+    text_ = html.get_data(as_text=True)
+    assert "· fhir-measurereport" in text_ and re.search(r'data-count="inserted">6<', text_)
+    assert stored(store) == 0
+
+
+def test_importar_fhir_problem_shows_its_json_path_for_an_analyst(client, store, who):
+    import json
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "interop"
+    who["user"] = User(scope=Scope.of("PY-12"))
+    bundle = json.loads((fixtures / "measurereports.json").read_text())
+    html = upload(client, json.dumps(bundle), name="informe.json", lang="en").get_data(as_text=True)
+    # F001 (entry 2, the reporter) lies in Concepción, outside this analyst's region.
+    assert "<td>entry[2].resource.reporter.identifier.value</td>" in html
+    assert "outside your access scope" in html
+    assert 'name="token"' not in html and stored(store) == 0

@@ -178,11 +178,15 @@ class Problem:
                 params[k] = fmt_number(params[k], lang)
         return t(f"import_{self.reason}", lang, **params)
 
+    def location(self, lang: str = "es") -> str:
+        """Where in a structured file, in the language: "line" is its only word (JSON paths
+        and element names are code)."""
+        return self.where.replace("line ", t("import_line", lang) + " ")
+
     def render(self, lang: str = "es") -> str:
         row_word, col_word = t("import_row", lang), t("import_column", lang)
         if self.where:
-            # Structured files: "line N" is the only word in a location (JSON paths are code).
-            where = f"{self.file} " + self.where.replace("line ", t("import_line", lang) + " ")
+            where = f"{self.file} {self.location(lang)}"
         else:
             where = self.file if self.row == 0 else f"{self.file} {row_word} {self.row}"
             if self.column:

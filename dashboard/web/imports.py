@@ -369,8 +369,9 @@ def _problem_rows(report: ImportReport, lang: str) -> list[dict[str, str]]:
     """Each problem as the table shows it: row, column, value and the reason in words."""
     return [
         {
-            "row": str(p.row) if p.row else "—",
-            "column": p.column or "—",
+            # FHIR and ADX problems carry a JSON path or a line and element instead.
+            "row": str(p.row) if p.row and not p.where else "—",
+            "column": p.location(lang) if p.where else (p.column or "—"),
             "value": "—"
             if p.value is None
             else (p.value if len(p.value) <= 80 else p.value[:77] + "…"),
