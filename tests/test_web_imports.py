@@ -263,6 +263,7 @@ def test_importar_fhir_problem_shows_its_json_path_for_an_analyst(client, store,
     bundle = json.loads((fixtures / "measurereports.json").read_text())
     html = upload(client, json.dumps(bundle), name="informe.json", lang="en").get_data(as_text=True)
     # F001 (entry 2, the reporter) lies in Concepción, outside this analyst's region.
-    assert "<td>entry[2].resource.reporter.identifier.value</td>" in html
+    assert "<td><code>entry[2].resource.reporter.identifier.value</code></td>" in html
+    assert "JSON path or XML line" in html
     assert "outside your access scope" in html
     assert 'name="token"' not in html and stored(store) == 0

@@ -441,6 +441,19 @@ PAGE = """<!doctype html>
       </div>
       <div class="table-responsive">
       <table class="table table-sm table-striped" id="import-problems">
+        {% if report.format in ("fhir-measurereport", "adx") %}
+        {# FHIR and ADX: a JSON path or an XML line and element instead of row and column #}
+        <caption>{{ t("import_page_problems_caption_structured") }}</caption>
+        <thead><tr>
+          <th scope="col">{{ t("import_page_col_where") }}</th>
+          <th scope="col">{{ t("import_page_col_value") }}</th>
+          <th scope="col">{{ t("import_page_col_reason") }}</th>
+        </tr></thead>
+        <tbody>
+        {% for p in rows %}
+          <tr><td><code>{{ p.column }}</code></td><td><code>{{ p.value }}</code></td><td>{{ p.reason }}</td></tr>
+        {% endfor %}
+        {% else %}
         <caption>{{ t("import_page_problems_caption") }}</caption>
         <thead><tr>
           <th scope="col">{{ t("import_page_col_row") }}</th>
@@ -452,6 +465,7 @@ PAGE = """<!doctype html>
         {% for p in rows %}
           <tr><td>{{ p.row }}</td><td>{{ p.column }}</td><td><code>{{ p.value }}</code></td><td>{{ p.reason }}</td></tr>
         {% endfor %}
+        {% endif %}
         </tbody>
       </table>
       </div>
