@@ -147,6 +147,11 @@ def test_revoked_and_expired_tokens_get_401(api, store):
         )
     assert api("/api/v1/indicators", token=token).status_code == 401
     assert api("/api/v1/indicators", token=None).status_code == 401
+    # A disabled account's live token stops at once.
+    _, live = ApiTokens(store.engine).create("nacional-py@test.local", days=1)
+    assert api("/api/v1/indicators", token=live).status_code == 200
+    Accounts(store.engine).set_disabled("nacional-py@test.local", True, actor="tests")
+    assert api("/api/v1/indicators", token=live).status_code == 401
     assert api("/api/v1/indicators", token="dsh_made-up").status_code == 401
 
 
@@ -189,14 +194,9 @@ def test_errors_are_json_never_html(api, store, monkeypatch):
         "code": "bad_parameter",
         "message": "parámetro period inválido: «2024W3»",
     }
-    big = api.app.server.test_client().get(
-        "/api/v1/indicators",
-        data="x" * 2_000_000,
-        headers={"Authorization": f"Bearer {api.national}", "Content-Type": "text/plain"},
-    )
-    assert big.status_code in (200, 413)
-    if big.status_code == 413:
-        assert big.get_json()["code"] == "too_large"
+    # The pages keep their HTML error pages.
+    page = signed_in(api.app, url_of(store), "nacional").get("/no-such-page.txt")
+    assert "json" not in page.mimetype
 
     def broken(self):
         raise RuntimeError("boom")
@@ -205,6 +205,23 @@ def test_errors_are_json_never_html(api, store, monkeypatch):
     r = api("/api/v1/indicators")
     assert r.status_code == 500 and r.get_json()["code"] == "server_error"
     assert b"boom" not in r.data
+
+
+def test_body_over_the_limit_is_json_413(store, tmp_path):
+    from flask import request as flask_request
+
+    app = make_app(url_of(store), tmp_path)
+    # An endpoint under /api/ that reads its body (the API itself takes none).
+    app.server.add_url_rule(
+        "/api/v1/_echo", "api_v1._echo", lambda: flask_request.get_data(), methods=["POST"]
+    )
+    token = _token(store, "nacional")[1]
+    big = app.server.test_client().post(
+        "/api/v1/_echo",
+        data="x" * 2_000_000,
+        headers={"Content-Type": "text/plain", "Authorization": f"Bearer {token}"},
+    )
+    assert big.status_code == 413 and big.get_json()["code"] == "too_large"
 
 
 def test_etag_gives_304_until_data_changes(api, store, tmp_path):
