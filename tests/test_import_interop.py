@@ -274,10 +274,30 @@ def test_measure_map_is_metadata(store, tmp_path):
     r = run(store, path)
     assert r.ok, r.render("en")
     assert stored(store) == EXPECTED
+    # A Measure may also be one of the catalogue's indicators (its numerator and denominator).
+    by_indicator = tmp_path / "measures2.csv"
+    by_indicator.write_text("measure,indicator\nurn:oid:2.16.600.1.7.2,MNI-02\n")
+    r = run(store, by_indicator)
+    assert r.ok and r.inserted == 1, r.render("en")
+    path = _bundle(tmp_path, _set(1, "measure", "urn:oid:2.16.600.1.7.2"))
+    with store.engine.begin() as c:
+        c.execute(text("DELETE FROM data_value"))
+    r = run(store, path)
+    assert r.ok, r.render("en")
+    assert stored(store) == EXPECTED
     bad = tmp_path / "bad_map.csv"
-    bad.write_text("measure,population,data_element\nX,numerator,POP_EMB\nX,numerator2,NOPE\n")
+    bad.write_text(
+        "measure,population,data_element,indicator\n"
+        "X,numerator,POP_EMB,\nX,numerator2,NOPE,\nY,,,NOPE-1\nZ,,,\n"
+    )
     r = run(store, bad)
-    assert [p.reason for p in r.problems] == ["not_count", "unknown_data_element"]
+    assert [p.reason for p in r.problems] == [
+        "not_count",
+        "unknown_data_element",
+        "unknown_indicator",
+        "missing_value",
+        "missing_value",
+    ]
 
 
 ADX_HEAD = '<?xml version="1.0"?>\n<adx xmlns="urn:ihe:qrph:adx:2015">\n'

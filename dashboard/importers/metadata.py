@@ -19,7 +19,7 @@ from ..catalog import (
     ExpressionError,
     Scope,
 )
-from ..interop.measures import measure_key, upsert_map
+from ..interop.measures import INDICATOR_ROW, measure_key, upsert_map
 from ..missing import is_missing
 from ..repository import Repository, WriteCounts
 from .common import (
@@ -564,29 +564,39 @@ def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[di
 
 
 # ==== measure map (FHIR/ADX) ===================================================================
-MEASURE_MAP_REQUIRED = ("measure", "population", "data_element")
+MEASURE_MAP_REQUIRED = ("measure",)
 
 
 def check_measure_map(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
-    """Rows measure (canonical URL or code), population (code), data_element (a count)."""
+    """Rows `measure,population,data_element` (a population code is a count data element) or
+    `measure,indicator` (the Measure is a catalogue indicator: its numerator and denominator
+    populations are the indicator's)."""
     table.require(MEASURE_MAP_REQUIRED)
     sheet = _Sheet(table)
     seen = _Seen()
     out = []
     for _, r in sheet.records():
         measure = measure_key(r.text("measure", required=True, max_len=500))
-        population = r.text("population", required=True, max_len=200)
-        code = r.text("data_element", required=True)
-        if code:
-            de = catalog.data_elements.get(code)
-            if de is None:
-                r.bad("data_element", "unknown_data_element")
-            elif de.kind != "count":
-                r.bad("data_element", "not_count", kind=de.kind)
+        indicator = r.text("indicator") if r.has("indicator") else ""
+        if indicator:
+            ind = catalog.indicators.get(indicator)
+            if ind is None:
+                r.bad("indicator", "unknown_indicator")
+            population, code = INDICATOR_ROW, indicator
+        else:
+            population = r.text("population", required=True, max_len=200)
+            code = r.text("data_element", required=True)
+            if code:
+                de = catalog.data_elements.get(code)
+                if de is None:
+                    r.bad("data_element", "unknown_data_element")
+                elif de.kind != "count":
+                    r.bad("data_element", "not_count", kind=de.kind)
         if r.failed:
             continue
         row = {"measure": measure, "population": population, "data_element": code}
-        if seen.repeat(r, (measure, population), row, "data_element", "duplicate_conflict"):
+        col = "indicator" if indicator else "data_element"
+        if seen.repeat(r, (measure, population), row, col, "duplicate_conflict"):
             continue
         out.append(row)
     return out, sheet

@@ -1,8 +1,9 @@
 """Which data element a FHIR Measure population (or an ADX data element) stands for.
 
 Two sources, the first that answers wins:
-1. The measure map the ministry imports (a CSV with columns measure, population, data_element;
-   kept in the meta table as JSON): `measure` is a canonical URL or its last path segment.
+1. The measure map the ministry imports (a CSV with columns measure, population, data_element,
+   or measure, indicator; kept in the meta table as JSON): `measure` is a canonical URL or its
+   last path segment; a row with an indicator makes the Measure that catalogue indicator.
 2. The default for the catalogue's own indicators: the canonical URL
    `https://mspbs.gov.py/fhir/Measure/<INDICATOR>` (or just `<INDICATOR>`); its `numerator`
    population is the indicator's numerator data element and `denominator` its denominator,
@@ -37,6 +38,8 @@ STANDARD_POPULATIONS = (
     "measure-observation",
 )
 
+# The map's entry that makes a Measure a catalogue indicator (not a population code: '@').
+INDICATOR_ROW = "@indicator"
 MeasureMap = dict[str, dict[str, str]]  # measure key -> {population code -> data element}
 
 
@@ -84,6 +87,10 @@ class MeasureResolver:
 
     def indicator(self, measure: str) -> Indicator | None:
         key = measure_key(measure)
+        for k in (key, _last_segment(key)):
+            mapped = self.mapping.get(k, {}).get(INDICATOR_ROW)
+            if mapped is not None:
+                return self.catalog.indicators.get(mapped)
         if key.startswith(MEASURE_BASE) or "/" not in key:
             return self.catalog.indicators.get(_last_segment(key))
         return None
