@@ -229,6 +229,38 @@ def _set(i, *keys_and_value):
             "unknown_identifier_system",
         ),
         (
+            _set(0, "measure", "INM-04"),
+            "entry[0].resource.group[0].population[0].code",
+            "measure_not_invertible",
+        ),
+        (
+            _set(
+                0,
+                "group",
+                [{"population": [{"code": {"coding": [{"code": "vacunados"}]}, "count": 1}]}],
+            ),
+            "entry[0].resource.group[0].population[0].code",
+            "unknown_population",
+        ),
+        (
+            _set(
+                1,
+                "group",
+                [
+                    {
+                        "population": [
+                            {
+                                "code": {"coding": [{"system": POP, "code": "numerator"}]},
+                                "count": "3",
+                            }
+                        ]
+                    }
+                ],
+            ),
+            "entry[1].resource.group[0].population[0].count",
+            "bad_count",
+        ),
+        (
             _set(0, "subject", {"identifier": {"system": FAC, "value": "F999"}}),
             "entry[0].resource.subject.identifier.value",
             "unknown_org_unit",
@@ -342,6 +374,20 @@ def test_adx_refusals_name_their_line(store, tmp_path, body, where, reason):
     report = _refused(store, _adx(tmp_path, body), scope=Scope.of("PY-12"))
     assert (where, reason) in [(p.where, p.reason) for p in report.problems]
     assert where.replace("line", "línea") in report.render("es")
+
+
+def test_adx_broken_or_foreign_xml(store, tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_text(ADX_HEAD + '<group orgUnit="F002" period="2024-01-01/P1M">\n<dataValue\n')
+    report = _refused(store, broken)
+    (p,) = report.problems
+    assert p.reason == "bad_xml" and p.where.startswith("line ")
+    other = tmp_path / "other.xml"
+    other.write_text(
+        '<?xml version="1.0"?>\n<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0"/>'
+    )
+    report = _refused(store, other)
+    assert [p.reason for p in report.problems] == ["not_adx"]
 
 
 def test_adx_xml_bomb_refused_before_expansion(store, tmp_path):

@@ -84,6 +84,8 @@ class MeasureResolver:
     def __init__(self, catalog: Catalog, mapping: MeasureMap):
         self.catalog = catalog
         self.mapping = mapping
+        # A file repeats a few Measures and codes thousands of times.
+        self._seen: dict[tuple[str, str], Resolution] = {}
 
     def indicator(self, measure: str) -> Indicator | None:
         key = measure_key(measure)
@@ -104,6 +106,12 @@ class MeasureResolver:
         )
 
     def resolve(self, measure: str, population: str) -> Resolution:
+        found = self._seen.get((measure, population))
+        if found is None:
+            found = self._seen[(measure, population)] = self._resolve(measure, population)
+        return found
+
+    def _resolve(self, measure: str, population: str) -> Resolution:
         key = measure_key(measure)
         for k in (key, _last_segment(key)):
             mapped = self.mapping.get(k, {}).get(population)
