@@ -309,3 +309,16 @@ def test_tokens_cli(store, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)[-1]["status"] == "revoked"
     assert main(["tokens", "create", "nobody@test.local"]) == 2
     assert main(["tokens", "create", "regional-PY-1@test.local", "--days", "0"]) == 2
+
+
+def test_restricted_role_gets_suppressed_counts(store, tmp_path):
+    app = make_app(url_of(store), tmp_path, restricted_roles="regional")
+    token = _token(store, "regional", "PY-1")[1]
+    client = app.server.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    (row,) = client.get(Q.format(unit="PY-1"), headers=headers).get_json()
+    # Concepción: 1 neonatal death of 80 births; 1 is a small count (threshold 4): hidden.
+    assert row["numerator"] == "<5" and row["value"] is None and row["status"] == "no_data"
+    assert row["denominator"] == 80
+    fhir = client.get(Q.replace("analytics", "analytics.fhir").format(unit="PY-1"), headers=headers)
+    assert fhir.status_code == 403 and fhir.get_json()["code"] == "forbidden"
