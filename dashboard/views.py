@@ -15,7 +15,7 @@ from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
-from .periods import Period, add_months, period_for_span, split
+from .periods import Period, add_months, period_for_span, trend_window
 from .quality import QualityRules
 from .repository import Repository
 
@@ -216,31 +216,40 @@ def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
 class Trends:
     unit: OrgUnit
     indicator: Indicator
-    period: Period
+    period: Period  # the whole window drawn
     series: pd.DataFrame  # org_unit, org_unit_name, period, start, value, completeness, role
     target: float | None
     band: tuple[float | None, float | None]
+    buckets: tuple[Period, ...] = ()  # oldest first; the last may be `partial`
+    partial: Period | None = None  # the quarter or year in progress, drawn apart
+    selected: Period | None = None  # the period asked for, when the window is wider
 
 
 def trend_span(p: Period, grain: str) -> Period:
-    """At least two points at the chosen grain: short periods widen to the 24 months before."""
-    parts = split(p, grain)
-    if len(parts) >= 2:
-        return p
-    start = add_months(p.end, -23)
-    if grain == "year":
-        start = add_months(p.end, -59)
-    return period_for_span(start, p.end)
+    """The months a trend of p shows at a grain (see periods.trend_window)."""
+    return trend_window(p, grain).span
 
 
 def trends(ctx: Context, f: Filters) -> Trends:
+    """The unit (a facility when `establecimiento` is set), the country, the compared regions
+    and, for a facility, its district and region, over whole periods at the chosen grain."""
     cat = ctx.cat
-    unit = selected_unit(ctx, f)
+    facility = cat.unit(f.facility) if f.facility else None
+    if facility is not None and not cat.in_scope(facility, ctx.scope):
+        facility = None  # Filters already dropped it; a hand-made Filters is refused here too
+    unit = facility or selected_unit(ctx, f)
     ind = cat.indicators[f.indicator]
-    p = trend_span(resolve_period(f, ctx.today), f.grain)
-    buckets = split(p, f.grain)
+    asked = resolve_period(f, ctx.today)
+    window = trend_window(asked, f.grain)
+    buckets = list(window.buckets)
     units = [unit]
     roles = {unit.code: "selected"}
+    if facility is not None:
+        # A facility is read against its own region (all facility types), not the country.
+        region = cat.parent(cat.parent(facility))
+        if cat.in_scope(region, ctx.scope):
+            units.append(region)
+            roles[region.code] = "region"
     country = cat.country()
     if unit.code != country.code and ctx.cat.in_scope(country, ctx.scope):
         units.append(country)
@@ -250,11 +259,23 @@ def trends(ctx: Context, f: Filters) -> Trends:
         if u is not None and u.code not in roles:
             units.append(u)
             roles[u.code] = "compare"
-    res = _evaluate(ctx, [ind], units, buckets, f.ftypes())
+    ftypes = None if facility is not None else f.ftypes()
+    res = _evaluate(ctx, [ind], units, buckets, ftypes)
     starts = {b.id: b.start for b in buckets}
     res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
-    t = cat.target_for(ind, unit, p.end // 100)
-    return Trends(unit, ind, p, res, t.target, (t.band_low, t.band_high))
+    span = window.span
+    t = cat.target_for(ind, unit, span.end // 100)
+    return Trends(
+        unit,
+        ind,
+        span,
+        res,
+        t.target,
+        (t.band_low, t.band_high),
+        tuple(buckets),
+        window.partial,
+        asked if asked.n_months < span.n_months and f.grain == "month" else None,
+    )
 
 
 # ==== Desempeño (scorecard) ======================================================================

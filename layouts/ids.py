@@ -47,6 +47,7 @@ TREND_GRAIN = "trend-grain"
 TREND_COMPARE = "trend-compare"
 TREND_TITLE = "trend-title"
 TREND_NOTE = "trend-note"
+TREND_FACILITY = "trend-facility"  # the facility followed, with a link to drop it
 
 # Desempeño
 SCORE_TABLE = "score-table"
