@@ -181,6 +181,10 @@ class MapData:
     breadcrumb: list[OrgUnit]
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # What the table lists: the areas, or inside a district its facilities (each a link, so a
+    # facility is reached by keyboard, screen reader or phone, not only by a 6-pixel marker).
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows_level: int = 1
 
 
 def map_data(ctx: Context, f: Filters) -> MapData:
@@ -192,12 +196,18 @@ def map_data(ctx: Context, f: Filters) -> MapData:
     area_parent = unit if unit.level < 2 else cat.parent(unit)
     areas = ranking(ctx, ind, area_parent, p, f, level=area_level)
     areas = _with_places(cat, areas)
+    facilities_too = unit.level == 2 and ctx.scope.max_level >= 3
     points = pd.DataFrame()
-    if f.show_points():
+    if f.show_points() or facilities_too:
         points = ranking(ctx, ind, unit, p, f, level=3)
         points = _with_places(cat, points)
         points["volume"] = points["denominator"].fillna(0)
-    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit), rules=ctx.rules)
+    rows, rows_level = (points, 3) if facilities_too else (areas, area_level)
+    if not f.show_points():
+        points = pd.DataFrame()
+    # Out-of-scope ancestors (the country, for a regional director) are not offered as links.
+    crumbs = [u for u in cat.path(unit) if cat.in_scope(u, ctx.scope)]
+    return MapData(unit, p, ind, areas, area_level, points, crumbs, ctx.rules, rows, rows_level)
 
 
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:

@@ -40,6 +40,7 @@ MAP_BREADCRUMB = "map-breadcrumb"
 MAP_TITLE = "map-title"
 MAP_TABLE = "map-table"
 MAP_NOTE = "map-note"
+MAP_TABLE_TITLE = "map-table-title"
 
 # Tendencias
 TREND_GRAPH = "trend-graph"
