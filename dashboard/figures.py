@@ -160,6 +160,7 @@ def trend_figure(
     height: int = 380,
     showlegend: bool = True,
     margin: dict | None = None,
+    max_ticks: int = 12,
 ) -> dict:
     """Lines over time. series: dicts with name, values, hover (texts), incomplete (bools),
     role ('selected' | 'national' | 'region' | 'peers' | 'compare'). Missing buckets are gaps,
@@ -290,7 +291,7 @@ def trend_figure(
         )
     y_range = fit_range([v for s in series for v in s["values"]], [target, *band])
     n = len(x)
-    step = max(1, -(-n // 12))  # at most ~12 labels: they never overlap, even on a phone
+    step = max(1, -(-n // max_ticks))  # a few labels, from the last: they never overlap
     return {
         "data": data,
         "layout": base_layout(
@@ -304,7 +305,7 @@ def trend_figure(
             xaxis={
                 "type": "category",
                 "showgrid": False,
-                "tickangle": -45 if n > 8 else 0,
+                "tickangle": -45 if min(n, max_ticks) > 8 else 0,
                 "tickvals": x[::-1][::step][::-1],
                 "automargin": True,
             },

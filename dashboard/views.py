@@ -396,6 +396,12 @@ class FacilityProfile:
     silent: list[Indicator] = field(default_factory=list)  # nothing reported in 24 months
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # The same 24 months for the region (every facility type) and for the facility's peers (its
+    # type in its region), beside its own line; empty when out of scope.
+    region_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    peer_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_peers: int = 0  # other facilities of its type in its region (0: it is the only one)
+    country_visible: bool = True  # may the breadcrumb offer the country?
 
 
 def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
@@ -426,6 +432,18 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     )
     shown = [i for i in inds if i.code in with_data]
     silent = [i for i in inds if i.code not in with_data]
+    peers_of_type = [
+        u
+        for u in children(ctx, region, 3)
+        if u.facility_type == unit.facility_type and u.code != unit.code
+    ]
+    region_history = pd.DataFrame()
+    peer_history = pd.DataFrame()
+    if cat.in_scope(region, ctx.scope) and shown:
+        region_history = _evaluate(ctx, shown, [region], months)
+        if peers_of_type:
+            # Its type in its region, as the table's peer column (the rollups answer it).
+            peer_history = _evaluate(ctx, shown, [region], months, same_type)
     return FacilityProfile(
         unit,
         district,
@@ -439,6 +457,10 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
         shown,
         silent,
         rules=ctx.rules,
+        region_history=region_history,
+        peer_history=peer_history,
+        n_peers=len(peers_of_type),
+        country_visible=cat.in_scope(cat.country(), ctx.scope),
     )
 
 

@@ -60,6 +60,7 @@ SCORE_NOTE = "score-note"
 FAC_HEADER = "fac-header"
 FAC_INDICATORS = "fac-indicators"
 FAC_COMPLETENESS = "fac-completeness"
+FAC_TRENDS = "fac-trends"  # one chart per indicator
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"

@@ -218,3 +218,35 @@ def test_trends_by_quarter_use_whole_quarters_and_follow_a_facility_in_scope(dem
     scoped = Context(repo=demo[0], scope=Scope.of("PY-1"), today=TODAY)
     refused = trends(scoped, Filters(region="PY-1", facility=other.code))
     assert refused.unit.code == "PY-1"  # a facility outside the scope is never read
+
+
+def test_facility_profile_charts_read_region_and_peers_and_say_when_it_is_alone(ctx):
+    from layouts.facility import indicator_trend, indicators_table, only_of_type
+
+    cat = ctx.cat
+    fp = facility_profile(ctx, Filters(period="2025"), "E010035")  # USF Itacuá 1, Concepción
+    usf = [u for u in cat.descendants(cat.unit("PY-1"), 3) if u.facility_type == "USF"]
+    assert fp.n_peers == len(usf) - 1 > 0
+    reg = fp.region_history.set_index(["indicator", "period"])["value"]
+    peer = fp.peer_history.set_index(["indicator", "period"])["value"]
+    assert reg[("INM-03", "202512")] == pytest.approx(_query_value(ctx, "INM-03", "PY-1", "202512"))
+    assert peer[("INM-03", "202512")] == pytest.approx(
+        _query_value(ctx, "INM-03", "PY-1", "202512", ftypes=("USF",))
+    )
+    fig = indicator_trend(fp, cat.indicators["INM-03"], "es", cat)
+    lines = [d for d in fig["data"] if d.get("showlegend") is not False and d["y"] != [None]]
+    assert [d["name"] for d in lines][:3] == [
+        "USF Itacuá 1",
+        "Concepción",
+        "Unidad de Salud de la Familia de Concepción",
+    ]
+    assert len(lines[0]["x"]) == 24 and fig["layout"]["separators"] == ",."
+    low, high = fig["layout"]["yaxis"]["range"]
+    assert low <= cat.target_for(cat.indicators["INM-03"], fp.unit, 2025).target <= high
+    # The only hospital of its kind in its region: no peer line, and the page says why.
+    hr = next(u for u in cat.level_units(3) if u.facility_type == "HR")
+    alone = facility_profile(ctx, Filters(period="2025"), hr.code)
+    assert alone.n_peers == 0 and alone.peer_history.empty
+    names = {d["name"] for d in indicator_trend(alone, alone.shown[0], "es", cat)["data"]}
+    assert alone.region.name in names and not any(" de " + alone.region.name in n for n in names)
+    assert only_of_type(alone, "es") in str(indicators_table(alone, "es"))
