@@ -327,7 +327,7 @@ def indicator_trend(fp: FacilityProfile, ind, lang: str, cat: Catalog) -> dict:
         height=230,
         showlegend=False,
         margin={"l": 48, "r": 8, "t": 8, "b": 8},
-        max_ticks=4,
+        max_ticks=3,
     )
 
 

@@ -62,7 +62,8 @@ def compare_links(f: Filters, regions) -> list:
     """Toggle chips: a region in the comparison links to the view without it, and back. The
     selected unit itself is never offered (it is already the chart's main line)."""
     out = []
-    own = {f.region} if not f.district and not f.facility else set()
+    # A region's own chart, or a facility's (its region is drawn already): not offered again.
+    own = {f.region} if not f.district or f.facility else set()
     for u in regions:
         if u.code in own:
             continue
@@ -170,6 +171,7 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
         y_title=ind.unit(lang),
         lang=lang,
         height=420,
+        max_ticks=8,
     )
 
 
