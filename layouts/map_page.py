@@ -112,6 +112,39 @@ def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> l
     return out
 
 
+HOVER_FIELDS = ("h_name", "h_value", "h_num", "h_den", "h_comp", "h_rank", "h_quality")
+
+
+def hover_fields(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> dict[str, list]:
+    """The hover's variable parts, one column each (see hover_template): the same words as
+    hover_texts, with the labels sent once per trace rather than once per facility."""
+    from dashboard.i18n import fmt_percent, fmt_value
+
+    rows = list(frame.itertuples(index=False))
+    return {
+        "h_name": [r.org_unit_name for r in rows],
+        "h_value": [fmt_value(r.value, ind.unit(lang), lang, ind.decimals) for r in rows],
+        "h_num": [count_text(r, "numerator", lang) for r in rows],
+        "h_den": [count_text(r, "denominator", lang) for r in rows],
+        "h_comp": [fmt_percent(r.completeness, lang) for r in rows],
+        "h_rank": ["—" if is_missing(r.rank) else f"{int(r.rank)} / {total}" for r in rows],
+        "h_quality": [
+            f"<br>{QUALITY_SYMBOL} {quality_words(r.quality, lang)}" if r.quality else ""
+            for r in rows
+        ],
+    }
+
+
+def hover_template(lang: str) -> str:
+    """hover_texts' layout over customdata [code, *HOVER_FIELDS]."""
+    return (
+        "<b>%{customdata[1]}</b><br>%{customdata[2]}"
+        f"<br>{t('numerator', lang)}: %{{customdata[3]}} · {t('denominator', lang)}: %{{customdata[4]}}"
+        f"<br>{t('completeness', lang)}: %{{customdata[5]}}"
+        f"<br>{t('rank', lang)}: %{{customdata[6]}}%{{customdata[7]}}<extra></extra>"
+    )
+
+
 def classes_for(md, lang: str):
     """Status classes when the indicator has a target; else five quantile classes."""
     from dashboard import maps
@@ -246,8 +279,8 @@ def figure(
             lats, lons = [*lats, la], [*lons, lo]
         frame = maps.frame_bounds(lats, lons)
     if f.show_points() and not md.points.empty:
-        pts = md.points.dropna(subset=["latitude"]).copy()
-        pts["hover"] = hover_texts(pts, ind, lang, len(pts))
+        pts = md.points.dropna(subset=["latitude"])
+        pts = pts.assign(**hover_fields(pts, ind, lang, len(pts)))
         labels = {
             s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
             for s in ("met", "near", "not_met", "no_target", "no_data")
@@ -259,6 +292,8 @@ def figure(
             hover_col="hover",
             status_styles=maps.status_styles(labels),
             size_range=(3, 10) if national else (4, 12),
+            hover_fields=HOVER_FIELDS,
+            hover_template=hover_template(lang),
         )
     fig = maps.geo_figure(traces, legend_title=legend_title, height=560, frame=frame)
     return fig, note

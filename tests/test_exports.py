@@ -380,3 +380,11 @@ def test_sheet_names_are_valid_and_unique():
     assert again != long and len(again) <= 31
     assert exports.sheet_name("INFO", taken).lower() != "info"
     assert exports.sheet_name("''", set()) == "data"
+
+
+def test_trends_file_says_which_period_is_partial(ctx):
+    f = Filters(region="PY-1", grain="quarter")  # Últimos 12 meses: ends in October 2026
+    series = exports.page_tables(ctx, "tendencias", f)["series"]
+    periods = list(dict.fromkeys(series[t("col_period", "es")]))
+    assert periods[0] == "T4 2024" and periods[-2] == "T3 2026"
+    assert periods[-1] == "T4 2026 (parcial)"  # October alone: never passed off as a quarter

@@ -458,3 +458,28 @@ def test_district_bubbles_take_a_symbol_per_status():
     )
     by_name = {t["name"]: t["marker"]["symbol"] for t in traces}
     assert by_name["M"] == "circle" and by_name["N"] == "diamond"
+
+
+def test_points_trace_sends_hover_labels_once_per_trace_with_fields_per_point():
+    frame = pd.DataFrame(
+        {
+            "org_unit": ["E1", "E2"],
+            "status": ["met", "met"],
+            "latitude": [-23.0, -24.0],
+            "longitude": [-57.0, -56.0],
+            "h_name": ["USF Uno", "USF Dos"],
+            "h_value": ["91,0 %", "95,5 %"],
+        }
+    )
+    styles = status_styles({"met": "Cumple"})
+    traces = maps.points_trace(
+        frame,
+        status_styles=styles,
+        hover_fields=("h_name", "h_value"),
+        hover_template="<b>%{customdata[1]}</b> %{customdata[2]}<extra></extra>",
+    )
+    met = next(t for t in traces if t["name"] == "Cumple")
+    # The code stays first: a click on a point opens that facility's profile.
+    assert met["customdata"] == [["E1", "USF Uno", "91,0 %"], ["E2", "USF Dos", "95,5 %"]]
+    assert met["hovertemplate"].startswith("<b>%{customdata[1]}</b>")
+    assert "hovertext" not in met
