@@ -187,8 +187,9 @@ def trend_figure(
                 "y": whole,
                 "connectgaps": False,
                 "line": {"color": color, "width": 3 if role == "selected" else 2, "dash": dash},
+                # An open symbol is drawn in marker.color (hollow): the series colour, not white.
                 "marker": {
-                    "color": ["#ffffff" if inc else color for inc in incomplete],
+                    "color": color,
                     "line": {"color": color, "width": 2},
                     "size": [9 if inc else 7 for inc in incomplete],
                     "symbol": [f"{symbol}-open" if inc else symbol for inc in incomplete],
@@ -210,9 +211,9 @@ def trend_figure(
                     "y": [prev, values[-1]] if prev is not None else [values[-1]],
                     "line": {"color": color, "width": 1.5, "dash": "dot"},
                     "marker": {
-                        "color": "#ffffff",
+                        "color": color,
                         "line": {"color": color, "width": 2},
-                        "size": [0, 10] if prev is not None else [10],
+                        "size": [0, 11] if prev is not None else [11],
                         "symbol": "diamond-open",
                     },
                     "text": (s.get("hover") or [None])[-2:] if prev is not None else None,

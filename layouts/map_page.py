@@ -364,7 +364,11 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     keys = ["rank", "col_facility" if facilities else "col_unit"]
     keys += ["col_type"] if facilities else []
     keys += ["col_value", "numerator", "denominator", "col_status", "col_completeness"]
-    head = html.Thead(html.Tr([html.Th(t(k, lang), scope="col") for k in keys]))
+    # The facility type is in the name already (USF …): a phone leaves the long words out.
+    narrow = {"col_type": "d-none d-md-table-cell"}
+    head = html.Thead(
+        html.Tr([html.Th(t(k, lang), scope="col", className=narrow.get(k)) for k in keys])
+    )
     table = dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)
     marked = any(bool(q) for q in frame["quality"])
     return [table, quality_legend(lang) if marked else None]

@@ -100,7 +100,10 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
     partial_hover = None
     if tr.partial is not None:
         whole = enclosing(tr.partial, grain)
-        labels[-1] = t("partial_period", lang, period=fmt_period(whole, lang))
+        # "2026 (parcial)" on two lines: it never runs into the label before it on a phone.
+        labels[-1] = t("partial_period", lang, period=fmt_period(whole, lang)).replace(
+            " (", "<br>(", 1
+        )
         partial_hover = t(
             "partial_detail",
             lang,
@@ -171,7 +174,7 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
         y_title=ind.unit(lang),
         lang=lang,
         height=420,
-        max_ticks=8,
+        max_ticks=8 if grain == "month" else 12,  # every quarter and year is labelled
     )
 
 
