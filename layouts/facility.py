@@ -260,29 +260,37 @@ def trends_key(fp: FacilityProfile, lang: str) -> html.P:
     return html.P(items, className="small mb-2 d-flex flex-wrap", **{"aria-hidden": "true"})
 
 
-def _values(frame, code: str, months: list[int]) -> list[float | None]:
+def _index(frame, column: str = "value") -> dict[tuple[str, str], float | None]:
+    """(indicator, period) -> value, read once for every chart (a filter per chart and line
+    cost half a second for a hospital's 19 indicators)."""
     if frame is None or frame.empty:
-        return [None] * len(months)
-    part = frame[frame.indicator == code].set_index("period")["value"]
-    out = []
-    for m in months:
-        v = part.get(str(m))
-        out.append(None if v is None or is_missing(v) else float(v))
-    return out
+        return {}
+    values = [None if is_missing(v) else float(v) for v in frame[column].tolist()]
+    return dict(
+        zip(zip(frame["indicator"], frame["period"].astype(str), strict=True), values, strict=True)
+    )
 
 
-def indicator_trend(fp: FacilityProfile, ind, lang: str, cat: Catalog) -> dict:
+def trend_lookups(fp: FacilityProfile) -> dict[str, dict]:
+    return {
+        "own": _index(fp.history),
+        "comp": _index(fp.history, "completeness"),
+        "region": _index(fp.region_history),
+        "peers": _index(fp.peer_history),
+    }
+
+
+def indicator_trend(
+    fp: FacilityProfile, ind, lang: str, cat: Catalog, lookups: dict | None = None
+) -> dict:
     """One indicator over 24 months: the facility, its region, its peers, the target."""
-    months = sorted({int(p) for p in fp.history["period"].unique()})
-    labels = [fmt_period(month_period(m), lang) for m in months]
-    own = fp.history[fp.history.indicator == ind.code].set_index("period")
-    comp = [
-        None
-        if str(m) not in own.index or is_missing(own.at[str(m), "completeness"])
-        else float(own.at[str(m), "completeness"])
-        for m in months
-    ]
+    look = lookups or trend_lookups(fp)
+    months = sorted({str(p) for p in fp.history["period"].unique()})
+    labels = [fmt_period(month_period(int(m)), lang) for m in months]
     unit = ind.unit(lang)
+
+    def line(key: str) -> list[float | None]:
+        return [look[key].get((ind.code, m)) for m in months]
 
     def hover(name: str, values: list) -> list[str]:
         return [
@@ -290,17 +298,19 @@ def indicator_trend(fp: FacilityProfile, ind, lang: str, cat: Catalog) -> dict:
             for label, v in zip(labels, values, strict=True)
         ]
 
+    own = line("own")
+    comp = line("comp")
     series = [
         {
             "name": fp.unit.name,
-            "values": (v := _values(fp.history, ind.code, months)),
-            "hover": hover(fp.unit.name, v),
+            "values": own,
+            "hover": hover(fp.unit.name, own),
             "incomplete": [c is not None and c < INCOMPLETE_BELOW for c in comp],
             "role": "selected",
         }
     ]
     if not fp.region_history.empty:
-        rv = _values(fp.region_history, ind.code, months)
+        rv = line("region")
         series.append(
             {
                 "name": fp.region.name,
@@ -312,7 +322,7 @@ def indicator_trend(fp: FacilityProfile, ind, lang: str, cat: Catalog) -> dict:
     if fp.n_peers and not fp.peer_history.empty:
         ftype = facility_type_name(fp.unit.facility_type, lang)
         name = t("fac_line_peers", lang, type=ftype, region=fp.region.name)
-        pv = _values(fp.peer_history, ind.code, months)
+        pv = line("peers")
         series.append({"name": name, "values": pv, "hover": hover(name, pv), "role": "peers"})
     target = cat.target_for(ind, fp.unit, fp.period.end // 100)
     band = ind.direction == "band"
@@ -335,6 +345,7 @@ def trend_cards(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> lis
     """A readable chart per indicator with data: axes with the language's numbers, the
     facility's line against its region, its peers and the target; a link to Tendencias."""
     cur = fp.current.set_index("indicator")
+    lookups = trend_lookups(fp)
     cards = []
     for ind in fp.shown:
         value = cur.at[ind.code, "value"] if ind.code in cur.index else None
@@ -379,7 +390,7 @@ def trend_cards(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> lis
                     ),
                     html.Div(
                         dcc.Graph(
-                            figure=indicator_trend(fp, ind, lang, cat),
+                            figure=indicator_trend(fp, ind, lang, cat, lookups),
                             config={**GRAPH_CONFIG, "displayModeBar": False},
                             style={"height": "230px"},
                         ),
