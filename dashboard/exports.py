@@ -539,6 +539,9 @@ def describe_filters(
         ly = resolve_period(f, ctx.today).year_earlier()
         rows.append((t("compared_with", lang), period_label(ly, lang)))
     if page == "tendencias":
+        followed = _visible_facility(ctx, f.facility)
+        if followed is not None:
+            rows.append((t("filter_facility", lang), f"{followed.code} {followed.name}"))
         rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
         names = [cat.by_code[c].name for c in f.compare if c in cat.by_code]
         rows.append((t("compare_regions", lang), ", ".join(names) or "—"))
@@ -560,6 +563,7 @@ def file_name(page: str, f: Filters, ctx: Context, ext: str, facility: str | Non
             page,
             f.region or "PY",
             f.district or "",
+            (f.facility or "") if page == "tendencias" else "",
             f.ftype or "",
             f.indicator,
             period,
