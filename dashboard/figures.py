@@ -452,12 +452,16 @@ def small_multiples(
             "tickfont": {"size": 9},
             "showgrid": False,
         }
+        # Fitted to the panel's lines and target, as the trend chart (not squeezed from 0).
+        fitted = fit_range(
+            [*panel["values"], *(panel.get("national") or [])], [panel.get("target")]
+        )
         layout[f"yaxis{n}"] = {
             "domain": [y1 - height, y1 - 0.05],
             "anchor": f"x{n}",
             "gridcolor": "#e5e5e5",
             "tickfont": {"size": 9},
-            "rangemode": "tozero",
+            **({"range": fitted} if fitted else {}),
         }
         annotations.append(
             {
