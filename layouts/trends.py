@@ -127,7 +127,7 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
                 incomplete.append(comp is not None and comp < INCOMPLETE_BELOW)
                 hover.append(
                     f"<b>{name}</b> · {label}<br>{fmt_value(v, ind.unit(lang), lang, ind.decimals)}"
-                    + (f"<br>{partial_hover}" if partial_hover and b is tr.partial else "")
+                    + (f"<br>{partial_hover}" if partial_hover and b == tr.partial else "")
                     + (
                         f"<br>{t('numerator', lang)}: {count_text(row, 'numerator', lang)} · {t('denominator', lang)}: {count_text(row, 'denominator', lang)}"
                         if v is not None
