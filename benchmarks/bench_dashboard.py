@@ -32,8 +32,8 @@ TODAY = date(2026, 11, 29)
 BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 PAGES = {
     "resumen": "..overview-cards.children...overview-attention.children...overview-title.children..",
-    "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children..",
-    "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children..",
+    "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children...map-table-title.children..",
+    "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
 }
 

@@ -18,9 +18,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FAC_HEADER, "children"),
         Output(ids.FAC_INDICATORS, "children"),
         Output(ids.FAC_COMPLETENESS, "figure"),
+        Output(ids.FAC_TRENDS, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(3, page="establecimiento")
+    @guarded(4, page="establecimiento")
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -33,9 +34,11 @@ def register(app: Dash, deps: Services) -> None:
                 ],
                 [],
                 empty_figure("", 200),
+                [],
             )
         return (
             page.header(fp, f, f.lang, c.cat),
             page.indicators_table(fp, f.lang),
             page.completeness(fp, f.lang),
+            page.trend_cards(fp, f, f.lang, c.cat),
         )

@@ -21,9 +21,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.MAP_BREADCRUMB, "children"),
         Output(ids.MAP_VIEW, "children"),
         Output(ids.MAP_TABLE, "children"),
+        Output(ids.MAP_TABLE_TITLE, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(6, page=("mapa", "paquete"))
+    @guarded(7, page=("mapa", "paquete"))
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -41,6 +42,7 @@ def register(app: Dash, deps: Services) -> None:
             page.breadcrumb(md, f, c.cat),
             page.view_links(f, md.unit.level == 0),
             page.areas_table(md, f, c.cat),
+            page.table_title(md, f.lang),
         )
 
     @app.callback(

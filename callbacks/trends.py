@@ -18,9 +18,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.TREND_TITLE, "children"),
         Output(ids.TREND_GRAIN, "children"),
         Output(ids.TREND_COMPARE, "children"),
+        Output(ids.TREND_FACILITY, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(5, page="tendencias")
+    @guarded(6, page="tendencias")
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -39,4 +40,5 @@ def register(app: Dash, deps: Services) -> None:
             title,
             page.grain_links(f),
             page.compare_links(f, regions),
+            page.facility_chip(f, tr),
         )

@@ -192,7 +192,10 @@ def _export_routes(server, deps: Services) -> None:
         ctx = deps.context()
         args = request.args.to_dict()
         page = args.pop("pagina", "resumen")
-        facility = args.pop("establecimiento", None) or None
+        # The facility profile's own code; on Tendencias `establecimiento` is a filter (Filters).
+        facility = (
+            (args.pop("establecimiento", None) or None) if page == "establecimiento" else None
+        )
         from urllib.parse import urlencode
 
         f = from_query("?" + urlencode(args), ctx.cat, ctx.today, ctx.scope)

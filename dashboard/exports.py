@@ -16,7 +16,7 @@ from .disclosure import small_label
 from .filters import Filters, resolve_period
 from .i18n import fmt_month, fmt_period, t
 from .missing import is_missing
-from .periods import RELATIVE, Period, split
+from .periods import RELATIVE, Period, enclosing, split
 from .quality import quality_words
 from .views import (
     INCOMPLETE_BELOW,
@@ -389,10 +389,15 @@ def _map_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
 def _trend_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
     cat, lang = ctx.cat, f.lang
     tr = trends(ctx, f)
-    labels = {b.id: period_label(b, lang) for b in split(tr.period, f.grain)}
+    # The chart's buckets: whole periods, and the one in progress said to be partial.
+    labels = {b.id: period_label(b, lang) for b in tr.buckets or split(tr.period, f.grain)}
+    if tr.partial is not None:
+        whole = period_label(enclosing(tr.partial, f.grain), lang)
+        labels[tr.partial.id] = t("partial_period", lang, period=whole)
     roles = {
         "selected": t("role_selected", lang),
         "national": t("role_national", lang),
+        "region": t("role_region", lang),
         "compare": t("role_compare", lang),
     }
     s = tr.series
@@ -534,6 +539,9 @@ def describe_filters(
         ly = resolve_period(f, ctx.today).year_earlier()
         rows.append((t("compared_with", lang), period_label(ly, lang)))
     if page == "tendencias":
+        followed = _visible_facility(ctx, f.facility)
+        if followed is not None:
+            rows.append((t("filter_facility", lang), f"{followed.code} {followed.name}"))
         rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
         names = [cat.by_code[c].name for c in f.compare if c in cat.by_code]
         rows.append((t("compare_regions", lang), ", ".join(names) or "—"))
@@ -555,6 +563,7 @@ def file_name(page: str, f: Filters, ctx: Context, ext: str, facility: str | Non
             page,
             f.region or "PY",
             f.district or "",
+            (f.facility or "") if page == "tendencias" else "",
             f.ftype or "",
             f.indicator,
             period,

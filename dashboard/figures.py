@@ -93,6 +93,55 @@ def sparkline(values: Sequence[float | None], *, color: str = "#0072B2", height:
     }
 
 
+# Trend lines: the unit in blue, the country in dark grey (dotted), a facility's region in reddish
+# purple (dashed); compared units take the remaining Okabe-Ito colours, never the target's green,
+# each with its own marker so colour is never the only cue.
+ROLE_STYLES = {
+    "selected": ("#0072B2", "solid", "circle"),
+    "national": ("#444444", "dot", "circle"),
+    "region": ("#CC79A7", "dash", "square"),
+    "peers": ("#E69F00", "dashdot", "diamond"),
+}
+COMPARE_COLORS = ("#E69F00", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+COMPARE_SYMBOLS = ("square", "diamond", "triangle-up", "cross", "x", "star")
+TARGET_COLOR = "#009E73"
+
+
+def series_styles(roles: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(colour, dash, marker symbol) per series: fixed roles keep their style; each compared unit
+    gets a colour no other line of the chart uses, in palette order."""
+    taken = {ROLE_STYLES[r][0] for r in roles if r in ROLE_STYLES}
+    free = [c for c in COMPARE_COLORS if c not in taken] or list(COMPARE_COLORS)
+    out = []
+    k = 0
+    for role in roles:
+        if role in ROLE_STYLES:
+            out.append(ROLE_STYLES[role])
+        else:
+            out.append((free[k % len(free)], "solid", COMPARE_SYMBOLS[k % len(COMPARE_SYMBOLS)]))
+            k += 1
+    return out
+
+
+def fit_range(
+    values: Sequence[float | None], marks: Sequence[float | None] = (), pad: float = 0.08
+) -> list[float] | None:
+    """A y range fitted to the values and marks (target, band), padded by `pad` of the span on each
+    side, so a 75-88 % series fills the chart and its target can be read off the axis. It never
+    crosses 0 when every number is non-negative (a rate below 0 is meaningless)."""
+    nums = [float(v) for v in (*values, *marks) if v is not None and not is_missing(v)]
+    if not nums:
+        return None
+    lo, hi = min(nums), max(nums)
+    span = hi - lo
+    if span == 0:
+        span = abs(hi) * 0.1 or 1.0
+    lo2, hi2 = lo - span * pad, hi + span * pad
+    if lo >= 0 and lo2 < 0:
+        lo2 = 0.0
+    return [round(lo2, 6), round(hi2, 6)]
+
+
 def trend_figure(
     series: Sequence[dict],
     *,
@@ -102,59 +151,80 @@ def trend_figure(
     target_label: str = "",
     band_label: str = "",
     incomplete_label: str = "",
+    partial_label: str = "",
+    partial_last: bool = False,
+    highlight: tuple[int, int] | None = None,
+    highlight_label: str = "",
     y_title: str = "",
     lang: str = "es",
     height: int = 380,
+    showlegend: bool = True,
+    margin: dict | None = None,
+    max_ticks: int = 12,
 ) -> dict:
     """Lines over time. series: dicts with name, values, hover (texts), incomplete (bools),
-    role ('selected' | 'national' | 'compare'). Missing buckets are gaps, never zeros; buckets
-    with incomplete reporting get a hollow marker and say so in the hover."""
-    data = []
+    role ('selected' | 'national' | 'region' | 'peers' | 'compare'). Missing buckets are gaps,
+    never zeros; buckets with incomplete reporting get a hollow marker and say so in the hover.
+    `partial_last`: the last bucket is a quarter or year in progress, joined by a thin dotted
+    segment and drawn as a hollow diamond. `highlight`: first and last index of the period asked
+    for, shaded, when the chart shows a wider window."""
+    data: list[dict] = []
     x = list(x_labels)
-    for i, s in enumerate(series):
+    styles = series_styles([s.get("role", "compare") for s in series])
+    for s, (color, dash, symbol) in zip(series, styles, strict=True):
         role = s.get("role", "compare")
-        color = {"selected": SERIES_COLORS[0], "national": SERIES_COLORS[1]}.get(
-            role, SERIES_COLORS[2 + i % (len(SERIES_COLORS) - 2)]
-        )
-        dash = "dot" if role == "national" else "solid"
         values = [None if is_missing(v) else v for v in s["values"]]
         incomplete = list(s.get("incomplete") or [False] * len(values))
+        whole = values[:-1] + [None] if partial_last and values else values
+        group = f"s:{s['name']}"
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": s["name"],
+                "legendgroup": group,
                 "x": x,
-                "y": values,
+                "y": whole,
                 "connectgaps": False,
                 "line": {"color": color, "width": 3 if role == "selected" else 2, "dash": dash},
+                # An open symbol is drawn in marker.color (hollow): the series colour, not white.
                 "marker": {
-                    "color": ["#ffffff" if inc else color for inc in incomplete],
+                    "color": color,
                     "line": {"color": color, "width": 2},
-                    "size": [9 if inc else 6 for inc in incomplete],
-                    "symbol": ["circle-open" if inc else "circle" for inc in incomplete],
+                    "size": [9 if inc else 7 for inc in incomplete],
+                    "symbol": [f"{symbol}-open" if inc else symbol for inc in incomplete],
                 },
                 "text": s.get("hover"),
                 "hovertemplate": "%{text}<extra></extra>",
             }
         )
+        if partial_last and len(values) >= 1 and values[-1] is not None:
+            prev = values[-2] if len(values) >= 2 else None
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": s["name"],
+                    "legendgroup": group,
+                    "showlegend": False,
+                    "x": x[-2:] if prev is not None else x[-1:],
+                    "y": [prev, values[-1]] if prev is not None else [values[-1]],
+                    "line": {"color": color, "width": 1.5, "dash": "dot"},
+                    "marker": {
+                        "color": color,
+                        "line": {"color": color, "width": 2},
+                        "size": [0, 11] if prev is not None else [11],
+                        "symbol": "diamond-open",
+                    },
+                    "text": (s.get("hover") or [None])[-2:] if prev is not None else None,
+                    "hovertemplate": "%{text}<extra></extra>",
+                }
+            )
     if any(any(s.get("incomplete") or []) for s in series) and incomplete_label:
         # A legend entry explaining the hollow markers.
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "x": [None],
-                "y": [None],
-                "name": incomplete_label,
-                "marker": {
-                    "symbol": "circle-open",
-                    "size": 9,
-                    "color": "#666",
-                    "line": {"color": "#666", "width": 2},
-                },
-            }
-        )
+        data.append(_legend_marker(incomplete_label, "circle-open"))
+    if partial_last and partial_label:
+        data.append(_legend_marker(partial_label, "diamond-open"))
     shapes = []
     lo, hi = band
     if lo is not None and hi is not None:
@@ -182,6 +252,32 @@ def trend_figure(
                 "line": {"color": "rgba(0,158,115,0.5)", "width": 10},
             }
         )
+    if highlight is not None and x:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "x0": highlight[0] - 0.5,
+                "x1": highlight[1] + 0.5,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": "rgba(0,114,178,0.07)",
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        if highlight_label:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": [None],
+                    "y": [None],
+                    "name": highlight_label,
+                    "line": {"color": "rgba(0,114,178,0.18)", "width": 10},
+                }
+            )
     if target is not None:
         data.append(
             {
@@ -190,10 +286,13 @@ def trend_figure(
                 "x": [x[0], x[-1]] if x else [],
                 "y": [target, target],
                 "name": target_label,
-                "line": {"color": "#009E73", "dash": "dash", "width": 2},
+                "line": {"color": TARGET_COLOR, "dash": "dash", "width": 2},
                 "hoverinfo": "skip",
             }
         )
+    y_range = fit_range([v for s in series for v in s["values"]], [target, *band])
+    n = len(x)
+    step = max(1, -(-n // max_ticks))  # a few labels, from the last: they never overlap
     return {
         "data": data,
         "layout": base_layout(
@@ -201,26 +300,41 @@ def trend_figure(
             separators=separators(lang),
             shapes=shapes,
             hovermode="closest",
-            legend={"orientation": "h", "y": -0.18, "x": 0},
-            xaxis={"type": "category", "showgrid": False, "tickangle": -45 if len(x) > 12 else 0},
+            showlegend=showlegend,
+            margin=margin or {"l": 56, "r": 16, "t": 24, "b": 40},
+            legend={"orientation": "h", "y": -0.22, "x": 0},
+            xaxis={
+                "type": "category",
+                "showgrid": False,
+                "tickangle": -45 if min(n, max_ticks) > 8 else 0,
+                "tickvals": x[::-1][::step][::-1],
+                "automargin": True,
+            },
             yaxis={
                 "title": {"text": y_title},
                 "gridcolor": "#e5e5e5",
-                "rangemode": "tozero",
-                **_y_range(series, target, band),
+                "automargin": True,
+                "zeroline": False,
+                **({"range": y_range} if y_range else {}),
             },
         ),
     }
 
 
-def _y_range(series: Sequence[dict], target: float | None, band: tuple) -> dict:
-    """Room for the target or band as well as the data, so the target can be read off the axis."""
-    values = [v for s in series for v in s["values"] if not is_missing(v)]
-    marks = [m for m in (target, *band) if m is not None]
-    if not values or not marks:
-        return {}
-    top = max(values + marks)
-    return {"range": [0, top * 1.08 if top > 0 else 1]}
+def _legend_marker(label: str, symbol: str) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [None],
+        "y": [None],
+        "name": label,
+        "marker": {
+            "symbol": symbol,
+            "size": 9,
+            "color": "#666",
+            "line": {"color": "#666", "width": 2},
+        },
+    }
 
 
 def completeness_figure(
@@ -338,12 +452,16 @@ def small_multiples(
             "tickfont": {"size": 9},
             "showgrid": False,
         }
+        # Fitted to the panel's lines and target, as the trend chart (not squeezed from 0).
+        fitted = fit_range(
+            [*panel["values"], *(panel.get("national") or [])], [panel.get("target")]
+        )
         layout[f"yaxis{n}"] = {
             "domain": [y1 - height, y1 - 0.05],
             "anchor": f"x{n}",
             "gridcolor": "#e5e5e5",
             "tickfont": {"size": 9},
-            "rangemode": "tozero",
+            **({"range": fitted} if fitted else {}),
         }
         annotations.append(
             {

@@ -28,6 +28,7 @@ KEYS = {
     "points": "puntos",
     "sort": "orden",
     "domain": "dominio",
+    "facility": "establecimiento",
 }
 PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
 PATHS = {
@@ -56,6 +57,7 @@ class Filters:
     )
     sort: str | None = None  # scorecard: '<column>' ascending or '-<column>' descending
     domain: str | None = None  # scorecard: indicator domain shown as columns
+    facility: str | None = None  # tendencias: one facility's trend (its district and region set)
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
@@ -81,7 +83,7 @@ class Filters:
         the country clears region and district, a region clears the district, a district carries
         its region, a facility its district and region."""
         codes = {u.level: u.code for u in catalog.path(unit)}
-        return self.with_(region=codes.get(1), district=codes.get(2))
+        return self.with_(region=codes.get(1), district=codes.get(2), facility=None)
 
     # --- what the view shows ---------------------------------------------------------------
     def unit_code(self) -> str:
@@ -119,6 +121,13 @@ def from_query(
     lang = get["lang"] if get["lang"] in LANGS else DEFAULT_LANG
     region = visible(get["region"], 1)
     district = visible(get["district"], 2)
+    facility = visible(get["facility"], 3)
+    if facility is not None:
+        home = catalog.parent(facility)
+        if region is None and district is None:
+            district = home
+        elif district is None or district.id != home.id:
+            facility = None  # another district was chosen since: the facility no longer applies
     if district is not None:
         parent = catalog.parent(district)
         if region is None:
@@ -160,6 +169,7 @@ def from_query(
         points={"1": True, "0": False}.get(get["points"] or ""),
         sort=sort,
         domain=get["domain"] if get["domain"] in domains else None,
+        facility=facility.code if facility else None,
     )
 
 

@@ -315,12 +315,104 @@ def geo_figure(
     title: str | None = None,
     legend_title: str | None = None,
     height: int = 520,
+    frame: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Traces (choropleth, Scattergeo) on the offline geo subplot: the map page's figure for
-    every level (region choropleth, district polygons or bubbles, facility points)."""
+    every level (region choropleth, district polygons or bubbles, facility points).
+    `frame` (from frame_bounds) shows that box instead of fitting every trace."""
     # Pan and the modebar's zoom buttons reach Asunción; the wheel stays with the page.
-    layout = {**_base_layout(title, height, legend_title), "geo": geo_layout(), "dragmode": "pan"}
+    geo = {**geo_layout(), **(frame or {})}
+    layout = {**_base_layout(title, height, legend_title), "geo": geo, "dragmode": "pan"}
     return {"data": list(traces), "layout": layout}
+
+
+def frame_bounds(
+    lats: Iterable[Any],
+    lons: Iterable[Any],
+    pad: float = 0.15,
+    min_span: float = 0.25,
+    aspect: float = 2.0,
+) -> dict[str, Any] | None:
+    """Geo settings that frame the given coordinates (a chosen district and its facilities):
+    the bounding box at least `min_span` degrees high, widened to about the chart's `aspect`
+    (width / height) so the box fills the chart, then grown by `pad` of its size on each side.
+    None without coordinates."""
+    pairs = [
+        (float(a), float(o))
+        for a, o in zip(lats, lons, strict=True)
+        if not is_missing(a) and not is_missing(o)
+    ]
+    if not pairs:
+        return None
+    la = [p[0] for p in pairs]
+    lo = [p[1] for p in pairs]
+    lat_span = max(max(la) - min(la), min_span)
+    lon_span = max(max(lo) - min(lo), min_span)
+    lon_span, lat_span = max(lon_span, lat_span * aspect), max(lat_span, lon_span / aspect)
+    out = []
+    for values, span in ((la, lat_span), (lo, lon_span)):
+        mid = (min(values) + max(values)) / 2
+        half = span * (0.5 + pad)
+        out.append([round(mid - half, 4), round(mid + half, 4)])
+    return {"fitbounds": False, "lataxis": {"range": out[0]}, "lonaxis": {"range": out[1]}}
+
+
+def highlight_traces(
+    label: str,
+    *,
+    geojson: Mapping[str, Any] | None = None,
+    code: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    color: str = "#000000",
+    hover: str | None = None,
+) -> list[dict[str, Any]]:
+    """The chosen area outlined: its polygon drawn with a thick border and no fill, or, without
+    polygons, a thick ring around its seat. A legend entry names it."""
+    features = [
+        f for f in (geojson or {}).get("features", []) if code is not None and f.get("id") == code
+    ]
+    if features:
+        return [
+            _trace(
+                "choropleth",
+                geojson={"type": "FeatureCollection", "features": features},
+                featureidkey="id",
+                locations=[code],
+                z=[1],
+                zmin=0,
+                zmax=1,
+                colorscale=[[0, _TRANSPARENT], [1, _TRANSPARENT]],
+                showscale=False,
+                name=label,
+                showlegend=True,
+                customdata=[code],
+                hovertext=[hover or label],
+                hovertemplate="%{hovertext}<extra></extra>",
+                marker={"line": {"color": color, "width": 3}},
+            )
+        ]
+    if lat is None or lon is None or is_missing(lat) or is_missing(lon):
+        return []
+    return [
+        _trace(
+            "scattergeo",
+            lat=[lat],
+            lon=[lon],
+            mode="markers",
+            name=label,
+            showlegend=True,
+            marker={
+                "symbol": "circle-open",
+                "size": 40,
+                "color": color,
+                "line": {"color": color, "width": 3},
+            },
+            customdata=[code] if code else None,
+            hovertext=[hover or label],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    ]
 
 
 # --- choropleth --------------------------------------------------------------------------------
@@ -378,6 +470,49 @@ def choropleth_traces(
     return traces
 
 
+def marks_trace(
+    frame: pd.DataFrame | None,
+    places: Mapping[str, tuple[float, float]],
+    *,
+    status_col: str = "status",
+    code_col: str = "org_unit",
+    marks: Mapping[str, str],
+    colors: Mapping[str, str] = STATUS_COLORS,
+    size: int = 16,
+) -> list[dict[str, Any]]:
+    """The status symbol (the tables' ✔ ✖ …) written on each area at `places` (code -> (lat,
+    lon), a point inside it), in ink that contrasts with the area's fill: status is never told
+    by colour alone. Not in the legend (the class labels carry the same symbols); no hover, so
+    the area's own hover and click stay in charge."""
+    rows = _by_code(frame, code_col)
+    lat, lon, text, ink = [], [], [], []
+    for code, (la, lo) in places.items():
+        if code not in rows.index:
+            continue
+        status = rows.at[code, status_col] if status_col in rows.columns else None
+        if not isinstance(status, str) or status not in marks:
+            continue
+        lat.append(la)
+        lon.append(lo)
+        text.append(marks[status])
+        ink.append(text_color_for(colors.get(status, NO_DATA_COLOR)))
+    if not text:
+        return []
+    return [
+        _trace(
+            "scattergeo",
+            lat=lat,
+            lon=lon,
+            mode="text",
+            text=text,
+            textfont={"color": ink, "size": size},
+            showlegend=False,
+            hoverinfo="skip",
+            name="",
+        )
+    ]
+
+
 def _legend_only_geo(label: str, color: str, line_color: str) -> dict[str, Any]:
     return _trace(
         "scattergeo",
@@ -421,8 +556,14 @@ def points_trace(
     status_styles: Mapping[str, tuple[str, str, str]],
     size_range: tuple[float, float] = (6, 24),
     line_color: str = BORDER_COLOR,
+    hover_fields: Sequence[str] = (),
+    hover_template: str | None = None,
 ) -> list[dict[str, Any]]:
     """Facilities as points, one Scattergeo per status (legend order = status_styles order).
+
+    With `hover_fields` and `hover_template`, each point's customdata is [code, *fields] and the
+    template (with %{customdata[1]} ...) is sent once per trace instead of a whole hover text
+    per point: a region of 3,000 facilities then costs a third fewer bytes.
 
     status_styles: status -> (colour, marker symbol, translated label); statuses missing from
     it are dropped. Size is area-proportional to `size_col` within `size_range` px. Rows without
@@ -442,6 +583,16 @@ def points_trace(
         part = rows[rows[status_col].astype(str) == status] if len(rows) else rows
         codes = part[code_col].astype(str).tolist() if code_col in part.columns else []
         hover = part[hover_col].tolist() if hover_col and hover_col in part.columns else codes
+        if hover_fields and hover_template:
+            columns = [part[c].tolist() for c in hover_fields]
+            custom: list = [list(r) for r in zip(codes, *columns, strict=True)]
+            hover_props = {"customdata": custom, "hovertemplate": hover_template}
+        else:
+            hover_props = {
+                "customdata": codes,
+                "hovertext": hover,
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         traces.append(
             _trace(
                 "scattergeo",
@@ -459,9 +610,7 @@ def points_trace(
                     "line": {"color": line_color, "width": 0.8},
                     "opacity": 0.9,
                 },
-                customdata=codes,
-                hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>",
+                **hover_props,
             )
         )
     return traces
@@ -486,9 +635,11 @@ def district_bubbles_trace(
     hover_col: str | None = None,
     size: float = 10,
     line_color: str = "#4D4D4D",
+    symbols: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """District seats as circles coloured by class (one Scattergeo per legend entry), for when
-    no district boundary file is configured. Rows without coordinates are skipped."""
+    no district boundary file is configured. Rows without coordinates are skipped.
+    `symbols` (legend label -> marker symbol) gives each status its own shape, as points have."""
     rows = (
         frame.dropna(subset=[lat_col, lon_col])
         if frame is not None and not frame.empty
@@ -511,7 +662,7 @@ def district_bubbles_trace(
                 showlegend=True,
                 marker={
                     "color": color,
-                    "symbol": "circle",
+                    "symbol": (symbols or {}).get(label, "circle"),
                     "size": size,
                     "line": {"color": line_color, "width": 0.6},
                 },

@@ -213,3 +213,64 @@ def pieces(start: int, end: int) -> list[tuple[str, int]]:
             out.append(("M", m))
             i += 1
     return out
+
+
+# ---- trend windows: whole periods at the chosen grain -------------------------------------------
+TREND_MONTHS = 24  # by month: two years, long enough to see a trend past one season
+TREND_QUARTERS = 8  # by quarter: the last 8 complete quarters
+TREND_YEARS = 5  # by year: the last 5 complete years
+_GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+@dataclass(frozen=True)
+class TrendWindow:
+    """The buckets a trend chart draws, oldest first. Every bucket is a whole month, quarter or
+    year except, possibly, the last: the quarter or year in progress, `partial`, which the chart
+    labels and draws apart (a 1-month 'quarter' is not comparable with a 3-month one)."""
+
+    buckets: tuple[Period, ...]
+    partial: Period | None = None
+
+    @property
+    def span(self) -> Period:
+        return period_for_span(self.buckets[0].start, self.buckets[-1].end)
+
+    @property
+    def whole(self) -> tuple[Period, ...]:
+        return self.buckets[:-1] if self.partial is not None else self.buckets
+
+
+def enclosing(p: Period, grain: str) -> Period:
+    """The whole month, quarter or year that contains p's first month."""
+    y, m = divmod(p.start, 100)
+    if grain == "quarter":
+        return quarter_period(y, (m - 1) // 3 + 1)
+    if grain == "year":
+        return year_period(y)
+    return month_period(p.start)
+
+
+def trend_window(p: Period, grain: str) -> TrendWindow:
+    """What a trend of the period p shows at a grain: by month at least the 24 months ending with
+    p; by quarter or year the whole quarters (at least 8) or years (at least 5) up to p's end,
+    then the quarter or year in progress as a partial bucket when p ends inside one."""
+    size = _GRAIN_MONTHS.get(grain)
+    if size is None:
+        raise PeriodError(f"cannot split by '{grain}'")
+    if size == 1:
+        start = min(p.start, add_months(p.end, 1 - TREND_MONTHS))
+        return TrendWindow(tuple(split(Period(start, p.end, ""), "month")))
+    count = TREND_QUARTERS if size == 3 else TREND_YEARS
+    month = p.end % 100
+    last_whole = p.end if month % size == 0 else add_months(p.end, -(month % size))
+    # Whole buckets inside p itself: a long period shows all of them, not just the minimum.
+    first = to_index(p.start)
+    while (from_index(first) % 100 - 1) % size:
+        first += 1
+    inside = max(0, (to_index(last_whole) - first + 1) // size)
+    n = max(count, inside)
+    whole = split(Period(add_months(last_whole, 1 - n * size), last_whole, ""), grain)
+    if last_whole == p.end:
+        return TrendWindow(tuple(whole))
+    partial = period_for_span(add_months(last_whole, 1), p.end, like="range")
+    return TrendWindow((*whole, partial), partial)

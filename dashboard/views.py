@@ -15,7 +15,7 @@ from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
-from .periods import Period, add_months, period_for_span, split
+from .periods import Period, add_months, period_for_span, trend_window
 from .quality import QualityRules
 from .repository import Repository
 
@@ -181,6 +181,10 @@ class MapData:
     breadcrumb: list[OrgUnit]
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # What the table lists: the areas, or inside a district its facilities (each a link, so a
+    # facility is reached by keyboard, screen reader or phone, not only by a 6-pixel marker).
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows_level: int = 1
 
 
 def map_data(ctx: Context, f: Filters) -> MapData:
@@ -192,12 +196,18 @@ def map_data(ctx: Context, f: Filters) -> MapData:
     area_parent = unit if unit.level < 2 else cat.parent(unit)
     areas = ranking(ctx, ind, area_parent, p, f, level=area_level)
     areas = _with_places(cat, areas)
+    facilities_too = unit.level == 2 and ctx.scope.max_level >= 3
     points = pd.DataFrame()
-    if f.show_points():
+    if f.show_points() or facilities_too:
         points = ranking(ctx, ind, unit, p, f, level=3)
         points = _with_places(cat, points)
         points["volume"] = points["denominator"].fillna(0)
-    return MapData(unit, p, ind, areas, area_level, points, cat.path(unit), rules=ctx.rules)
+    rows, rows_level = (points, 3) if facilities_too else (areas, area_level)
+    if not f.show_points():
+        points = pd.DataFrame()
+    # Out-of-scope ancestors (the country, for a regional director) are not offered as links.
+    crumbs = [u for u in cat.path(unit) if cat.in_scope(u, ctx.scope)]
+    return MapData(unit, p, ind, areas, area_level, points, crumbs, ctx.rules, rows, rows_level)
 
 
 def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
@@ -216,31 +226,40 @@ def _with_places(cat: Catalog, frame: pd.DataFrame) -> pd.DataFrame:
 class Trends:
     unit: OrgUnit
     indicator: Indicator
-    period: Period
+    period: Period  # the whole window drawn
     series: pd.DataFrame  # org_unit, org_unit_name, period, start, value, completeness, role
     target: float | None
     band: tuple[float | None, float | None]
+    buckets: tuple[Period, ...] = ()  # oldest first; the last may be `partial`
+    partial: Period | None = None  # the quarter or year in progress, drawn apart
+    selected: Period | None = None  # the period asked for, when the window is wider
 
 
 def trend_span(p: Period, grain: str) -> Period:
-    """At least two points at the chosen grain: short periods widen to the 24 months before."""
-    parts = split(p, grain)
-    if len(parts) >= 2:
-        return p
-    start = add_months(p.end, -23)
-    if grain == "year":
-        start = add_months(p.end, -59)
-    return period_for_span(start, p.end)
+    """The months a trend of p shows at a grain (see periods.trend_window)."""
+    return trend_window(p, grain).span
 
 
 def trends(ctx: Context, f: Filters) -> Trends:
+    """The unit (a facility when `establecimiento` is set), the country, the compared regions
+    and, for a facility, its district and region, over whole periods at the chosen grain."""
     cat = ctx.cat
-    unit = selected_unit(ctx, f)
+    facility = cat.unit(f.facility) if f.facility else None
+    if facility is not None and not cat.in_scope(facility, ctx.scope):
+        facility = None  # Filters already dropped it; a hand-made Filters is refused here too
+    unit = facility or selected_unit(ctx, f)
     ind = cat.indicators[f.indicator]
-    p = trend_span(resolve_period(f, ctx.today), f.grain)
-    buckets = split(p, f.grain)
+    asked = resolve_period(f, ctx.today)
+    window = trend_window(asked, f.grain)
+    buckets = list(window.buckets)
     units = [unit]
     roles = {unit.code: "selected"}
+    if facility is not None:
+        # A facility is read against its own region (all facility types), not the country.
+        region = cat.parent(cat.parent(facility))
+        if cat.in_scope(region, ctx.scope):
+            units.append(region)
+            roles[region.code] = "region"
     country = cat.country()
     if unit.code != country.code and ctx.cat.in_scope(country, ctx.scope):
         units.append(country)
@@ -250,11 +269,23 @@ def trends(ctx: Context, f: Filters) -> Trends:
         if u is not None and u.code not in roles:
             units.append(u)
             roles[u.code] = "compare"
-    res = _evaluate(ctx, [ind], units, buckets, f.ftypes())
+    ftypes = None if facility is not None else f.ftypes()
+    res = _evaluate(ctx, [ind], units, buckets, ftypes)
     starts = {b.id: b.start for b in buckets}
     res = res.assign(start=res.period.map(starts), role=res.org_unit.map(roles))
-    t = cat.target_for(ind, unit, p.end // 100)
-    return Trends(unit, ind, p, res, t.target, (t.band_low, t.band_high))
+    span = window.span
+    t = cat.target_for(ind, unit, span.end // 100)
+    return Trends(
+        unit,
+        ind,
+        span,
+        res,
+        t.target,
+        (t.band_low, t.band_high),
+        tuple(buckets),
+        window.partial,
+        asked if asked.n_months < span.n_months and f.grain == "month" else None,
+    )
 
 
 # ==== Desempeño (scorecard) ======================================================================
@@ -365,6 +396,12 @@ class FacilityProfile:
     silent: list[Indicator] = field(default_factory=list)  # nothing reported in 24 months
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # The same 24 months for the region (every facility type) and for the facility's peers (its
+    # type in its region), beside its own line; empty when out of scope.
+    region_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    peer_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_peers: int = 0  # other facilities of its type in its region (0: it is the only one)
+    country_visible: bool = True  # may the breadcrumb offer the country?
 
 
 def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | None:
@@ -395,6 +432,18 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
     )
     shown = [i for i in inds if i.code in with_data]
     silent = [i for i in inds if i.code not in with_data]
+    peers_of_type = [
+        u
+        for u in children(ctx, region, 3)
+        if u.facility_type == unit.facility_type and u.code != unit.code
+    ]
+    region_history = pd.DataFrame()
+    peer_history = pd.DataFrame()
+    if cat.in_scope(region, ctx.scope) and shown:
+        region_history = _evaluate(ctx, shown, [region], months)
+        if peers_of_type:
+            # Its type in its region, as the table's peer column (the rollups answer it).
+            peer_history = _evaluate(ctx, shown, [region], months, same_type)
     return FacilityProfile(
         unit,
         district,
@@ -408,6 +457,10 @@ def facility_profile(ctx: Context, f: Filters, code: str) -> FacilityProfile | N
         shown,
         silent,
         rules=ctx.rules,
+        region_history=region_history,
+        peer_history=peer_history,
+        n_peers=len(peers_of_type),
+        country_visible=cat.in_scope(cat.country(), ctx.scope),
     )
 
 

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.catalog import Catalog, facility_type_name
-from dashboard.figures import completeness_figure
-from dashboard.filters import Filters, unit_href
-from dashboard.i18n import fmt_number, fmt_percent, fmt_period, t
+from dashboard.figures import ROLE_STYLES, completeness_figure, trend_figure
+from dashboard.filters import Filters, href, unit_href
+from dashboard.i18n import fmt_number, fmt_percent, fmt_period, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.periods import month_period
-from dashboard.views import FacilityProfile
+from dashboard.views import INCOMPLETE_BELOW, FacilityProfile
 
 from . import ids
-from .components import graph, loading, quality_legend, quality_mark, status_badge, value_text
-
-BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def text_sparkline(values: Sequence[float | None]) -> str:
-    """A trend in eight block characters: light, prints anywhere, and a screen reader skips it."""
-    vals = [v for v in values if v is not None and not is_missing(v)]
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    span = hi - lo or 1.0
-    return "".join(
-        " " if v is None or is_missing(v) else BLOCKS[int((v - lo) / span * 7)] for v in values
-    )
+from .components import (
+    GRAPH_CONFIG,
+    graph,
+    loading,
+    quality_legend,
+    quality_mark,
+    status_badge,
+    value_text,
+)
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -39,6 +31,8 @@ def layout(lang: str = "es", **_query) -> html.Div:
             loading(ids.FAC_HEADER),
             html.H2(t("fac_indicators", lang), className="h5 mt-3"),
             loading(ids.FAC_INDICATORS),
+            html.H2(t("fac_trends", lang), className="h5 mt-4"),
+            loading(ids.FAC_TRENDS),
             html.H2(t("fac_completeness", lang), className="h5 mt-4"),
             graph(ids.FAC_COMPLETENESS, height=240),
         ]
@@ -77,11 +71,18 @@ def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
         html.Nav(
             html.Ol(
                 [
-                    html.Li(
-                        dcc.Link(
-                            cat.country().name, href=unit_href("desempeno", f, cat.country(), cat)
-                        ),
-                        className="breadcrumb-item",
+                    *(
+                        [
+                            html.Li(
+                                dcc.Link(
+                                    cat.country().name,
+                                    href=unit_href("desempeno", f, cat.country(), cat),
+                                ),
+                                className="breadcrumb-item",
+                            )
+                        ]
+                        if fp.country_visible
+                        else []
                     ),
                     html.Li(
                         dcc.Link(
@@ -119,10 +120,6 @@ def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
 
 
 def indicators_table(fp: FacilityProfile, lang: str) -> list:
-    hist = {
-        code: grp.sort_values("period")["value"].tolist()
-        for code, grp in fp.history.groupby("indicator")
-    }
     cur = fp.current.set_index("indicator")
     peers = fp.peers
     region_peer = peers[peers.org_unit == fp.region.code].set_index("indicator")["value"]
@@ -136,7 +133,6 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                 html.Th(t("col_status", lang), scope="col"),
                 html.Th(t("peers_region", lang, type=ftype), scope="col", className="text-end"),
                 html.Th(t("peers_country", lang, type=ftype), scope="col", className="text-end"),
-                html.Th(t("col_trend24", lang), scope="col"),
                 html.Th(t("col_completeness", lang), scope="col", className="text-end"),
             ]
         )
@@ -165,13 +161,11 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                         className="text-end",
                     ),
                     html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
-                    html.Td(value_text(region_peer.get(ind.code), ind, lang), className="text-end"),
-                    html.Td(value_text(nation_peer.get(ind.code), ind, lang), className="text-end"),
                     html.Td(
-                        text_sparkline(hist.get(ind.code, [])),
-                        className="text-spark",
-                        **{"aria-hidden": "true"},
+                        value_text(region_peer.get(ind.code), ind, lang) if fp.n_peers else "—",
+                        className="text-end",
                     ),
+                    html.Td(value_text(nation_peer.get(ind.code), ind, lang), className="text-end"),
                     html.Td(fmt_percent(r.completeness, lang), className="text-end"),
                 ]
             )
@@ -193,6 +187,8 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
             className="facility-table",
         )
     ]
+    if not fp.n_peers:
+        out.append(html.P(only_of_type(fp, lang), className="small text-body-secondary"))
     if silent:
         out.append(
             html.P(
@@ -229,3 +225,183 @@ def completeness(fp: FacilityProfile, lang: str) -> dict:
         y_title=t("col_completeness", lang) + " (%)",
         lang=lang,
     )
+
+
+def only_of_type(fp: FacilityProfile, lang: str) -> str:
+    """Said instead of 'peers' that would be the facility itself."""
+    return t(
+        "fac_only_of_type",
+        lang,
+        type=facility_type_name(fp.unit.facility_type, lang),
+        region=fp.region.name,
+    )
+
+
+def _line_key(role: str, label: str) -> html.Span:
+    dash = ROLE_STYLES[role][1] if role in ROLE_STYLES else "dash"
+    return html.Span(
+        [html.Span(className=f"line-key line-{dash}"), label],
+        className=f"me-3 text-nowrap key-{role}",
+    )
+
+
+def trends_key(fp: FacilityProfile, lang: str) -> html.P:
+    """One legend for every chart below (24 repeated legends would bury the lines)."""
+    ftype = facility_type_name(fp.unit.facility_type, lang)
+    items = [
+        _line_key("selected", fp.unit.name),
+        _line_key("region", t("fac_line_region", lang, region=fp.region.name)),
+    ]
+    if fp.n_peers:
+        items.append(
+            _line_key("peers", t("fac_line_peers", lang, type=ftype, region=fp.region.name))
+        )
+    items.append(_line_key("target", t("target", lang)))
+    return html.P(items, className="small mb-2 d-flex flex-wrap", **{"aria-hidden": "true"})
+
+
+def _index(frame, column: str = "value") -> dict[tuple[str, str], float | None]:
+    """(indicator, period) -> value, read once for every chart (a filter per chart and line
+    cost half a second for a hospital's 19 indicators)."""
+    if frame is None or frame.empty:
+        return {}
+    values = [None if is_missing(v) else float(v) for v in frame[column].tolist()]
+    return dict(
+        zip(zip(frame["indicator"], frame["period"].astype(str), strict=True), values, strict=True)
+    )
+
+
+def trend_lookups(fp: FacilityProfile) -> dict[str, dict]:
+    return {
+        "own": _index(fp.history),
+        "comp": _index(fp.history, "completeness"),
+        "region": _index(fp.region_history),
+        "peers": _index(fp.peer_history),
+    }
+
+
+def indicator_trend(
+    fp: FacilityProfile, ind, lang: str, cat: Catalog, lookups: dict | None = None
+) -> dict:
+    """One indicator over 24 months: the facility, its region, its peers, the target."""
+    look = lookups or trend_lookups(fp)
+    months = sorted({str(p) for p in fp.history["period"].unique()})
+    labels = [fmt_period(month_period(int(m)), lang) for m in months]
+    unit = ind.unit(lang)
+
+    def line(key: str) -> list[float | None]:
+        return [look[key].get((ind.code, m)) for m in months]
+
+    def hover(name: str, values: list) -> list[str]:
+        return [
+            f"<b>{name}</b> · {label}<br>{fmt_value(v, unit, lang, ind.decimals)}"
+            for label, v in zip(labels, values, strict=True)
+        ]
+
+    own = line("own")
+    comp = line("comp")
+    series = [
+        {
+            "name": fp.unit.name,
+            "values": own,
+            "hover": hover(fp.unit.name, own),
+            "incomplete": [c is not None and c < INCOMPLETE_BELOW for c in comp],
+            "role": "selected",
+        }
+    ]
+    if not fp.region_history.empty:
+        rv = line("region")
+        series.append(
+            {
+                "name": fp.region.name,
+                "values": rv,
+                "hover": hover(fp.region.name, rv),
+                "role": "region",
+            }
+        )
+    if fp.n_peers and not fp.peer_history.empty:
+        ftype = facility_type_name(fp.unit.facility_type, lang)
+        name = t("fac_line_peers", lang, type=ftype, region=fp.region.name)
+        pv = line("peers")
+        series.append({"name": name, "values": pv, "hover": hover(name, pv), "role": "peers"})
+    target = cat.target_for(ind, fp.unit, fp.period.end // 100)
+    band = ind.direction == "band"
+    return trend_figure(
+        series,
+        x_labels=labels,
+        target=None if band else target.target,
+        band=(target.band_low, target.band_high) if band else (None, None),
+        target_label=t("target", lang),
+        y_title=unit,
+        lang=lang,
+        height=230,
+        showlegend=False,
+        margin={"l": 48, "r": 8, "t": 8, "b": 8},
+        max_ticks=3,
+    )
+
+
+def trend_cards(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
+    """A readable chart per indicator with data: axes with the language's numbers, the
+    facility's line against its region, its peers and the target; a link to Tendencias."""
+    cur = fp.current.set_index("indicator")
+    lookups = trend_lookups(fp)
+    cards = []
+    for ind in fp.shown:
+        value = cur.at[ind.code, "value"] if ind.code in cur.index else None
+        status = cur.at[ind.code, "status"] if ind.code in cur.index else "no_data"
+        summary = t(
+            "fac_chart_summary",
+            lang,
+            name=ind.name(lang),
+            value=fmt_value(value, ind.unit(lang), lang, ind.decimals),
+            period=fmt_period(fp.period, lang),
+        )
+        link = href(
+            "tendencias",
+            f.with_(
+                indicator=ind.code,
+                region=fp.region.code,
+                district=fp.district.code,
+                facility=fp.unit.code,
+                grain="month",
+                compare=(),
+            ),
+        )
+        cards.append(
+            html.Section(
+                [
+                    html.H3(
+                        [
+                            ind.name(lang),
+                            html.Span(f" {ind.code}", className="text-body-secondary small"),
+                        ],
+                        className="h6 mb-1",
+                    ),
+                    html.Div(
+                        [
+                            html.Span(
+                                fmt_value(value, ind.unit(lang), lang, ind.decimals),
+                                className="fw-semibold me-2",
+                            ),
+                            status_badge(str(status), lang, small=True),
+                        ],
+                        className="small mb-1",
+                    ),
+                    html.Div(
+                        dcc.Graph(
+                            figure=indicator_trend(fp, ind, lang, cat, lookups),
+                            config={**GRAPH_CONFIG, "displayModeBar": False},
+                            style={"height": "230px"},
+                        ),
+                        role="img",
+                        **{"aria-label": summary},
+                    ),
+                    dcc.Link(t("fac_see_trend", lang), href=link, className="small"),
+                ],
+                className="fac-chart",
+            )
+        )
+    if not cards:
+        return []
+    return [trends_key(fp, lang), html.Div(cards, className="fac-charts")]

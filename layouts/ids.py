@@ -40,6 +40,7 @@ MAP_BREADCRUMB = "map-breadcrumb"
 MAP_TITLE = "map-title"
 MAP_TABLE = "map-table"
 MAP_NOTE = "map-note"
+MAP_TABLE_TITLE = "map-table-title"
 
 # Tendencias
 TREND_GRAPH = "trend-graph"
@@ -47,6 +48,7 @@ TREND_GRAIN = "trend-grain"
 TREND_COMPARE = "trend-compare"
 TREND_TITLE = "trend-title"
 TREND_NOTE = "trend-note"
+TREND_FACILITY = "trend-facility"  # the facility followed, with a link to drop it
 
 # Desempeño
 SCORE_TABLE = "score-table"
@@ -58,6 +60,7 @@ SCORE_NOTE = "score-note"
 FAC_HEADER = "fac-header"
 FAC_INDICATORS = "fac-indicators"
 FAC_COMPLETENESS = "fac-completeness"
+FAC_TRENDS = "fac-trends"  # one chart per indicator
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"

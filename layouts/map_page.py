@@ -9,6 +9,7 @@ from dash import html
 
 from dashboard.catalog import Catalog, Indicator
 from dashboard.disclosure import count_text
+from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, unit_href
 from dashboard.i18n import t
 from dashboard.maps import map_graph_config
@@ -34,7 +35,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
             ),
             graph(ids.MAP_GRAPH, height=560, config={**GRAPH_CONFIG, **map_graph_config()}),
             html.Div(id=ids.MAP_NOTE, className="small text-body-secondary mt-2"),
-            html.H2(t("map_table_title", lang), className="h5 mt-3"),
+            html.H2(t("map_table_title", lang), id=ids.MAP_TABLE_TITLE, className="h5 mt-3"),
             loading(ids.MAP_TABLE),
         ]
     )
@@ -111,6 +112,39 @@ def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> l
     return out
 
 
+HOVER_FIELDS = ("h_name", "h_value", "h_num", "h_den", "h_comp", "h_rank", "h_quality")
+
+
+def hover_fields(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> dict[str, list]:
+    """The hover's variable parts, one column each (see hover_template): the same words as
+    hover_texts, with the labels sent once per trace rather than once per facility."""
+    from dashboard.i18n import fmt_percent, fmt_value
+
+    rows = list(frame.itertuples(index=False))
+    return {
+        "h_name": [r.org_unit_name for r in rows],
+        "h_value": [fmt_value(r.value, ind.unit(lang), lang, ind.decimals) for r in rows],
+        "h_num": [count_text(r, "numerator", lang) for r in rows],
+        "h_den": [count_text(r, "denominator", lang) for r in rows],
+        "h_comp": [fmt_percent(r.completeness, lang) for r in rows],
+        "h_rank": ["—" if is_missing(r.rank) else f"{int(r.rank)} / {total}" for r in rows],
+        "h_quality": [
+            f"<br>{QUALITY_SYMBOL} {quality_words(r.quality, lang)}" if r.quality else ""
+            for r in rows
+        ],
+    }
+
+
+def hover_template(lang: str) -> str:
+    """hover_texts' layout over customdata [code, *HOVER_FIELDS]."""
+    return (
+        "<b>%{customdata[1]}</b><br>%{customdata[2]}"
+        f"<br>{t('numerator', lang)}: %{{customdata[3]}} · {t('denominator', lang)}: %{{customdata[4]}}"
+        f"<br>{t('completeness', lang)}: %{{customdata[5]}}"
+        f"<br>{t('rank', lang)}: %{{customdata[6]}}%{{customdata[7]}}<extra></extra>"
+    )
+
+
 def classes_for(md, lang: str):
     """Status classes when the indicator has a target; else five quantile classes."""
     from dashboard import maps
@@ -118,7 +152,11 @@ def classes_for(md, lang: str):
 
     ind = md.indicator
     if (md.areas.status.isin(["met", "near", "not_met"])).any():
-        labels = {s: t(f"status_{s}", lang) for s in ("met", "near", "not_met", "no_target")}
+        # The tables' symbols in the legend too: the map's marks are read with it.
+        labels = {
+            s: f"{STATUS_SYMBOLS[s]} {t(f'status_{s}', lang)}"
+            for s in ("met", "near", "not_met", "no_target")
+        }
         return maps.status_classes(labels), "status"
     values = md.areas["value"].dropna().tolist()
     return maps.quantile_classes(
@@ -143,7 +181,8 @@ def figure(
         areas, ind, lang, int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas)
     )
     classes, column = classes_for(md, lang)
-    no_data = t("status_no_data", lang)
+    no_data = f"{STATUS_SYMBOLS['no_data']} {t('status_no_data', lang)}"
+    marks = STATUS_SYMBOLS if column == "status" else {}
     legend_title = ind.unit(lang) if column == "value" else t("col_status", lang)
     note = None
     national = md.unit.level == 0
@@ -151,7 +190,7 @@ def figure(
         if boundaries is None and f.view != "tiles":
             note = t("map_no_boundaries", lang)
         frame = areas.assign(
-            label=[_tile_label(r, tiles, ind, lang) for r in areas.itertuples(index=False)]
+            label=[_tile_label(r, ind, lang, marks) for r in areas.itertuples(index=False)]
         )
         fig = maps.tilegrid_figure(
             frame,
@@ -166,6 +205,7 @@ def figure(
         )
         return fig, note
     traces = []
+    frame = None
     if national:
         traces += maps.choropleth_traces(
             areas,
@@ -175,6 +215,7 @@ def figure(
             no_data_label=no_data,
             hover_col="hover",
         )
+        traces += maps.marks_trace(areas, boundaries.centroids, marks=marks)
     elif districts is not None:
         codes = set(areas.org_unit)
         shapes = {
@@ -189,9 +230,12 @@ def figure(
             no_data_label=no_data,
             hover_col="hover",
         )
+        traces += maps.marks_trace(
+            areas, {k: v for k, v in districts.centroids.items() if k in codes}, marks=marks
+        )
     else:
         if boundaries is not None:
-            region = md.breadcrumb[1].code if len(md.breadcrumb) > 1 else None
+            region = next((u.code for u in md.breadcrumb if u.level == 1), None)
             outline = {
                 "type": "FeatureCollection",
                 "features": [x for x in boundaries.geojson["features"] if x["id"] == region],
@@ -212,10 +256,31 @@ def figure(
             no_data_label=f"{prefix}: {no_data}",
             hover_col="hover",
             size=24,
+            symbols={
+                c[3]: maps.STATUS_SYMBOLS[c[0]]
+                for c in district_classes
+                if isinstance(c[0], str) and c[0] in maps.STATUS_SYMBOLS
+            },
         )
+    if md.unit.level == 2:
+        # The chosen district: outlined, named in the legend, and the map framed on it.
+        u = md.unit
+        traces += maps.highlight_traces(
+            t("map_selected_district", lang, name=u.name),
+            geojson=districts.geojson if districts is not None else None,
+            code=u.code,
+            lat=u.latitude,
+            lon=u.longitude,
+        )
+        lats = [u.latitude] + (md.rows["latitude"].tolist() if md.rows_level == 3 else [])
+        lons = [u.longitude] + (md.rows["longitude"].tolist() if md.rows_level == 3 else [])
+        if districts is not None and u.code in districts.centroids:
+            la, lo = districts.centroids[u.code]
+            lats, lons = [*lats, la], [*lons, lo]
+        frame = maps.frame_bounds(lats, lons)
     if f.show_points() and not md.points.empty:
-        pts = md.points.dropna(subset=["latitude"]).copy()
-        pts["hover"] = hover_texts(pts, ind, lang, len(pts))
+        pts = md.points.dropna(subset=["latitude"])
+        pts = pts.assign(**hover_fields(pts, ind, lang, len(pts)))
         labels = {
             s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
             for s in ("met", "near", "not_met", "no_target", "no_data")
@@ -227,30 +292,47 @@ def figure(
             hover_col="hover",
             status_styles=maps.status_styles(labels),
             size_range=(3, 10) if national else (4, 12),
+            hover_fields=HOVER_FIELDS,
+            hover_template=hover_template(lang),
         )
-    fig = maps.geo_figure(traces, legend_title=legend_title, height=560)
+    fig = maps.geo_figure(traces, legend_title=legend_title, height=560, frame=frame)
     return fig, note
 
 
-def _tile_label(r, tiles, ind, lang: str) -> str:
+def _tile_label(r, ind, lang: str, marks) -> str:
+    """The value on a tile, after its status symbol when the map is coloured by status."""
     from dashboard.i18n import fmt_number
 
-    return fmt_number(r.value, lang, ind.decimals)
+    value = fmt_number(r.value, lang, ind.decimals)
+    mark = marks.get(r.status) if isinstance(r.status, str) else None
+    return f"{mark} {value}" if mark and not is_missing(r.value) else value
+
+
+def table_title(md: MapData, lang: str) -> str:
+    """What the table lists: the areas, or the chosen district's facilities."""
+    if md.rows_level == 3:
+        return t("map_table_facilities", lang, name=md.unit.name)
+    return t("map_table_title", lang)
 
 
 def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
+    """The map's numbers as a table, best first; each name a link (drill down, or a facility's
+    profile), so every unit on the map is reachable without pointing at it."""
     import dash_bootstrap_components as dbc
     from dash import dcc
 
+    from dashboard.catalog import facility_type_name
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
 
     from .components import empty_state, quality_legend, quality_mark, status_badge
 
     lang, ind = f.lang, md.indicator
-    if md.areas.empty:
+    frame = md.rows if md.rows_level == 3 or not md.rows.empty else md.areas
+    if frame.empty:
         return [empty_state(lang)]
+    facilities = md.rows_level == 3
     rows = []
-    for r in md.areas.sort_values("rank", na_position="last").itertuples(index=False):
+    for r in frame.sort_values("rank", na_position="last").itertuples(index=False):
         rows.append(
             html.Tr(
                 [
@@ -264,36 +346,29 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
                         ),
                         scope="row",
                     ),
+                    *([html.Td(facility_type_name(r.facility_type, lang))] if facilities else []),
                     html.Td(
                         [
                             fmt_value(r.value, ind.unit(lang), lang, ind.decimals),
                             quality_mark(r.quality, lang, md.rules),
                         ],
-                        className="text-end",
+                        className="text-end text-nowrap",
                     ),
                     html.Td(count_text(r, "numerator", lang), className="text-end"),
                     html.Td(count_text(r, "denominator", lang), className="text-end"),
                     html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
-                    html.Td(fmt_percent(r.completeness, lang), className="text-end"),
+                    html.Td(fmt_percent(r.completeness, lang), className="text-end text-nowrap"),
                 ]
             )
         )
+    keys = ["rank", "col_facility" if facilities else "col_unit"]
+    keys += ["col_type"] if facilities else []
+    keys += ["col_value", "numerator", "denominator", "col_status", "col_completeness"]
+    # The facility type is in the name already (USF …): a phone leaves the long words out.
+    narrow = {"col_type": "d-none d-md-table-cell"}
     head = html.Thead(
-        html.Tr(
-            [
-                html.Th(t(k, lang), scope="col")
-                for k in (
-                    "rank",
-                    "col_unit",
-                    "col_value",
-                    "numerator",
-                    "denominator",
-                    "col_status",
-                    "col_completeness",
-                )
-            ]
-        )
+        html.Tr([html.Th(t(k, lang), scope="col", className=narrow.get(k)) for k in keys])
     )
     table = dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)
-    marked = any(bool(q) for q in md.areas["quality"])
+    marked = any(bool(q) for q in frame["quality"])
     return [table, quality_legend(lang) if marked else None]

@@ -10,7 +10,7 @@ from dashboard.figures import trend_figure
 from dashboard.filters import Filters, href
 from dashboard.i18n import fmt_percent, fmt_period, fmt_value, t
 from dashboard.missing import is_missing
-from dashboard.periods import split
+from dashboard.periods import enclosing, split
 from dashboard.quality import quality_words
 from dashboard.views import INCOMPLETE_BELOW, Trends
 
@@ -22,6 +22,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
         [
             html.H1(t("page_tendencias", lang), id=ids.TREND_TITLE, className="h3 mb-3"),
+            html.Div(id=ids.TREND_FACILITY, className="mb-2 d-flex flex-wrap align-items-center"),
             html.Div(
                 [
                     html.Div(t("grain", lang), className="form-label small fw-semibold mb-1"),
@@ -58,9 +59,14 @@ def grain_links(f: Filters) -> html.Div:
 
 
 def compare_links(f: Filters, regions) -> list:
-    """Toggle chips: a region in the comparison links to the view without it, and back."""
+    """Toggle chips: a region in the comparison links to the view without it, and back. The
+    selected unit itself is never offered (it is already the chart's main line)."""
     out = []
+    # A region's own chart, or a facility's (its region is drawn already): not offered again.
+    own = {f.region} if not f.district or f.facility else set()
     for u in regions:
+        if u.code in own:
+            continue
         on = u.code in f.compare
         new = tuple(c for c in f.compare if c != u.code) if on else (*f.compare, u.code)[:6]
         out.append(
@@ -73,12 +79,40 @@ def compare_links(f: Filters, regions) -> list:
     return out
 
 
+def facility_chip(f: Filters, tr: Trends) -> list:
+    """When the chart follows one facility: say so, with a link back to its district's trend."""
+    if not f.facility or tr.unit.level != 3:
+        return []
+    return [
+        html.Span(t("trend_facility", f.lang, name=tr.unit.name), className="me-2"),
+        dcc.Link(
+            "× " + t("trend_facility_clear", f.lang),
+            href=href("tendencias", f.with_(facility=None)),
+            className="chip",
+        ),
+    ]
+
+
 def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
     ind = tr.indicator
-    buckets = split(tr.period, grain)
+    buckets = list(tr.buckets) or split(tr.period, grain)
     labels = [fmt_period(b, lang) for b in buckets]
+    partial_hover = None
+    if tr.partial is not None:
+        whole = enclosing(tr.partial, grain)
+        # "2026 (parcial)" on two lines: it never runs into the label before it on a phone.
+        labels[-1] = t("partial_period", lang, period=fmt_period(whole, lang)).replace(
+            " (", "<br>(", 1
+        )
+        partial_hover = t(
+            "partial_detail",
+            lang,
+            months=fmt_period(tr.partial, lang),
+            n=tr.partial.n_months,
+            total=whole.n_months,
+        )
     series = []
-    for role in ("selected", "national", "compare"):
+    for role in ("selected", "region", "national", "compare"):
         for _, grp in tr.series[tr.series.role == role].groupby("org_unit", sort=False):
             by_period = grp.set_index("period")
             values, hover, incomplete = [], [], []
@@ -93,6 +127,7 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
                 incomplete.append(comp is not None and comp < INCOMPLETE_BELOW)
                 hover.append(
                     f"<b>{name}</b> · {label}<br>{fmt_value(v, ind.unit(lang), lang, ind.decimals)}"
+                    + (f"<br>{partial_hover}" if partial_hover and b == tr.partial else "")
                     + (
                         f"<br>{t('numerator', lang)}: {count_text(row, 'numerator', lang)} · {t('denominator', lang)}: {count_text(row, 'denominator', lang)}"
                         if v is not None
@@ -119,6 +154,11 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
                     "role": role,
                 }
             )
+    highlight = None
+    if tr.selected is not None:
+        ids_ = [b.start for b in buckets]
+        if tr.selected.start in ids_:
+            highlight = (ids_.index(tr.selected.start), len(buckets) - 1)
     return trend_figure(
         series,
         x_labels=labels,
@@ -127,9 +167,14 @@ def figure(tr: Trends, cat: Catalog, lang: str, grain: str) -> dict:
         target_label=t("target", lang),
         band_label=t("target_band_label", lang),
         incomplete_label=t("incomplete_marker", lang, pct=int(INCOMPLETE_BELOW)),
+        partial_label=t("partial_legend", lang),
+        partial_last=tr.partial is not None,
+        highlight=highlight,
+        highlight_label=t("trend_selected_period", lang) if highlight else "",
         y_title=ind.unit(lang),
         lang=lang,
         height=420,
+        max_ticks=8 if grain == "month" else 12,  # every quarter and year is labelled
     )
 
 

@@ -380,3 +380,22 @@ def test_sheet_names_are_valid_and_unique():
     assert again != long and len(again) <= 31
     assert exports.sheet_name("INFO", taken).lower() != "info"
     assert exports.sheet_name("''", set()) == "data"
+
+
+def test_trends_file_says_which_period_is_partial(ctx):
+    f = Filters(region="PY-1", grain="quarter")  # Últimos 12 meses: ends in October 2026
+    series = exports.page_tables(ctx, "tendencias", f)["series"]
+    periods = list(dict.fromkeys(series[t("col_period", "es")]))
+    assert periods[0] == "T4 2024" and periods[-2] == "T3 2026"
+    assert periods[-1] == "T4 2026 (parcial)"  # October alone: never passed off as a quarter
+
+
+def test_trends_file_of_a_facility_names_it(ctx):
+    cat = ctx.cat
+    fac = sorted(cat.descendants(cat.unit("0114"), 3), key=lambda u: u.code)[0]
+    f = Filters(region="PY-1", district="0114", facility=fac.code)
+    rows = dict(exports.describe_filters(ctx, f, "tendencias"))
+    assert rows[t("filter_facility", "es")] == f"{fac.code} {fac.name}"
+    assert f"_0114_{fac.code}_INM-03_" in exports.file_name("tendencias", f, ctx, "csv")
+    series = exports.page_tables(ctx, "tendencias", f)["series"]
+    assert fac.code in set(series[t("col_code", "es")])

@@ -151,3 +151,21 @@ def test_unit_href_opens_a_facility_and_narrows_to_an_area(repo):
         "desempeno", Filters(region="PY-11", district="1101")
     )
     assert unit_href("mapa", f, cat.unit("PY"), cat) == "/mapa?orden=-INM-03"
+
+
+def test_filters_facility_sets_its_district_and_region_and_obeys_the_scope(repo):
+    add_facilities(repo, [("F1", "USF", "1101"), ("F2", "USF", "0101")])
+    cat = repo.catalog()
+    f = from_query("?establecimiento=F1", cat, TODAY)
+    assert (f.facility, f.district, f.region) == ("F1", "1101", "PY-11")
+    assert f.to_query() == "?region=PY-11&distrito=1101&establecimiento=F1"
+    # Another district chosen since (the shell's district select): the facility no longer applies.
+    assert from_query("?region=PY-11&distrito=1102&establecimiento=F1", cat, TODAY).facility is None
+    assert from_query("?region=PY-11&establecimiento=F1", cat, TODAY).facility is None
+    # Outside the account's scope the facility is refused, and the user stays in her region.
+    scoped = from_query("?establecimiento=F1", cat, TODAY, Scope.of("PY-1"))
+    assert (scoped.facility, scoped.region) == (None, "PY-1")
+    own = from_query("?establecimiento=F2", cat, TODAY, Scope.of("PY-1"))
+    assert (own.facility, own.district) == ("F2", "0101")
+    # Drilling to any unit leaves the facility.
+    assert f.focus(cat.unit("PY-11"), cat).facility is None

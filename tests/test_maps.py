@@ -409,3 +409,77 @@ def test_tilegrid_accepts_tiles_keyed_by_code_col():
     fig = tilegrid_figure(_tile_frame(), tiles, classes=CLASSES)
     codes = [c for t in fig.data if t.customdata is not None for c in t.customdata]
     assert sorted(codes) == sorted(tiles.org_unit)
+
+
+def test_frame_bounds_frames_a_district_wider_than_high_and_never_a_point():
+    # Facilities at -23.0/-23.2 lat, -57.5/-57.3 lon: 0.2° each way -> min span 0.25° high,
+    # widened to 0.5° (aspect 2), then 15 % padding on each side: 0.25*0.65 and 0.5*0.65.
+    geo = maps.frame_bounds([-23.0, -23.2, None], [-57.5, -57.3, -57.4])
+    assert geo["fitbounds"] is False
+    assert geo["lataxis"]["range"] == [-23.2625, -22.9375]
+    assert geo["lonaxis"]["range"] == [-57.725, -57.075]
+    assert maps.frame_bounds([None], [None]) is None
+    fig = maps.geo_figure([], frame=geo)
+    assert fig["layout"]["geo"]["lataxis"]["range"] == [-23.2625, -22.9375]
+    assert fig["layout"]["geo"]["visible"] is False  # still the offline geo subplot
+
+
+def test_marks_trace_writes_each_status_symbol_on_its_area_in_contrasting_ink():
+    frame = pd.DataFrame({"org_unit": ["A", "B", "C"], "status": ["met", "not_met", None]})
+    places = {"A": (-23.0, -57.0), "B": (-24.0, -56.0), "C": (-25.0, -55.0), "D": (0.0, 0.0)}
+    (trace,) = maps.marks_trace(frame, places, marks={"met": "✔", "not_met": "✖"})
+    assert trace["type"] == "scattergeo" and trace["mode"] == "text"
+    assert trace["text"] == ["✔", "✖"] and trace["lat"] == [-23.0, -24.0]
+    assert trace["textfont"]["color"] == [
+        text_color_for(STATUS_COLORS["met"]),
+        text_color_for(STATUS_COLORS["not_met"]),
+    ]
+    assert trace["hoverinfo"] == "skip" and trace["showlegend"] is False
+    assert maps.marks_trace(frame, places, marks={}) == []  # coloured by value: no marks
+
+
+def test_highlight_traces_outline_a_polygon_or_ring_a_seat():
+    geo = {"type": "FeatureCollection", "features": [{"id": "0114", "geometry": None}]}
+    (poly,) = maps.highlight_traces("Itacuá", geojson=geo, code="0114")
+    assert poly["type"] == "choropleth" and poly["locations"] == ["0114"]
+    assert poly["marker"]["line"]["width"] == 3
+    (ring,) = maps.highlight_traces("Itacuá", code="0114", lat=-22.9, lon=-57.4)
+    assert ring["marker"]["symbol"] == "circle-open" and ring["customdata"] == ["0114"]
+    assert maps.highlight_traces("x", code="0114") == []
+
+
+def test_district_bubbles_take_a_symbol_per_status():
+    frame = pd.DataFrame(
+        {"org_unit": ["a", "b"], "status": ["met", "near"], "latitude": [1, 2], "longitude": [3, 4]}
+    )
+    classes = status_classes({"met": "M", "near": "N"})
+    traces = maps.district_bubbles_trace(
+        frame, value_col="status", classes=classes, symbols={"M": "circle", "N": "diamond"}
+    )
+    by_name = {t["name"]: t["marker"]["symbol"] for t in traces}
+    assert by_name["M"] == "circle" and by_name["N"] == "diamond"
+
+
+def test_points_trace_sends_hover_labels_once_per_trace_with_fields_per_point():
+    frame = pd.DataFrame(
+        {
+            "org_unit": ["E1", "E2"],
+            "status": ["met", "met"],
+            "latitude": [-23.0, -24.0],
+            "longitude": [-57.0, -56.0],
+            "h_name": ["USF Uno", "USF Dos"],
+            "h_value": ["91,0 %", "95,5 %"],
+        }
+    )
+    styles = status_styles({"met": "Cumple"})
+    traces = maps.points_trace(
+        frame,
+        status_styles=styles,
+        hover_fields=("h_name", "h_value"),
+        hover_template="<b>%{customdata[1]}</b> %{customdata[2]}<extra></extra>",
+    )
+    met = next(t for t in traces if t["name"] == "Cumple")
+    # The code stays first: a click on a point opens that facility's profile.
+    assert met["customdata"] == [["E1", "USF Uno", "91,0 %"], ["E2", "USF Dos", "95,5 %"]]
+    assert met["hovertemplate"].startswith("<b>%{customdata[1]}</b>")
+    assert "hovertext" not in met

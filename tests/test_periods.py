@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from dashboard.periods import PeriodError, parse_period, split
+from dashboard.periods import PeriodError, enclosing, parse_period, split, trend_window
 
 TODAY = date(2026, 11, 29)
 
@@ -86,3 +86,37 @@ def test_previous_and_year_earlier():
 
 def test_months_by_year_for_a_range_across_years():
     assert parse_period("202411:202502", TODAY).months_by_year() == {2024: 2, 2025: 2}
+
+
+def _ids(w):
+    return [b.id for b in w.buckets]
+
+
+def test_trend_window_by_month_is_at_least_24_months_ending_with_the_period():
+    w = trend_window(parse_period("LAST_12_MONTHS", date(2026, 11, 29)), "month")
+    assert (w.span.start, w.span.end, len(w.buckets), w.partial) == (202411, 202610, 24, None)
+    long = trend_window(parse_period("2023:2025", date(2026, 11, 29)), "month")
+    assert len(long.buckets) == 36 and long.buckets[0].id == "202301"
+
+
+def test_trend_window_by_quarter_is_8_whole_quarters_then_the_partial_one():
+    w = trend_window(parse_period("202511:202610", date(2026, 11, 29)), "quarter")
+    assert _ids(w)[:8] == [
+        "2024Q4", "2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2", "2026Q3",
+    ]  # fmt: skip
+    # October alone is the quarter in progress: a 1-month bucket, marked partial, never a "Q4".
+    assert w.partial == w.buckets[-1] and (w.partial.start, w.partial.end) == (202610, 202610)
+    assert [b.n_months for b in w.whole] == [3] * 8
+    closed = trend_window(parse_period("2025", date(2026, 11, 29)), "quarter")
+    assert closed.partial is None and _ids(closed)[0] == "2024Q1" and _ids(closed)[-1] == "2025Q4"
+
+
+def test_trend_window_by_year_is_5_whole_years_then_the_year_so_far():
+    w = trend_window(parse_period("LAST_12_MONTHS", date(2026, 11, 29)), "year")
+    assert _ids(w) == ["2021", "2022", "2023", "2024", "2025", "202601:202610"]
+    assert w.partial is not None and w.partial.n_months == 10
+    assert enclosing(w.partial, "year").id == "2026"
+    decade = trend_window(parse_period("2015:2025", date(2026, 11, 29)), "year")
+    assert len(decade.buckets) == 11 and decade.partial is None
+    with pytest.raises(PeriodError):
+        trend_window(parse_period("2025", date(2026, 11, 29)), "week")

@@ -82,7 +82,8 @@ def test_scorecard_with_type_filter_lists_facilities(ctx):
 def test_trends_series_and_span(ctx):
     tr = trends(ctx, Filters(region="PY-15", compare=("PY-19",), period="2025", grain="quarter"))
     assert set(tr.series.role) == {"selected", "national", "compare"}
-    assert len(tr.series[tr.series.role == "selected"]) == 4
+    # By quarter a trend shows the last 8 whole quarters up to the period's end (2024Q1-2025Q4).
+    assert len(tr.series[tr.series.role == "selected"]) == 8
     q3 = tr.series[(tr.series.org_unit == "PY-15") & (tr.series.period == "2025Q3")].value.iloc[0]
     assert q3 == pytest.approx(_query_value(ctx, "INM-03", "PY-15", "2025Q3"))
     assert trend_span(parse_period("202510", TODAY), "month").n_months == 24
@@ -179,3 +180,73 @@ def test_views_carry_the_small_numbers_caution(ctx):
     ov = overview(ctx, Filters(region="PY-16", period="202401"))
     assert ov.cards["small"].dtype == bool
     assert ov.cards["small"].tolist() == small_numbers(ov.cards, ctx.small_count).tolist()
+
+
+def test_map_data_in_a_district_lists_its_facilities_and_hides_the_country_from_a_region(demo):
+    national = Context(repo=demo[0], scope=Scope.national(), today=TODAY)
+    cat = national.cat
+    md = map_data(national, Filters(region="PY-1", district="0114", period="2025"))
+    inside = {u.code for u in cat.descendants(cat.unit("0114"), 3)}
+    assert md.rows_level == 3 and set(md.rows.org_unit) == inside and inside
+    assert md.rows.latitude.notna().all()  # what frames the map on the district
+    # The facility list stays when the point layer is switched off.
+    off = map_data(national, Filters(region="PY-1", district="0114", points=False))
+    assert off.points.empty and set(off.rows.org_unit) == inside
+    assert map_data(national, Filters(region="PY-1")).rows_level == 2
+    regional = Context(repo=demo[0], scope=Scope.of("PY-1"), today=TODAY)
+    crumbs = map_data(regional, Filters(region="PY-1", district="0114")).breadcrumb
+    assert [u.code for u in crumbs] == ["PY-1", "0114"]
+
+
+def test_trends_by_quarter_use_whole_quarters_and_follow_a_facility_in_scope(demo):
+    ctx = Context(repo=demo[0], scope=Scope.national(), today=TODAY)
+    tr = trends(ctx, Filters(region="PY-1", grain="quarter"))
+    assert [b.id for b in tr.buckets][:2] == ["2024Q4", "2025Q1"] and len(tr.buckets) == 9
+    assert tr.partial is not None and tr.partial.id == "202610"
+    q = tr.series[(tr.series.role == "selected") & (tr.series.period == "2025Q3")].value.iloc[0]
+    assert q == pytest.approx(_query_value(ctx, "INM-03", "PY-1", "2025Q3"))
+    cat = ctx.cat
+    fac = next(u for u in cat.descendants(cat.unit("0114"), 3))
+    ft = trends(ctx, Filters(region="PY-1", district="0114", facility=fac.code))
+    assert ft.unit.code == fac.code
+    assert dict(zip(ft.series.org_unit, ft.series.role, strict=True)) == {
+        fac.code: "selected",
+        "PY-1": "region",
+        "PY": "national",
+    }
+    other = next(u for u in cat.level_units(3) if cat.units[u.region_id].code != "PY-1")
+    scoped = Context(repo=demo[0], scope=Scope.of("PY-1"), today=TODAY)
+    refused = trends(scoped, Filters(region="PY-1", facility=other.code))
+    assert refused.unit.code == "PY-1"  # a facility outside the scope is never read
+
+
+def test_facility_profile_charts_read_region_and_peers_and_say_when_it_is_alone(ctx):
+    from layouts.facility import indicator_trend, indicators_table, only_of_type
+
+    cat = ctx.cat
+    fp = facility_profile(ctx, Filters(period="2025"), "E010035")  # USF Itacuá 1, Concepción
+    usf = [u for u in cat.descendants(cat.unit("PY-1"), 3) if u.facility_type == "USF"]
+    assert fp.n_peers == len(usf) - 1 > 0
+    reg = fp.region_history.set_index(["indicator", "period"])["value"]
+    peer = fp.peer_history.set_index(["indicator", "period"])["value"]
+    assert reg[("INM-03", "202512")] == pytest.approx(_query_value(ctx, "INM-03", "PY-1", "202512"))
+    assert peer[("INM-03", "202512")] == pytest.approx(
+        _query_value(ctx, "INM-03", "PY-1", "202512", ftypes=("USF",))
+    )
+    fig = indicator_trend(fp, cat.indicators["INM-03"], "es", cat)
+    lines = [d for d in fig["data"] if d.get("showlegend") is not False and d["y"] != [None]]
+    assert [d["name"] for d in lines][:3] == [
+        "USF Itacuá 1",
+        "Concepción",
+        "Unidad de Salud de la Familia de Concepción",
+    ]
+    assert len(lines[0]["x"]) == 24 and fig["layout"]["separators"] == ",."
+    low, high = fig["layout"]["yaxis"]["range"]
+    assert low <= cat.target_for(cat.indicators["INM-03"], fp.unit, 2025).target <= high
+    # The only hospital of its kind in its region: no peer line, and the page says why.
+    hr = next(u for u in cat.level_units(3) if u.facility_type == "HR")
+    alone = facility_profile(ctx, Filters(period="2025"), hr.code)
+    assert alone.n_peers == 0 and alone.peer_history.empty
+    names = {d["name"] for d in indicator_trend(alone, alone.shown[0], "es", cat)["data"]}
+    assert alone.region.name in names and not any(" de " + alone.region.name in n for n in names)
+    assert only_of_type(alone, "es") in str(indicators_table(alone, "es"))

@@ -461,6 +461,7 @@ def test_export_urls_hold_nothing_of_another_region(web, who):
             f"distrito={d}",
             f"comparar={OTHER}",
             f"region=PY-1&distrito={d}",
+            f"establecimiento={web.other_facility}",
         ):
             csv = c.get(f"/exportar.csv?pagina={page}&{q}")
             assert csv.status_code == 200

@@ -265,13 +265,14 @@ def test_trends_filters_update_url_heading_and_figure(open_page, settle, page_lo
     page.select_option("#filter-period", "2025")
     page.wait_for_url(url_has(region="PY-11", indicador="MNI-05", periodo="2025"))
     settle(page)
+    # By month a trend shows at least 24 months: 2024 for context, 2025 (the period) shaded.
     page.wait_for_function(
         "() => { const gd = document.querySelector('#trend-graph .js-plotly-plot');"
-        " return gd && gd.data && gd.data[0].x[0] === 'ene 2025'; }"
+        " return gd && gd.data && gd.data[0].x[0] === 'ene 2024'; }"
     )
     year = page.evaluate(TREND_TRACES)
-    assert year[0]["x"][0] == "ene 2025" and year[0]["x"][-1] == "dic 2025"
-    assert len(year[0]["x"]) == 12
+    assert year[0]["x"][0] == "ene 2024" and year[0]["x"][-1] == "dic 2025"
+    assert len(year[0]["x"]) == 24
     expect(page.locator("#filter-summary")).to_contain_text("2025")
     assert page.input_value("#filter-period") == "2025"
     assert page_log.problems() == {}
