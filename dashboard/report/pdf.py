@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 # A4 landscape at 96 px/in is 1123 × 794 px; the viewport is the printable width so the
 # page lays out once, as it will print.
 PAGE_FORMAT = "A4"
-MARGINS = {"top": "24mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
+MARGINS = {"top": "27mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
 VIEWPORT = {"width": 1047, "height": 700}
 READY_JS = """() => {
   const content = document.querySelector('#page-content');
@@ -85,14 +85,21 @@ class Banner:
     source: str  # "Fuente: …"
 
 
+# Header and footer text sizes (CSS px; 1 pt = 4/3 px): a filter line must stay readable on
+# paper, 8 pt at least.
+HEADER_TITLE_PX = 14
+BANNER_TEXT_PX = 11
+
+
 def header_html(b: Banner) -> str:
     """Chromium header template: inline styles only (no page CSS reaches it)."""
     filters = " · ".join(f"<b>{html.escape(k)}:</b> {html.escape(v)}" for k, v in b.filters)
     return (
-        '<div style="font-family: DejaVu Sans, Arial, sans-serif; font-size: 8px; width: 100%; '
+        '<div style="font-family: DejaVu Sans, Arial, sans-serif; '
+        f"font-size: {BANNER_TEXT_PX}px; width: 100%; "
         'padding: 0 10mm; color: #222;">'
         f'<div style="display:flex; justify-content:space-between; border-bottom: 1px solid #0b4f8a; padding-bottom: 2px;">'
-        f'<span style="font-size: 10px; font-weight: bold; color: #0b4f8a;">{html.escape(b.title)} — {html.escape(b.page)}</span>'
+        f'<span style="font-size: {HEADER_TITLE_PX}px; font-weight: bold; color: #0b4f8a;">{html.escape(b.title)} — {html.escape(b.page)}</span>'
         f"<span>{html.escape(b.as_of)}</span></div>"
         f'<div style="margin-top: 2px;">{filters}</div></div>'
     )
@@ -100,7 +107,8 @@ def header_html(b: Banner) -> str:
 
 def footer_html(b: Banner) -> str:
     return (
-        '<div style="font-family: DejaVu Sans, Arial, sans-serif; font-size: 7px; width: 100%; '
+        '<div style="font-family: DejaVu Sans, Arial, sans-serif; '
+        f"font-size: {BANNER_TEXT_PX}px; width: 100%; "
         'padding: 0 10mm; color: #444; display:flex; justify-content:space-between;">'
         f"<span>{html.escape(b.generated)} · {html.escape(b.source)}</span>"
         '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
