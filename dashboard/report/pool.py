@@ -201,7 +201,10 @@ class PrintProcess:
         if not self._conn.poll(self.start_timeout_s):
             self.close()
             raise RuntimeError("PDF print process did not start")
-        status, detail = self._conn.recv()
+        try:
+            status, detail = self._conn.recv()
+        except EOFError:
+            status, detail = "error", "the process ended"
         if status != "ready":
             self.close()
             raise RuntimeError(f"PDF print process failed to start: {detail}")
@@ -229,7 +232,10 @@ class PrintProcess:
             if not self._conn.poll(timeout_ms / 1000 * 3 + 10):
                 self.close()  # a stuck print: the next one gets a fresh process
                 raise TimeoutError("PDF print timed out")
-            status, payload = self._conn.recv()
+            try:
+                status, payload = self._conn.recv()
+            except EOFError:
+                status, payload = "error", "PDF print process ended"
         if status == "ok":
             return payload
         raise RuntimeError(payload)
