@@ -260,11 +260,14 @@ async def _print(
         if cookies:
             await context.add_cookies(cookies)
         page = await context.new_page()
+        in_flight: set = set()
+        page.on("request", lambda r: in_flight.add(r))
+        page.on("requestfinished", lambda r: in_flight.discard(r))
+        page.on("requestfailed", lambda r: in_flight.discard(r))
         await page.goto(url, wait_until="networkidle", timeout=timeout_ms)
         if origin_of(page.url) != origin:
             raise RuntimeError("the page left its origin")
-        await page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
-        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        await _settled(page, in_flight, timeout_ms)
         await page.emulate_media(media="print")
         return await page.pdf(
             format=PAGE_FORMAT,
@@ -278,6 +281,26 @@ async def _print(
         )
     finally:
         await context.close()
+
+
+# The page must look ready, with no request in flight, this many checks in a row (SETTLE_S
+# apart): on a loaded machine Dash may draw an empty chart and send its callback a moment
+# later, and a single check printed that empty chart.
+SETTLE_CHECKS = 3
+SETTLE_S = 0.25
+
+
+async def _settled(page, in_flight: set, timeout_ms: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000
+    calm = 0
+    while calm < SETTLE_CHECKS:
+        remaining_ms = max(1, (deadline - loop.time()) * 1000)
+        await page.wait_for_function(READY_JS, timeout=remaining_ms, polling=100)
+        await asyncio.sleep(SETTLE_S)
+        calm = calm + 1 if not in_flight and await page.evaluate(READY_JS) else 0
+        if loop.time() > deadline:
+            raise TimeoutError("the page did not settle")
 
 
 @contextmanager
