@@ -4,7 +4,7 @@ from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.filters import href
-from dashboard.i18n import fmt_period, t
+from dashboard.i18n import fmt_period
 from dashboard.services import Services
 from dashboard.views import map_data
 from layouts import ids
@@ -32,11 +32,8 @@ def register(app: Dash, deps: Services) -> None:
         fig, note = page.figure(md, f, deps.boundaries, deps.tiles, deps.district_boundaries)
         unit = md.unit.name
         title = f"{md.indicator.name(f.lang)} · {unit} · {fmt_period(md.period, f.lang)}"
-        notes = [t("map_click_hint", f.lang)]
-        if note:
-            notes.insert(0, note)
         return (
-            " ".join(notes),
+            page.notes(note, f.lang),
             fig,
             title,
             page.breadcrumb(md, f, c.cat),

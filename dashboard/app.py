@@ -103,6 +103,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     # The read API: Bearer tokens only, the token's account scope (issue 12).
     api.install(server, repo, settings)
     security.install(app, settings)
+    server.wsgi_app = health.HealthFirst(server.wsgi_app)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # Behind N reverse proxies: their X-Forwarded-For/-Proto say the client's address and
+        # whether it came over HTTPS (HSTS, Secure cookie); without this setting they are ignored.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     logging.getLogger("dashboard").setLevel(logging.INFO)
     return app
 
@@ -179,14 +188,20 @@ def _export_routes(server, deps: Services) -> None:
     from .filters import from_query
     from .i18n import t
     from .report.pdf import EngineMissing
-    from .report.pool import Busy, PrintPool
+    from .report.pool import Busy, HostSlots, PrintPool
     from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
     from .web.auth import current_principal, print_cookies
     from .web.security import message_page
 
     log = logging.getLogger("dashboard")
     settings = deps.settings
-    pool = PrintPool(settings.pdf_concurrency, settings.pdf_queue, settings.pdf_queue_timeout_s)
+    pool = PrintPool(
+        settings.pdf_concurrency,
+        settings.pdf_queue,
+        settings.pdf_queue_timeout_s,
+        host_slots=HostSlots(settings.pdf_host_concurrency, settings.data_dir / "locks"),
+        priority=settings.pdf_priority,
+    )
 
     def view_from_request():
         ctx = deps.context()

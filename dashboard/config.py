@@ -67,6 +67,14 @@ class Settings:
     pdf_concurrency: int = 1
     pdf_queue: int = 1
     pdf_queue_timeout_s: float = 10.0
+    # PDFs printed at once on the whole host, every worker together (file locks in lock_dir),
+    # and whether Chromium runs from a print process of its own at the lowest CPU priority
+    # ("idle": only on cores nothing else wants; "low": nice 10; "off": in the worker itself).
+    pdf_host_concurrency: int = 1
+    pdf_priority: str = "idle"
+    # Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none;
+    # 1 behind one nginx): HTTPS is then known (HSTS, Secure cookies) and the client's address.
+    trusted_proxies: int = 0
     # Development only: Dash dev tools and hot reload (never in production).
     debug: bool = False
     # Largest file an import reads (command line and /importar), refused before parsing.
@@ -115,6 +123,9 @@ class Settings:
             pdf_concurrency=max(1, int(env.get("DASHBOARD_PDF_CONCURRENCY", "1"))),
             pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
+            pdf_host_concurrency=max(1, int(env.get("DASHBOARD_PDF_HOST_CONCURRENCY", "1"))),
+            pdf_priority=env.get("DASHBOARD_PDF_PRIORITY", "idle") or "idle",
+            trusted_proxies=max(0, int(env.get("DASHBOARD_TRUSTED_PROXIES", "0"))),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
             import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
             fhir_org_systems=tuple(

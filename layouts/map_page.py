@@ -372,3 +372,12 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     table = dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True)
     marked = any(bool(q) for q in frame["quality"])
     return [table, quality_legend(lang) if marked else None]
+
+
+def notes(note: str | None, lang: str) -> list:
+    """The line under the map: what the figure shows (printed) and how to use it (screen only)."""
+    return [
+        f"{note} " if note else None,
+        t("map_point_size", lang) + " ",
+        html.Span(t("map_click_hint", lang), className="screen-only"),
+    ]

@@ -162,12 +162,16 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
             )
         body.append(html.Tr(cells))
     caption = html.Caption(
-        t(
-            "score_caption",
-            lang,
-            period=fmt_period(sc.period, lang),
-            previous=fmt_period(sc.compare_to, lang),
-        ),
+        [
+            t(
+                "score_caption",
+                lang,
+                period=fmt_period(sc.period, lang),
+                previous=fmt_period(sc.compare_to, lang),
+            ),
+            " ",
+            html.Span(t("score_sort_hint", lang), className="screen-only"),
+        ],
         className="small",
     )
     return [

@@ -340,6 +340,15 @@ def export_links(
             title=t("export_hint", lang),
             download="",  # a download, not a navigation away from the dashboard
             **{"data-export": fmt, "aria-label": f"{labels[fmt]} — {t('export_hint', lang)}"},
+            # assets/30-pdf-button.js shows progress and refusals in the page's language.
+            **(
+                {
+                    "data-busy-label": t("pdf_preparing", lang),
+                    "data-error-label": t("pdf_failed", lang),
+                }
+                if fmt == "pdf"
+                else {}
+            ),
         )
         for fmt in formats
     ]

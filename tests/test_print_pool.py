@@ -120,3 +120,53 @@ def test_print_pool_shares_one_browser_and_replaces_a_dead_one():
 )
 def test_print_origin_comparison(a, b, same):
     assert (origin_of(a) == origin_of(b)) is same
+
+
+def test_host_slots_bound_prints_across_processes(tmp_path):
+    """Two workers' pools (each its own PrintPool) share the host's slots: one print at a time."""
+    from dashboard.report.pool import HostSlots
+
+    gate = threading.Event()
+    printers = [FakePrinter(gate), FakePrinter(gate)]
+    pools = [
+        PrintPool(
+            concurrency=1,
+            queue=0,
+            queue_timeout_s=5,
+            make_printer=lambda p=p: p,
+            host_slots=HostSlots(1, tmp_path),
+        )
+        for p in printers
+    ]
+    results: list = []
+    threads = [_spawn(pool, results, 1)[0] for pool in pools]
+    time.sleep(0.3)
+    assert sum(p.running for p in printers) == 1  # the second worker waits for the slot
+    gate.set()
+    for th in threads:
+        th.join(5)
+    assert results == [b"%PDF-fake", b"%PDF-fake"]
+
+
+def test_host_slot_wait_times_out_with_busy(tmp_path):
+    from dashboard.report.pool import HostSlots
+
+    held = HostSlots(1, tmp_path).acquire(0)
+    assert held is not None
+    pool = PrintPool(
+        queue_timeout_s=0.2, make_printer=FakePrinter, host_slots=HostSlots(1, tmp_path)
+    )
+    started = time.monotonic()
+    with pytest.raises(Busy):
+        pool.print_url("http://127.0.0.1:1/x", BANNER)
+    assert time.monotonic() - started < 1
+    held.close()  # freed: the next print goes through
+    assert pool.print_url("http://127.0.0.1:1/x", BANNER) == b"%PDF-fake"
+    assert HostSlots(2, tmp_path).acquire(0) is not None  # a second slot when configured
+
+
+def test_print_process_reports_a_browser_that_cannot_start(tmp_path):
+    from dashboard.report.pool import PrintProcess
+
+    with pytest.raises(RuntimeError, match="failed to start"):
+        PrintProcess(tmp_path / "no-such-chromium", start_timeout_s=30).__enter__()

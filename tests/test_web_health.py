@@ -212,3 +212,34 @@ def test_timeout_postgres_lock_gives_a_friendly_message_and_frees_the_thread(rep
         locker.dispose()
     r, out = _callback(client, app, "url.search", {"url.pathname": "/", "url.search": ""})
     assert "unavailable" not in out["view"]["data"]
+
+
+# --- /healthz in front of everything; proxies ---------------------------------------------------
+
+
+def test_healthz_is_answered_before_the_application(repo, tmp_path):
+    """Answered by the WSGI middleware: a Flask hook that would fail every request never runs."""
+    app = make_app(url_of(repo), tmp_path)
+    app.server.before_request_funcs.setdefault(None, []).insert(
+        0, lambda: (_ for _ in ()).throw(RuntimeError("the application was reached"))
+    )
+    client = app.server.test_client()
+    r = client.get("/healthz")
+    assert (r.status_code, r.get_data(as_text=True)) == (200, "ok\n")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert client.head("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 500  # the application, reached: the hook ran
+
+
+def test_hsts_behind_a_trusted_proxy_only(repo, tmp_path):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    trusting = make_app(url_of(repo), tmp_path, trusted_proxies=1).server.test_client()
+    for path in ("/login", "/healthz"):
+        r = trusting.get(path, headers=forwarded)
+        assert r.headers["Strict-Transport-Security"].startswith("max-age="), path
+    assert "Strict-Transport-Security" not in trusting.get("/login").headers
+    # Off by default: a client cannot claim HTTPS (or an address) by sending the header itself.
+    plain = make_app(url_of(repo), tmp_path).server.test_client()
+    assert "Strict-Transport-Security" not in plain.get("/login", headers=forwarded).headers

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 # A4 landscape at 96 px/in is 1123 × 794 px; the viewport is the printable width so the
 # page lays out once, as it will print.
 PAGE_FORMAT = "A4"
-MARGINS = {"top": "24mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
+MARGINS = {"top": "27mm", "bottom": "14mm", "left": "10mm", "right": "10mm"}
 VIEWPORT = {"width": 1047, "height": 700}
 READY_JS = """() => {
   const content = document.querySelector('#page-content');
@@ -85,14 +85,21 @@ class Banner:
     source: str  # "Fuente: …"
 
 
+# Header and footer text sizes (CSS px; 1 pt = 4/3 px): a filter line must stay readable on
+# paper, 8 pt at least.
+HEADER_TITLE_PX = 14
+BANNER_TEXT_PX = 11
+
+
 def header_html(b: Banner) -> str:
     """Chromium header template: inline styles only (no page CSS reaches it)."""
     filters = " · ".join(f"<b>{html.escape(k)}:</b> {html.escape(v)}" for k, v in b.filters)
     return (
-        '<div style="font-family: DejaVu Sans, Arial, sans-serif; font-size: 8px; width: 100%; '
+        '<div style="font-family: DejaVu Sans, Arial, sans-serif; '
+        f"font-size: {BANNER_TEXT_PX}px; width: 100%; "
         'padding: 0 10mm; color: #222;">'
         f'<div style="display:flex; justify-content:space-between; border-bottom: 1px solid #0b4f8a; padding-bottom: 2px;">'
-        f'<span style="font-size: 10px; font-weight: bold; color: #0b4f8a;">{html.escape(b.title)} — {html.escape(b.page)}</span>'
+        f'<span style="font-size: {HEADER_TITLE_PX}px; font-weight: bold; color: #0b4f8a;">{html.escape(b.title)} — {html.escape(b.page)}</span>'
         f"<span>{html.escape(b.as_of)}</span></div>"
         f'<div style="margin-top: 2px;">{filters}</div></div>'
     )
@@ -100,7 +107,8 @@ def header_html(b: Banner) -> str:
 
 def footer_html(b: Banner) -> str:
     return (
-        '<div style="font-family: DejaVu Sans, Arial, sans-serif; font-size: 7px; width: 100%; '
+        '<div style="font-family: DejaVu Sans, Arial, sans-serif; '
+        f"font-size: {BANNER_TEXT_PX}px; width: 100%; "
         'padding: 0 10mm; color: #444; display:flex; justify-content:space-between;">'
         f"<span>{html.escape(b.generated)} · {html.escape(b.source)}</span>"
         '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
@@ -252,11 +260,14 @@ async def _print(
         if cookies:
             await context.add_cookies(cookies)
         page = await context.new_page()
+        in_flight: set = set()
+        page.on("request", lambda r: in_flight.add(r))
+        page.on("requestfinished", lambda r: in_flight.discard(r))
+        page.on("requestfailed", lambda r: in_flight.discard(r))
         await page.goto(url, wait_until="networkidle", timeout=timeout_ms)
         if origin_of(page.url) != origin:
             raise RuntimeError("the page left its origin")
-        await page.wait_for_function(READY_JS, timeout=timeout_ms, polling=100)
-        await page.wait_for_load_state("networkidle", timeout=timeout_ms)
+        await _settled(page, in_flight, timeout_ms)
         await page.emulate_media(media="print")
         return await page.pdf(
             format=PAGE_FORMAT,
@@ -270,6 +281,26 @@ async def _print(
         )
     finally:
         await context.close()
+
+
+# The page must look ready, with no request in flight, this many checks in a row (SETTLE_S
+# apart): on a loaded machine Dash may draw an empty chart and send its callback a moment
+# later, and a single check printed that empty chart.
+SETTLE_CHECKS = 3
+SETTLE_S = 0.25
+
+
+async def _settled(page, in_flight: set, timeout_ms: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000
+    calm = 0
+    while calm < SETTLE_CHECKS:
+        remaining_ms = max(1, (deadline - loop.time()) * 1000)
+        await page.wait_for_function(READY_JS, timeout=remaining_ms, polling=100)
+        await asyncio.sleep(SETTLE_S)
+        calm = calm + 1 if not in_flight and await page.evaluate(READY_JS) else 0
+        if loop.time() > deadline:
+            raise TimeoutError("the page did not settle")
 
 
 @contextmanager

@@ -1,12 +1,21 @@
-"""The web server's PDF printing: one shared Chromium per process, a bounded number of prints
-at once, a short bounded queue with a timeout, and a refusal (with a retry delay) beyond it, so
-PDF requests can never take every server thread from the other users."""
+"""The web server's PDF printing: one shared Chromium per process, run from a print process of
+its own at the lowest CPU priority, a bounded number of prints at once on the whole host (file
+locks shared by every worker), a short bounded queue with a timeout, and a refusal (with a retry
+delay) beyond it, so PDF requests can never take every server thread, the GIL or the CPU from
+the other users."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 from .pdf import Banner, EngineMissing, Printer, engine_problem, find_chromium
 
@@ -32,9 +41,13 @@ class PrintPool:
         queue: int = 2,
         queue_timeout_s: float = 30.0,
         env: dict[str, str] | None = None,
-        make_printer: Callable[[], Printer] | None = None,
+        make_printer: Callable[[], Any] | None = None,
+        host_slots: HostSlots | None = None,
+        priority: str = "off",
     ):
         self.concurrency = max(1, concurrency)
+        self.host_slots = host_slots
+        self.priority = priority
         self.capacity = self.concurrency + max(0, queue)
         self.queue_timeout_s = queue_timeout_s
         self._env = env
@@ -42,7 +55,7 @@ class PrintPool:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._admitted = 0
         self._lock = threading.Lock()
-        self._printer: Printer | None = None
+        self._printer: Any = None
         self._start_lock = threading.Lock()
 
     def _retry_after(self) -> int:
@@ -63,19 +76,34 @@ class PrintPool:
                 raise Busy(self._retry_after())
             self._admitted += 1
         try:
+            deadline = time.monotonic() + self.queue_timeout_s
             if not self._slots.acquire(timeout=self.queue_timeout_s):
                 raise Busy(self._retry_after())
             try:
-                return self._browser().print_url(
-                    url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
-                )
+                with self._host_slot(deadline):
+                    return self._browser().print_url(
+                        url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
+                    )
             finally:
                 self._slots.release()
         finally:
             with self._lock:
                 self._admitted -= 1
 
-    def _browser(self) -> Printer:
+    @contextlib.contextmanager
+    def _host_slot(self, deadline: float) -> Iterator[None]:
+        if self.host_slots is None:
+            yield
+            return
+        held = self.host_slots.acquire(max(0.0, deadline - time.monotonic()))
+        if held is None:
+            raise Busy(self._retry_after())
+        try:
+            yield
+        finally:
+            held.close()
+
+    def _browser(self) -> Any:
         """The shared browser, started on first use and again if it died."""
         with self._start_lock:
             if self._printer is not None and self._printer.alive:
@@ -92,7 +120,11 @@ class PrintPool:
                     raise EngineMissing(problem)
                 chromium = find_chromium(self._env)
                 assert chromium is not None  # engine_problem said so
-                printer = Printer(chromium)
+                printer = (
+                    Printer(chromium)
+                    if self.priority == "off"
+                    else PrintProcess(chromium, idle=self.priority == "idle")
+                )
             self._printer = printer.__enter__()
             return self._printer
 
@@ -101,3 +133,158 @@ class PrintPool:
             if self._printer is not None:
                 self._printer.close()
                 self._printer = None
+
+
+class HostSlots:
+    """At most `n` prints at once on this host, whatever the number of worker processes: slot i
+    is an exclusive lock on a file of `directory` (the kernel frees it if its holder dies)."""
+
+    def __init__(self, n: int = 1, directory: Path | None = None):
+        self.n = max(1, n)
+        self.directory = directory or Path(tempfile.gettempdir())
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def acquire(self, timeout_s: float):
+        """An open file holding a slot (close it to free the slot), or None after `timeout_s`."""
+        import fcntl
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for i in range(self.n):
+                fh = open(self.directory / f"dashboard-pdf-slot-{i}.lock", "a")  # noqa: SIM115
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fh
+                except OSError:
+                    fh.close()
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+
+# Lower CPU priority for the print process and the Chromium it starts (children inherit it).
+PRINT_NICE = 10
+
+
+class PrintProcess:
+    """A Printer in a child process of its own: Playwright and Chromium never hold a web thread's
+    GIL, and the process (with Chromium under it) runs at a lower CPU priority (`idle`: only on
+    a core nothing else wants). Same face as Printer; one print at a time through it (PrintPool
+    and HostSlots bound the rest)."""
+
+    def __init__(
+        self,
+        chromium: Path,
+        nice: int = PRINT_NICE,
+        idle: bool = True,
+        start_timeout_s: float = 60.0,
+    ):
+        self.chromium = chromium
+        self.nice = nice
+        self.idle = idle
+        self.start_timeout_s = start_timeout_s
+        self._lock = threading.Lock()
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def __enter__(self) -> PrintProcess:
+        ctx = multiprocessing.get_context("spawn")  # no copy of the worker's threads and sockets
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_print_worker,
+            args=(child, str(self.chromium), self.nice, self.idle),
+            name="dashboard-pdf",
+            daemon=True,
+        )
+        self._proc.start()
+        child.close()
+        if not self._conn.poll(self.start_timeout_s):
+            self.close()
+            raise RuntimeError("PDF print process did not start")
+        try:
+            status, detail = self._conn.recv()
+        except EOFError:
+            status, detail = "error", "the process ended"
+        if status != "ready":
+            self.close()
+            raise RuntimeError(f"PDF print process failed to start: {detail}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def print_url(
+        self,
+        url: str,
+        banner: Banner,
+        *,
+        lang: str = "es",
+        timeout_ms: int = 60_000,
+        cookies: list[dict] | None = None,
+    ) -> bytes:
+        with self._lock:
+            self._conn.send((url, banner, lang, timeout_ms, cookies or []))
+            # Waiting on the pipe releases the GIL: the web threads run meanwhile.
+            if not self._conn.poll(timeout_ms / 1000 * 3 + 10):
+                self.close()  # a stuck print: the next one gets a fresh process
+                raise TimeoutError("PDF print timed out")
+            try:
+                status, payload = self._conn.recv()
+            except EOFError:
+                status, payload = "error", "PDF print process ended"
+        if status == "ok":
+            return payload
+        raise RuntimeError(payload)
+
+    def close(self) -> None:
+        proc, conn = self._proc, self._conn
+        if proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(None)
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+        with contextlib.suppress(OSError):
+            conn.close()
+
+
+def _print_worker(conn, chromium: str, nice: int, idle: bool) -> None:
+    """The print process: lower its priority, start one browser, print what it is sent."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(nice)
+    if idle:
+        # Under SCHED_IDLE the process (and every Chromium process and thread it starts, which
+        # inherit the policy) runs only on a core nothing else wants; Chromium's own thread
+        # priority changes are niceness, which this policy ignores.
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    try:
+        printer = Printer(Path(chromium)).__enter__()
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", None))
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except EOFError:
+                return  # the worker is gone
+            if job is None:
+                return
+            url, banner, lang, timeout_ms, cookies = job
+            try:
+                pdf = printer.print_url(
+                    url, banner, lang=lang, timeout_ms=timeout_ms, cookies=cookies
+                )
+                conn.send(("ok", pdf))
+            except Exception as exc:  # reported to the web worker, which logs it
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        printer.close()

@@ -33,7 +33,8 @@ def cli(demo, monkeypatch, capsys):
 
 
 def text_of(path: Path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    """The PDF's words, one space between them: a phrase matches wherever the line wraps."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
 
 
 def query_value(repo, ind, unit, period, **kw):
@@ -219,11 +220,42 @@ def test_pdf_cli_rejects_unknown_codes(cli, tmp_path):
 
 
 def test_pdf_button_downloads_the_view(page, open_page, tmp_path):
+    """The button shows progress while the file prints, a second press asks for nothing more,
+    and the file arrives with the view's name and filters."""
     open_page("/desempeno?region=PY-1&periodo=2025Q3")
+    asked = []
+    page.on("request", lambda r: "/exportar.pdf" in r.url and asked.append(r.url))
+    button = page.locator("a[data-export=pdf]")
     with page.expect_download(timeout=60_000) as dl:
-        page.click("a[data-export=pdf]")
+        button.click()
+        page.wait_for_selector("a[data-export=pdf].is-busy[aria-busy=true]", timeout=2_000)
+        assert "Preparando PDF" in page.inner_text("#pdf-export-status")
+        label = page.evaluate(
+            "getComputedStyle(document.querySelector('a[data-export=pdf]'), '::after').content"
+        )
+        assert "Preparando PDF" in label
+        page.evaluate("document.querySelector('a[data-export=pdf]').click()")  # pressed again
     path = tmp_path / dl.value.suggested_filename
     dl.value.save_as(path)
     assert path.suffix == ".pdf" and "PY-1" in path.name
     text = text_of(path)
     assert "Región sanitaria: Concepción" in text and "Período: T3 2025" in text
+    page.wait_for_selector("a[data-export=pdf]:not(.is-busy)")
+    assert len(asked) == 1, asked
+    assert button.get_attribute("aria-busy") is None
+
+
+def test_pdf_button_says_when_the_server_is_busy(page, open_page):
+    """A 503 (too many prints at once) is said on the page, and the button can be pressed again."""
+    open_page("/?region=PY-1")
+    busy_page = "<!doctype html><p>Se están generando muchos PDF en este momento.</p>"
+    page.route(
+        "**/exportar.pdf*",
+        lambda route: route.fulfill(
+            status=503, body=busy_page, headers={"Retry-After": "10"}, content_type="text/html"
+        ),
+    )
+    page.click("a[data-export=pdf]")
+    alert = page.wait_for_selector("#pdf-export-status.alert", timeout=5_000)
+    assert "muchos PDF" in alert.inner_text()
+    page.wait_for_selector("a[data-export=pdf]:not(.is-busy)")
