@@ -10,9 +10,7 @@ import numpy as np
 from .i18n import t
 
 # The order is the order shown and exported; each code is one bit of the mask.
-# No estimated_denominator yet: the store has no population source flag (the populations work
-# adds one); the code joins this list when it does.
-CODES = ("low_completeness", "small_numbers", "over_100", "outlier")
+CODES = ("low_completeness", "small_numbers", "over_100", "outlier", "estimated_denominator")
 BITS = {code: 1 << k for k, code in enumerate(CODES)}
 # Each possible mask as its tuple of codes: a column of masks becomes a column of tuples by one
 # fancy index instead of a Python loop (a region scorecard has 100,000 cells).
@@ -58,9 +56,11 @@ def quality_masks(
     values_reported: np.ndarray,
     coverage: bool,
     rules: QualityRules,
+    estimated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bit mask of the codes that apply to each value (arrays of one shape). No value: only
-    the reporting and outlier codes can apply."""
+    the reporting and outlier codes can apply. `estimated`: True where the denominator rests
+    on a population the product (or the ministry) estimated rather than an official figure."""
     has = ~np.isnan(value)
     num = np.nan_to_num(numerator)
     den = np.nan_to_num(denominator)
@@ -80,6 +80,8 @@ def quality_masks(
     mask |= np.where(small, BITS["small_numbers"], 0)
     mask |= np.where(over, BITS["over_100"], 0)
     mask |= np.where(outlier, BITS["outlier"], 0)
+    if estimated is not None:
+        mask |= np.where(has & estimated, BITS["estimated_denominator"], 0)
     return mask
 
 
