@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .quality import QualityRules
+from .quality import QualityRules, ReviewRules
 
 
 def default_data_dir() -> Path:
@@ -66,6 +66,8 @@ class Settings:
     pdf_concurrency: int = 1
     pdf_queue: int = 1
     pdf_queue_timeout_s: float = 10.0
+    # The data-quality review (/calidad): WHO DQR defaults, see dashboard.quality.ReviewRules.
+    dqr: ReviewRules = ReviewRules()
     # Development only: Dash dev tools and hot reload (never in production).
     debug: bool = False
     # Largest file an import reads (command line and /importar), refused before parsing.
@@ -111,6 +113,15 @@ class Settings:
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
             import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
+            dqr=ReviewRules(
+                completeness=float(env.get("DASHBOARD_DQR_COMPLETENESS", "90")),
+                timeliness=float(env.get("DASHBOARD_DQR_TIMELINESS", "75")),
+                moderate_z=float(env.get("DASHBOARD_DQR_OUTLIER_MODERATE", "3.5")),
+                extreme_z=float(env.get("DASHBOARD_DQR_OUTLIER_EXTREME", "5")),
+                consistency=float(env.get("DASHBOARD_DQR_CONSISTENCY", "33")),
+                dropout=float(env.get("DASHBOARD_DQR_DROPOUT", "0")),
+                denominator=float(env.get("DASHBOARD_DQR_DENOMINATOR", "10")),
+            ),
         )
 
     def quality_rules(self) -> QualityRules:

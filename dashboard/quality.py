@@ -109,3 +109,25 @@ def quality_text(codes: Iterable[str] | None, lang: str, rules: QualityRules | N
         "share": f"{r.outlier_share:g}",
     }
     return " ".join(t(f"dq_{c}_long", lang, **args) for c in (codes or ()))
+
+
+# The WHO Data Quality Review defaults of the /calidad page, copied from the WHO data-quality
+# app (dhis2/who-data-quality-app, commit c3fac52, 2020-12-02): reporting completeness 90 and
+# timeliness 75 (src/appCore/d2Map.js addDataset: ds.threshold, ds.timelinessThreshold); a
+# moderate outlier has a modified z-score >= 3.5, an extreme one >= 5
+# (appServiceDataAnalysis.js outlierGap); consistency over time 33 % from the mean of the 3
+# preceding years (src/data/metaData.json numerators[*].consistency, review.js
+# precedingYears); a dropout relation (Penta1 -> Penta3) is flagged when negative
+# (metaData.json numeratorRelations R2, "Should not be negative"); two denominators of one
+# population flagged beyond 10 % apart (denominatorRelations PR1 criteria = 10).
+@dataclass(frozen=True)
+class ReviewRules:
+    """Thresholds of the data-quality review (Settings: DASHBOARD_DQR_*)."""
+
+    completeness: float = 90.0  # 1a: a unit at or below this % of expected reports
+    timeliness: float = 75.0  # 1b: at or below this % of expected reports on time
+    moderate_z: float = 3.5  # 2a: modified z-score of a moderate outlier
+    extreme_z: float = 5.0  # 2b: of an extreme outlier
+    consistency: float = 33.0  # 2d: % off the mean of the three years before
+    dropout: float = 0.0  # 2e: a dropout (A - B) / A below this % (negative: B > A)
+    denominator: float = 10.0  # 4a: % between the official population and the alternative

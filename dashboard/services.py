@@ -43,4 +43,5 @@ class Services:
             small_count=self.settings.small_count,
             rules=self.settings.quality_rules(),
             suppress=self.settings.suppress_threshold if restricted else None,
+            dqr=self.settings.dqr,
         )

@@ -16,7 +16,7 @@ from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
 from .periods import Period, add_months, period_for_span, split
-from .quality import QualityRules
+from .quality import QualityRules, ReviewRules
 from .repository import Repository
 
 # The overview's cards: the selected indicator first, then one per domain and data quality.
@@ -35,6 +35,8 @@ class Context:
     # Disclosure control for restricted users (publico, --suppress): counts 1..suppress are
     # hidden and their rates withheld; None shows the real values.
     suppress: int | None = None
+    # Thresholds of the data-quality review page (/calidad).
+    dqr: ReviewRules = field(default_factory=ReviewRules)
 
     @property
     def cat(self) -> Catalog:

@@ -1,0 +1,417 @@
+"""The WHO Data Quality Review of a unit and period: completeness and timeliness (1a, 1b),
+outliers (2a, 2b), consistency over time (2d) and between related indicators (2e), and
+denominator consistency (4a), as frames shared by /calidad, its exports and its PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import Axes, evaluate_frame, load_array
+from .catalog import Catalog, OrgUnit
+from .filters import Filters, resolve_period
+from .periods import Period, month_period, year_period
+from .quality import ReviewRules
+from .views import Context, children, selected_unit
+
+# Tracer data elements of the review (WHO DQR core tracers available in the store: first
+# antenatal visit, Penta3, institutional deliveries, outpatient visits).
+TRACERS = ("CPN_1", "PENTA3", "PARTOS", "CONSULTAS")
+# 2e: related pairs (A, B) where B should not exceed A (a dropout).
+RELATIONS = (("PENTA1", "PENTA3"), ("CPN_1", "CPN_4"))
+# 4a: the official population against the alternative counted by the services: children under
+# one against live births reported in the facilities over the same span.
+DENOMINATOR = ("POP_LT1", "NAC_VIVOS")
+PRIOR_YEARS = 3  # 2d: the mean of the three years before (WHO DQR review default)
+MIN_SERIES = 6  # fewer monthly values than this give no outlier (as the rollup's counts)
+MAX_OUTLIERS = 200  # the list shows the strongest; the counts cover them all
+
+
+# ==== Arithmetic (pure, hand-tested) ==============================================================
+def modified_z(values: np.ndarray) -> np.ndarray:
+    """Modified z-score of each value against its row (the last axis is one series):
+    0.6745 × (x − median) / MAD. NaN where the row has fewer than MIN_SERIES values, the MAD is
+    0 (a flat series flags nothing) or the value is missing."""
+    v = np.asarray(values, dtype=float)
+    n = np.sum(~np.isnan(v), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan():
+        med = np.nanmedian(v, axis=-1, keepdims=True)
+        mad = np.nanmedian(np.abs(v - med), axis=-1, keepdims=True)
+        z = 0.6745 * (v - med) / np.where(mad > 0, mad, np.nan)
+    return np.where(n >= MIN_SERIES, np.abs(z), np.nan)
+
+
+class _quiet_nan:
+    """nanmedian of an all-NaN row warns; an empty series is expected here."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+
+
+def severity(z: np.ndarray, rules: ReviewRules) -> np.ndarray:
+    """'extreme', 'moderate' or '' for each modified z-score."""
+    z = np.nan_to_num(np.asarray(z, dtype=float), nan=0.0)
+    return np.where(
+        z >= rules.extreme_z, "extreme", np.where(z >= rules.moderate_z, "moderate", "")
+    )
+
+
+def at_or_below(rate: np.ndarray, threshold: float) -> np.ndarray:
+    """WHO's reporting-rate flag: a rate at or below the threshold (no rate: no flag)."""
+    r = np.asarray(rate, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(r) & (r <= threshold)
+
+
+def over_time(current: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean of the prior years present, ratio current / that mean); prior is units × years,
+    NaN or 0 for a year without data. No ratio without a prior mean above 0."""
+    p = np.where(np.asarray(prior, dtype=float) > 0, prior, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan():
+        mean = np.nanmean(p, axis=-1)
+        ratio = np.where(mean > 0, np.asarray(current, dtype=float) / mean, np.nan)
+    return mean, ratio
+
+
+def off_by(ratio: np.ndarray, percent: float) -> np.ndarray:
+    """A ratio more than `percent` % away from 1 (either way)."""
+    r = np.asarray(ratio, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(r) & (np.abs(r - 1.0) * 100.0 > percent)
+
+
+def dropout(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(A − B) / A × 100: the share of those who had A and not B; NaN without A."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(a > 0, (a - np.nan_to_num(b)) / a * 100.0, np.nan)
+
+
+def difference(official: np.ndarray, alternative: np.ndarray) -> np.ndarray:
+    """(alternative − official) / official × 100; NaN without an official figure."""
+    o, a = np.asarray(official, dtype=float), np.asarray(alternative, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(o > 0, (a - o) / o * 100.0, np.nan)
+
+
+# ==== The review of a view ========================================================================
+@dataclass(frozen=True)
+class Review:
+    unit: OrgUnit
+    period: Period
+    rules: ReviewRules
+    # 1a, 1b: the unit first, then its children: org_unit, name, expected, received,
+    # completeness, ontime, timeliness, low_completeness, low_timeliness.
+    reporting: pd.DataFrame
+    # 2a, 2b: one row per outlier month: area, facility, facility_name, element, month, value,
+    # median, z, severity (strongest first, at most MAX_OUTLIERS).
+    outliers: pd.DataFrame
+    # Per child: org_unit, name, values, moderate, extreme (all outliers, not only the listed).
+    outlier_counts: pd.DataFrame
+    # 2d: org_unit, name, element, current, prior_mean, ratio, flag.
+    over_time: pd.DataFrame
+    # 2e: org_unit, name, a, b, value_a, value_b, dropout, flag.
+    relations: pd.DataFrame
+    # 4a: org_unit, name, official, alternative, difference, estimated, flag.
+    denominators: pd.DataFrame
+    prior: tuple[Period, ...]  # the comparison spans of 2d, nearest first
+
+
+def review_units(ctx: Context, f: Filters) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The unit reviewed and its rows (regions of the country, districts of a region, a
+    district's facilities), within the scope."""
+    unit = selected_unit(ctx, f)
+    return unit, children(ctx, unit)
+
+
+def review(ctx: Context, f: Filters) -> Review:
+    unit, rows = review_units(ctx, f)
+    p = resolve_period(f, ctx.today)
+    rules = ctx.dqr
+    units = [unit, *rows]
+    prior = tuple(p.shifted(-12 * k) for k in range(1, PRIOR_YEARS + 1))
+    values = _read(ctx, units, [p, *prior], [*TRACERS, *(c for r in RELATIONS for c in r)])
+    outliers, counts = _outliers(ctx, unit, rows, p, rules)
+    return Review(
+        unit=unit,
+        period=p,
+        rules=rules,
+        reporting=_reporting(ctx, units, p, rules),
+        outliers=outliers,
+        outlier_counts=counts,
+        over_time=_over_time(units, values, rules),
+        relations=_relations(units, values, rules),
+        denominators=_denominators(ctx, units, p, rules),
+        prior=prior,
+    )
+
+
+def _read(
+    ctx: Context, units: Sequence[OrgUnit], periods: Sequence[Period], codes: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Sums of each element per unit × period (all facility types), NaN where nothing came."""
+    cat = ctx.cat
+    des = [cat.data_elements[c] for c in dict.fromkeys(codes) if c in cat.data_elements]
+    axes = Axes(units, periods, des)
+    arr = np.full(axes.shape, np.nan)
+    load_array(ctx.repo, ctx.scope, axes, units, None, arr)
+    return {d.code: arr[:, :, k] for k, d in enumerate(des)}
+
+
+def _base(units: Sequence[OrgUnit]) -> dict[str, list]:
+    return {"org_unit": [u.code for u in units], "name": [u.name for u in units]}
+
+
+def _reporting(
+    ctx: Context, units: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> pd.DataFrame:
+    cat = ctx.cat
+    inds = [cat.indicators[c] for c in ("DQ-01",) if c in cat.indicators]
+    frame = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p], today=ctx.today)
+    if frame.empty:
+        return pd.DataFrame(columns=[*_base(()), "expected", "received"])
+    out = pd.DataFrame(_base(units))
+    f = frame.set_index("org_unit").reindex(out.org_unit)
+    out["expected"] = f.expected_reports.to_numpy()
+    out["received"] = f.received_reports.to_numpy()
+    out["completeness"] = f.completeness.to_numpy(dtype=float)
+    out["timeliness"] = f.timeliness.to_numpy(dtype=float)
+    out["low_completeness"] = at_or_below(out.completeness, rules.completeness)
+    out["low_timeliness"] = at_or_below(out.timeliness, rules.timeliness)
+    return out
+
+
+def _over_time(
+    units: Sequence[OrgUnit], values: dict[str, np.ndarray], rules: ReviewRules
+) -> pd.DataFrame:
+    frames = []
+    for code in TRACERS:
+        if code not in values:
+            continue
+        v = values[code]
+        mean, ratio = over_time(v[:, 0], v[:, 1:])
+        frame = pd.DataFrame(_base(units))
+        frame["element"] = code
+        frame["current"] = v[:, 0]
+        frame["prior_mean"] = mean
+        frame["ratio"] = ratio
+        frame["flag"] = off_by(ratio, rules.consistency)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _relations(
+    units: Sequence[OrgUnit], values: dict[str, np.ndarray], rules: ReviewRules
+) -> pd.DataFrame:
+    frames = []
+    for a, b in RELATIONS:
+        if a not in values or b not in values:
+            continue
+        va, vb = values[a][:, 0], values[b][:, 0]
+        d = dropout(va, vb)
+        frame = pd.DataFrame(_base(units))
+        frame["a"], frame["b"] = a, b
+        frame["value_a"], frame["value_b"] = va, vb
+        frame["dropout"] = d
+        with np.errstate(invalid="ignore"):
+            frame["flag"] = ~np.isnan(d) & (d < rules.dropout)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _denominators(
+    ctx: Context, units: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> pd.DataFrame:
+    cat = ctx.cat
+    official, alternative = DENOMINATOR
+    if official not in cat.data_elements or alternative not in cat.data_elements:
+        return pd.DataFrame()
+    v = _read(ctx, units, [p], DENOMINATOR)
+    o, a = v[official][:, 0], v[alternative][:, 0]
+    diff = difference(o, a)
+    years = sorted(p.months_by_year())
+    est = ctx.repo.estimated_populations(
+        ctx.scope, units, None, [cat.data_elements[official].id], years
+    )
+    out = pd.DataFrame(_base(units))
+    out["official"], out["alternative"], out["difference"] = o, a, diff
+    out["estimated"] = [u.id in est for u in units]
+    out["flag"] = off_by(1.0 + diff / 100.0, rules.denominator)
+    return out
+
+
+def _outliers(
+    ctx: Context, unit: OrgUnit, rows: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outlier months of the tracers in the facilities under the unit: each facility's series
+    is the calendar year of the month (as the rollup's outlier counts), listed within p."""
+    cat = ctx.cat
+    facs = cat.filter_scope(cat.descendants(unit, 3) if unit.level < 3 else [unit], ctx.scope)
+    years = sorted({m // 100 for m in p.months()})
+    months = [m for y in years for m in year_period(y).months()]
+    list_cols = ["area", "facility", "facility_name", "element", "month", "value", "median", "z"]
+    count_frame = pd.DataFrame(_base(rows)).assign(values=0, moderate=0, extreme=0)
+    if not facs:
+        return pd.DataFrame(columns=[*list_cols, "severity"]), count_frame
+    v = _read(ctx, facs, [month_period(m) for m in months], TRACERS)
+    in_p = np.array([p.start <= m <= p.end for m in months])
+    area = _area_of(cat, facs, rows)
+    found = []
+    counts = {r.code: [0, 0, 0] for r in rows}
+    for code, arr in v.items():  # facilities × months
+        z = np.full(arr.shape, np.nan)
+        med = np.full(arr.shape, np.nan)
+        for y in years:
+            cols = np.array([m // 100 == y for m in months])
+            z[:, cols] = modified_z(arr[:, cols])
+            with _quiet_nan():
+                med[:, cols] = np.nanmedian(arr[:, cols], axis=1, keepdims=True)
+        sev = severity(z, rules)
+        for i, row in enumerate(area):
+            if row is not None:
+                counts[row][0] += int(np.sum(~np.isnan(arr[i, in_p])))
+                counts[row][1] += int(np.sum(sev[i, in_p] == "moderate"))
+                counts[row][2] += int(np.sum(sev[i, in_p] == "extreme"))
+        fi, mi = np.nonzero((sev != "") & in_p[None, :])
+        for fi_, j in zip(fi.tolist(), mi.tolist(), strict=True):
+            fac = facs[fi_]
+            found.append(
+                (
+                    area[fi_] or "",
+                    fac.code,
+                    fac.name,
+                    code,
+                    months[j],
+                    arr[fi_, j],
+                    med[fi_, j],
+                    z[fi_, j],
+                    str(sev[fi_, j]),
+                )
+            )
+    listed = pd.DataFrame(found, columns=[*list_cols, "severity"])
+    listed = listed.sort_values(["z", "facility", "month"], ascending=[False, True, True])
+    listed = listed.head(MAX_OUTLIERS).reset_index(drop=True)
+    count_frame["values"] = [counts[r.code][0] for r in rows]
+    count_frame["moderate"] = [counts[r.code][1] for r in rows]
+    count_frame["extreme"] = [counts[r.code][2] for r in rows]
+    return listed, count_frame
+
+
+def _area_of(cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]) -> list[str | None]:
+    """The code of the row (child of the reviewed unit) each facility falls under."""
+    codes = {r.id: r.code for r in rows}
+    out: list[str | None] = []
+    for fac in facs:
+        u: OrgUnit | None = fac
+        while u is not None and u.id not in codes:
+            u = cat.parent(u) if u.parent_id is not None else None
+        out.append(codes[u.id] if u is not None else None)
+    return out
+
+
+def summary(r: Review) -> pd.DataFrame:
+    """One row per metric: the reviewed unit's own figure, the threshold, and how many of its
+    rows are flagged (the WHO DQR summary table)."""
+    n = len(r.reporting) - 1 if len(r.reporting) else 0
+    rep = r.reporting
+    own = rep.iloc[0] if len(rep) else None
+    ot = r.over_time
+    rel = r.relations
+    den = r.denominators
+    oc = r.outlier_counts
+    total_values = int(oc["values"].sum()) if len(oc) else 0
+
+    def share(k: int) -> float:
+        return 100.0 * k / total_values if total_values else np.nan
+
+    def rows_flagged(frame: pd.DataFrame, **match) -> int:
+        if frame.empty:
+            return 0
+        sel = frame[frame.org_unit != r.unit.code]
+        for k, v in match.items():
+            sel = sel[sel[k] == v]
+        return int(sel.flag.sum())
+
+    def own_value(frame: pd.DataFrame, column: str, **match) -> float:
+        if frame.empty:
+            return np.nan
+        sel = frame[frame.org_unit == r.unit.code]
+        for k, v in match.items():
+            sel = sel[sel[k] == v]
+        return float(sel[column].iloc[0]) if len(sel) else np.nan
+
+    moderate = int(oc.moderate.sum()) if len(oc) else 0
+    extreme = int(oc.extreme.sum()) if len(oc) else 0
+    rules = r.rules
+    metrics = [
+        (
+            "1a",
+            "completeness",
+            own.completeness if own is not None else np.nan,
+            rules.completeness,
+            int(rep.low_completeness.iloc[1:].sum()) if n else 0,
+        ),
+        (
+            "1b",
+            "timeliness",
+            own.timeliness if own is not None else np.nan,
+            rules.timeliness,
+            int(rep.low_timeliness.iloc[1:].sum()) if n else 0,
+        ),
+        (
+            "2a",
+            "moderate",
+            share(moderate + extreme),
+            rules.moderate_z,
+            int((oc.moderate + oc.extreme > 0).sum()) if len(oc) else 0,
+        ),
+        (
+            "2b",
+            "extreme",
+            share(extreme),
+            rules.extreme_z,
+            int((oc.extreme > 0).sum()) if len(oc) else 0,
+        ),
+    ]
+    for code in TRACERS:
+        metrics.append(
+            (
+                "2d",
+                code,
+                own_value(ot, "ratio", element=code),
+                rules.consistency,
+                rows_flagged(ot, element=code),
+            )
+        )
+    for a, b in RELATIONS:
+        metrics.append(
+            (
+                "2e",
+                f"{a}-{b}",
+                own_value(rel, "dropout", a=a),
+                rules.dropout,
+                rows_flagged(rel, a=a),
+            )
+        )
+    metrics.append(
+        (
+            "4a",
+            "-".join(DENOMINATOR),
+            own_value(den, "difference"),
+            rules.denominator,
+            rows_flagged(den),
+        )
+    )
+    return pd.DataFrame(
+        metrics, columns=["metric", "measure", "value", "threshold", "flagged"]
+    ).assign(rows=n)
