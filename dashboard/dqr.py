@@ -13,7 +13,7 @@ import pandas as pd
 from .aggregate import Axes, evaluate_frame, load_array
 from .catalog import Catalog, OrgUnit
 from .filters import Filters, resolve_period
-from .periods import Period, month_period, year_period
+from .periods import Period, add_months, month_period
 from .quality import ReviewRules
 from .views import Context, children, selected_unit
 
@@ -253,12 +253,14 @@ def _denominators(
 def _outliers(
     ctx: Context, unit: OrgUnit, rows: Sequence[OrgUnit], p: Period, rules: ReviewRules
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Outlier months of the tracers in the facilities under the unit: each facility's series
-    is the calendar year of the month (as the rollup's outlier counts), listed within p."""
+    """Outlier months of the tracers in the facilities under the unit, listed within p. Each
+    facility's series is p's months, or the 12 months up to p's end when p is shorter (a
+    month alone is no series); the WHO app's outlier analysis also scores the months asked."""
     cat = ctx.cat
     facs = cat.filter_scope(cat.descendants(unit, 3) if unit.level < 3 else [unit], ctx.scope)
-    years = sorted({m // 100 for m in p.months()})
-    months = [m for y in years for m in year_period(y).months()]
+    months = p.months()
+    if p.n_months < 12:
+        months = Period(add_months(p.end, -11), p.end, "").months()
     list_cols = ["area", "facility", "facility_name", "element", "month", "value", "median", "z"]
     count_frame = pd.DataFrame(_base(rows)).assign(values=0, moderate=0, extreme=0)
     if not facs:
@@ -266,24 +268,25 @@ def _outliers(
     v = _read(ctx, facs, [month_period(m) for m in months], TRACERS)
     in_p = np.array([p.start <= m <= p.end for m in months])
     area = _area_of(cat, facs, rows)
+    row_of = {r.code: k for k, r in enumerate(rows)}
+    where = np.array([row_of.get(a or "", -1) for a in area])
+    under = where >= 0
+    totals = np.zeros((len(rows), 3), dtype=int)  # values, moderate, extreme
     found = []
-    counts = {r.code: [0, 0, 0] for r in rows}
     for code, arr in v.items():  # facilities × months
-        z = np.full(arr.shape, np.nan)
-        med = np.full(arr.shape, np.nan)
-        for y in years:
-            cols = np.array([m // 100 == y for m in months])
-            z[:, cols] = modified_z(arr[:, cols])
-            with _quiet_nan():
-                med[:, cols] = np.nanmedian(arr[:, cols], axis=1, keepdims=True)
-        sev = severity(z, rules)
-        for i, row in enumerate(area):
-            if row is not None:
-                counts[row][0] += int(np.sum(~np.isnan(arr[i, in_p])))
-                counts[row][1] += int(np.sum(sev[i, in_p] == "moderate"))
-                counts[row][2] += int(np.sum(sev[i, in_p] == "extreme"))
-        fi, mi = np.nonzero((sev != "") & in_p[None, :])
-        for fi_, j in zip(fi.tolist(), mi.tolist(), strict=True):
+        z = modified_z(arr)
+        with _quiet_nan():
+            med = np.broadcast_to(np.nanmedian(arr, axis=1, keepdims=True), arr.shape)
+        zp = np.nan_to_num(z[:, in_p], nan=0.0)
+        extreme = zp >= rules.extreme_z
+        moderate = (zp >= rules.moderate_z) & ~extreme
+        per_fac = np.stack(
+            [(~np.isnan(arr[:, in_p])).sum(1), moderate.sum(1), extreme.sum(1)], axis=1
+        )
+        np.add.at(totals, where[under], per_fac[under])
+        cols = np.flatnonzero(in_p)
+        fi, mi = np.nonzero(moderate | extreme)
+        for fi_, j in zip(fi.tolist(), cols[mi].tolist(), strict=True):
             fac = facs[fi_]
             found.append(
                 (
@@ -295,15 +298,15 @@ def _outliers(
                     arr[fi_, j],
                     med[fi_, j],
                     z[fi_, j],
-                    str(sev[fi_, j]),
+                    "extreme" if z[fi_, j] >= rules.extreme_z else "moderate",
                 )
             )
     listed = pd.DataFrame(found, columns=[*list_cols, "severity"])
     listed = listed.sort_values(["z", "facility", "month"], ascending=[False, True, True])
     listed = listed.head(MAX_OUTLIERS).reset_index(drop=True)
-    count_frame["values"] = [counts[r.code][0] for r in rows]
-    count_frame["moderate"] = [counts[r.code][1] for r in rows]
-    count_frame["extreme"] = [counts[r.code][2] for r in rows]
+    count_frame["values"] = totals[:, 0]
+    count_frame["moderate"] = totals[:, 1]
+    count_frame["extreme"] = totals[:, 2]
     return listed, count_frame
 
 

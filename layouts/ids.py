@@ -61,3 +61,7 @@ FAC_COMPLETENESS = "fac-completeness"
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"
+
+# Calidad (data-quality review)
+CAL_TITLE = "cal-title"
+CAL_BODY = "cal-body"

@@ -209,3 +209,21 @@ def test_review_thresholds_come_from_settings():
     s = Settings.from_env({"DASHBOARD_DQR_TIMELINESS": "80", "DASHBOARD_DQR_CONSISTENCY": "25"})
     assert (s.dqr.timeliness, s.dqr.consistency, s.dqr.completeness) == (80, 25, 90)
     assert Settings.from_env({}).dqr == ReviewRules()
+
+
+def test_review_exports_as_csv_and_xlsx(store):
+    import io
+
+    from openpyxl import load_workbook
+
+    from dashboard import exports
+
+    ctx = Context(repo=store, scope=NATIONAL, today=TODAY)
+    f = Filters(region="PY-1", period="2024", lang="en")
+    text = exports.page_csv(ctx, "calidad", f).decode("utf-8-sig")
+    assert "Data quality" in text and "Reporting completeness (%)" in text
+    book = load_workbook(io.BytesIO(exports.page_xlsx(ctx, "calidad", f)))
+    assert "Outliers" in book.sheetnames
+    rows = list(book["Outliers"].values)
+    assert rows[1][1:5] == ("F1", "Establecimiento F1", "Outpatient consultations", 202406)
+    assert exports.file_name("calidad", f, ctx, "pdf") == "calidad_PY-1_INM-03_2024_en.pdf"
