@@ -2,7 +2,6 @@
 
 from dash import Dash, Input, Output
 
-from dashboard.dqr import review
 from dashboard.i18n import fmt_period, t
 from dashboard.services import Services
 from layouts import calidad as page
@@ -22,6 +21,6 @@ def register(app: Dash, deps: Services) -> None:
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
-        r = review(c, f)
+        r = deps.reviews.review(c, f)
         title = f"{t('page_calidad', f.lang)} — {r.unit.name} — {fmt_period(r.period, f.lang)}"
         return page.body(r, c.cat, f), title, "dqr-body"

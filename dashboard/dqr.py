@@ -4,6 +4,8 @@ denominator consistency (4a), as frames shared by /calidad, its exports and its 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,7 +29,7 @@ RELATIONS = (("PENTA1", "PENTA3"), ("CPN_1", "CPN_4"))
 DENOMINATOR = ("POP_LT1", "NAC_VIVOS")
 PRIOR_YEARS = 3  # 2d: the mean of the three years before (WHO DQR review default)
 MIN_SERIES = 6  # fewer monthly values than this give no outlier (as the rollup's counts)
-MAX_OUTLIERS = 200  # the list shows the strongest; the counts cover them all
+SHOWN_OUTLIERS = 50  # the page lists the strongest; the export lists them all
 
 
 # ==== Arithmetic (pure, hand-tested) ==============================================================
@@ -114,7 +116,7 @@ class Review:
     # completeness, ontime, timeliness, low_completeness, low_timeliness.
     reporting: pd.DataFrame
     # 2a, 2b: one row per outlier month: area, facility, facility_name, element, month, value,
-    # median, z, severity (strongest first, at most MAX_OUTLIERS).
+    # median, z, severity (strongest first).
     outliers: pd.DataFrame
     # Per child: org_unit, name, values, moderate, extreme (all outliers, not only the listed).
     outlier_counts: pd.DataFrame
@@ -142,6 +144,14 @@ def review(ctx: Context, f: Filters) -> Review:
     prior = tuple(p.shifted(-12 * k) for k in range(1, PRIOR_YEARS + 1))
     values = _read(ctx, units, [p, *prior], [*TRACERS, *(c for r in RELATIONS for c in r)])
     outliers, counts = _outliers(ctx, unit, rows, p, rules)
+    denominators = _denominators(ctx, units, p, rules)
+    if ctx.suppress is not None:
+        # Restricted users: a count of 1..threshold events is not shown, nor what it gives.
+        values = {k: _hide(v, ctx.suppress) for k, v in values.items()}
+        denominators["alternative"] = _hide(denominators["alternative"].to_numpy(), ctx.suppress)
+        hidden = denominators.alternative.isna() & denominators.difference.notna()
+        denominators.loc[hidden, ["difference", "flag"]] = [np.nan, False]
+        outliers = outliers[outliers.value > ctx.suppress].reset_index(drop=True)
     return Review(
         unit=unit,
         period=p,
@@ -151,9 +161,39 @@ def review(ctx: Context, f: Filters) -> Review:
         outlier_counts=counts,
         over_time=_over_time(units, values, rules),
         relations=_relations(units, values, rules),
-        denominators=_denominators(ctx, units, p, rules),
+        denominators=denominators,
         prior=prior,
     )
+
+
+class ReviewCache:
+    """Reviews recently built, reused while the catalog is the same object (the repository
+    reloads it whenever the data version moves, so any import makes every entry stale). A
+    review reads a year of every facility's months, and only an import changes it; one per
+    app, built by the composition root, shared by its request threads."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[Catalog, Review]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def review(self, ctx: Context, f: Filters) -> Review:
+        cat = ctx.cat
+        unit, _ = review_units(ctx, f)
+        p = resolve_period(f, ctx.today)
+        key = (ctx.scope, unit.code, p.start, p.end, ctx.dqr, ctx.suppress)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is cat:
+                self._entries.move_to_end(key)
+                return hit[1]
+        r = review(ctx, f)
+        with self._lock:
+            self._entries[key] = (cat, r)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return r
 
 
 def _read(
@@ -166,6 +206,13 @@ def _read(
     arr = np.full(axes.shape, np.nan)
     load_array(ctx.repo, ctx.scope, axes, units, None, arr)
     return {d.code: arr[:, :, k] for k, d in enumerate(des)}
+
+
+def _hide(v: np.ndarray, threshold: int) -> np.ndarray:
+    """Counts of 1..threshold as missing (disclosure control of the review's counts)."""
+    v = np.asarray(v, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where((v >= 1) & (v <= threshold), np.nan, v)
 
 
 def _base(units: Sequence[OrgUnit]) -> dict[str, list]:
@@ -303,7 +350,7 @@ def _outliers(
             )
     listed = pd.DataFrame(found, columns=[*list_cols, "severity"])
     listed = listed.sort_values(["z", "facility", "month"], ascending=[False, True, True])
-    listed = listed.head(MAX_OUTLIERS).reset_index(drop=True)
+    listed = listed.reset_index(drop=True)
     count_frame["values"] = totals[:, 0]
     count_frame["moderate"] = totals[:, 1]
     count_frame["extreme"] = totals[:, 2]
@@ -325,49 +372,41 @@ def _area_of(cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]) -> 
 def summary(r: Review) -> pd.DataFrame:
     """One row per metric: the reviewed unit's own figure, the threshold, and how many of its
     rows are flagged (the WHO DQR summary table)."""
-    n = len(r.reporting) - 1 if len(r.reporting) else 0
-    rep = r.reporting
-    own = rep.iloc[0] if len(rep) else None
-    ot = r.over_time
-    rel = r.relations
-    den = r.denominators
-    oc = r.outlier_counts
-    total_values = int(oc["values"].sum()) if len(oc) else 0
+    rep, oc, rules, own = r.reporting, r.outlier_counts, r.rules, r.unit.code
+    n = max(len(rep) - 1, 0)
 
-    def share(k: int) -> float:
-        return 100.0 * k / total_values if total_values else np.nan
-
-    def rows_flagged(frame: pd.DataFrame, **match) -> int:
+    def split(frame: pd.DataFrame, column: str, **match) -> tuple[float, int]:
+        """(the unit's own value, rows flagged) of the frame's rows matching `match`."""
         if frame.empty:
-            return 0
-        sel = frame[frame.org_unit != r.unit.code]
+            return np.nan, 0
+        sel = np.ones(len(frame), dtype=bool)
         for k, v in match.items():
-            sel = sel[sel[k] == v]
-        return int(sel.flag.sum())
+            sel &= frame[k].to_numpy() == v
+        is_own = frame.org_unit.to_numpy() == own
+        mine = frame[column].to_numpy()[sel & is_own]
+        flagged = int(frame.flag.to_numpy()[sel & ~is_own].sum())
+        return (float(mine[0]) if len(mine) else np.nan), flagged
 
-    def own_value(frame: pd.DataFrame, column: str, **match) -> float:
-        if frame.empty:
-            return np.nan
-        sel = frame[frame.org_unit == r.unit.code]
-        for k, v in match.items():
-            sel = sel[sel[k] == v]
-        return float(sel[column].iloc[0]) if len(sel) else np.nan
-
+    values = int(oc["values"].sum()) if len(oc) else 0
     moderate = int(oc.moderate.sum()) if len(oc) else 0
     extreme = int(oc.extreme.sum()) if len(oc) else 0
-    rules = r.rules
-    metrics = [
+
+    def share(k: int) -> float:
+        return 100.0 * k / values if values else np.nan
+
+    first = rep.iloc[0] if len(rep) else None
+    metrics: list[tuple] = [
         (
             "1a",
             "completeness",
-            own.completeness if own is not None else np.nan,
+            first.completeness if first is not None else np.nan,
             rules.completeness,
             int(rep.low_completeness.iloc[1:].sum()) if n else 0,
         ),
         (
             "1b",
             "timeliness",
-            own.timeliness if own is not None else np.nan,
+            first.timeliness if first is not None else np.nan,
             rules.timeliness,
             int(rep.low_timeliness.iloc[1:].sum()) if n else 0,
         ),
@@ -376,7 +415,7 @@ def summary(r: Review) -> pd.DataFrame:
             "moderate",
             share(moderate + extreme),
             rules.moderate_z,
-            int((oc.moderate + oc.extreme > 0).sum()) if len(oc) else 0,
+            int(((oc.moderate + oc.extreme) > 0).sum()) if len(oc) else 0,
         ),
         (
             "2b",
@@ -387,34 +426,12 @@ def summary(r: Review) -> pd.DataFrame:
         ),
     ]
     for code in TRACERS:
-        metrics.append(
-            (
-                "2d",
-                code,
-                own_value(ot, "ratio", element=code),
-                rules.consistency,
-                rows_flagged(ot, element=code),
-            )
-        )
+        metrics.append(("2d", code, *split(r.over_time, "ratio", element=code)))
     for a, b in RELATIONS:
-        metrics.append(
-            (
-                "2e",
-                f"{a}-{b}",
-                own_value(rel, "dropout", a=a),
-                rules.dropout,
-                rows_flagged(rel, a=a),
-            )
-        )
-    metrics.append(
-        (
-            "4a",
-            "-".join(DENOMINATOR),
-            own_value(den, "difference"),
-            rules.denominator,
-            rows_flagged(den),
-        )
-    )
+        metrics.append(("2e", f"{a}-{b}", *split(r.relations, "dropout", a=a)))
+    metrics.append(("4a", "-".join(DENOMINATOR), *split(r.denominators, "difference")))
+    thresholds = {"2d": rules.consistency, "2e": rules.dropout, "4a": rules.denominator}
+    metrics = [m if len(m) == 5 else (m[0], m[1], m[2], thresholds[m[0]], m[3]) for m in metrics]
     return pd.DataFrame(
         metrics, columns=["metric", "measure", "value", "threshold", "flagged"]
     ).assign(rows=n)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -11,6 +11,7 @@ import pandas as pd
 from .accounts import Principal
 from .catalog import Scope
 from .config import Settings
+from .dqr import ReviewCache
 from .repository import Repository
 from .views import Context
 
@@ -31,6 +32,8 @@ class Services:
     district_boundaries: Boundaries | None = None
     # Who the current request acts for (None outside a signed-in request).
     principal: Callable[[], Principal | None] = lambda: None
+    # The data-quality reviews of this app (/calidad), reused until the data changes.
+    reviews: ReviewCache = field(default_factory=ReviewCache)
 
     def context(self) -> Context:
         """The view context of the current request."""

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.catalog import Catalog
-from dashboard.dqr import DENOMINATOR, RELATIONS, TRACERS, Review, summary
+from dashboard.dqr import DENOMINATOR, RELATIONS, SHOWN_OUTLIERS, TRACERS, Review, summary
 from dashboard.filters import Filters
 from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, t
 from dashboard.missing import is_missing
@@ -147,7 +147,12 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
         listing: html.Div | html.P = html.P(t("dqr_no_outliers", lang), className="small")
     else:
         listing = _table(
-            t("dqr_outliers_caption", lang, n=len(r.outliers)),
+            t(
+                "dqr_outliers_caption",
+                lang,
+                n=min(len(r.outliers), SHOWN_OUTLIERS),
+                total=len(r.outliers),
+            ),
             [
                 t("col_unit", lang),
                 t("dqr_facility", lang),
@@ -173,7 +178,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                         html.Td(t(f"dqr_{x.severity}", lang), className="text-end"),
                     ]
                 )
-                for x in r.outliers.itertuples(index=False)
+                for x in r.outliers.head(SHOWN_OUTLIERS).itertuples(index=False)
             ],
             numeric_from=4,
         )
@@ -199,15 +204,16 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
     ot = r.over_time
     ot_rows = []
     if not ot.empty:
-        for code in dict.fromkeys(ot.org_unit):
-            cells = [_name_cell(code, ot[ot.org_unit == code].name.iloc[0], own)]
+        names = dict(zip(ot.org_unit, ot.name, strict=True))
+        cell = {
+            (u, e): (ratio, flag)
+            for u, e, ratio, flag in zip(ot.org_unit, ot.element, ot.ratio, ot.flag, strict=True)
+        }
+        for code, name in names.items():
+            cells = [_name_cell(code, name, own)]
             for tracer in TRACERS:
-                sel = ot[(ot.org_unit == code) & (ot.element == tracer)]
-                if sel.empty:
-                    cells.append(html.Td("—", className="text-end"))
-                    continue
-                x = sel.iloc[0]
-                cells.append(_flagged(_num(x.ratio, lang, 2), bool(x.flag), lang))
+                ratio, flag = cell.get((code, tracer), (None, False))
+                cells.append(_flagged(_num(ratio, lang, 2), bool(flag), lang))
             ot_rows.append(html.Tr(cells))
     out.append(
         _section(
@@ -232,10 +238,12 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
     rel = r.relations
     rel_rows = []
     if not rel.empty:
-        for code in dict.fromkeys(rel.org_unit):
-            cells = [_name_cell(code, rel[rel.org_unit == code].name.iloc[0], own)]
+        names = dict(zip(rel.org_unit, rel.name, strict=True))
+        by = {(x.org_unit, x.a): x for x in rel.itertuples(index=False)}
+        for code, name in names.items():
+            cells = [_name_cell(code, name, own)]
             for a, _b in RELATIONS:
-                x = rel[(rel.org_unit == code) & (rel.a == a)].iloc[0]
+                x = by[(code, a)]
                 cells += [
                     html.Td(_num(x.value_a, lang), className="text-end"),
                     html.Td(_num(x.value_b, lang), className="text-end"),

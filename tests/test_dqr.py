@@ -227,3 +227,32 @@ def test_review_exports_as_csv_and_xlsx(store):
     rows = list(book["Outliers"].values)
     assert rows[1][1:5] == ("F1", "Establecimiento F1", "Outpatient consultations", 202406)
     assert exports.file_name("calidad", f, ctx, "pdf") == "calidad_PY-1_INM-03_2024_en.pdf"
+
+
+def test_review_for_a_restricted_user_hides_small_counts(store):
+    from helpers import put_values as put
+
+    put(store, [("H1", "CPN_1", 202405, 3), ("H1", "CPN_4", 202405, 2)])
+    ctx = Context(repo=store, scope=NATIONAL, today=TODAY, suppress=4)
+    r = dqr.review(ctx, Filters(region="PY-1", period="2024"))
+    anc = row(r.relations, "0102", a="CPN_1")
+    # 3 first visits and 2 fourth: both hidden, and the dropout made of them withheld.
+    assert np.isnan(anc["value_a"]) and np.isnan(anc["value_b"]) and np.isnan(anc["dropout"])
+    assert not anc["flag"]
+    # Larger counts stay: 50 and 60 Penta doses, the negative dropout still flagged.
+    assert row(r.relations, "0102", a="PENTA1")["flag"]
+    # The outlier of 100 consultations is shown; none of 1..4 could be.
+    assert (r.outliers.value > 4).all() and len(r.outliers) == 1
+
+
+def test_review_cache_reuses_until_the_data_changes(store):
+    cache = dqr.ReviewCache(size=2)
+    ctx = Context(repo=store, scope=NATIONAL, today=TODAY)
+    f = Filters(region="PY-1", period="2024")
+    first = cache.review(ctx, f)
+    assert cache.review(ctx, f) is first
+    assert cache.review(ctx, f.with_(period="2024Q1")) is not first
+    put_values(store, [("F2", "CONSULTAS", 202403, 7)])  # an import: the data version moves
+    store.invalidate()
+    again = cache.review(ctx, f)
+    assert again is not first and len(again.outlier_counts) == len(first.outlier_counts)
