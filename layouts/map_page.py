@@ -142,6 +142,11 @@ def figure(
     areas["hover"] = hover_texts(
         areas, ind, lang, int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas)
     )
+    # A value with a data-quality caution is drawn paler (dashboard.maps: never as certain).
+    areas["uncertain"] = [
+        bool(q) and not is_missing(v) for q, v in zip(areas.quality, areas.value, strict=True)
+    ]
+    shaky = {"uncertain_col": "uncertain", "uncertain_label": t("map_uncertain", lang)}
     classes, column = classes_for(md, lang)
     no_data = t("status_no_data", lang)
     legend_title = ind.unit(lang) if column == "value" else t("col_status", lang)
@@ -163,6 +168,7 @@ def figure(
             label_col="label",
             legend_title=legend_title,
             height=560,
+            **shaky,
         )
         return fig, note
     traces = []
@@ -174,6 +180,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            **shaky,
         )
     elif districts is not None:
         codes = set(areas.org_unit)
@@ -188,6 +195,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            **shaky,
         )
     else:
         if boundaries is not None:
