@@ -236,7 +236,7 @@ def _export_routes(server, deps: Services) -> None:
                 base + page_path(page, f, facility),
                 banner(ctx, page, f, facility, datetime.now()),
                 lang=f.lang,
-                cookies=print_cookies(server, base, ctx.scope),
+                cookies=print_cookies(server, base, ctx.scope, ctx.suppress is not None),
             )
         except Busy as exc:
             response = message(t("pdf_busy", f.lang), 503, f.lang)

@@ -38,7 +38,9 @@ class Services:
     def context(self) -> Context:
         """The view context of the current request."""
         principal = self.principal()
-        restricted = principal is not None and principal.role in self.settings.restricted_roles
+        restricted = principal is not None and (
+            principal.restricted or principal.role in self.settings.restricted_roles
+        )
         return Context(
             repo=self.repo,
             scope=self.scope(),
