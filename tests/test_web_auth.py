@@ -571,10 +571,10 @@ def test_national_account_does_see_facilities_with_the_same_payloads(web, dash_d
 
 def test_print_token_keeps_the_public_level(web):
     from dashboard.accounts import PUBLIC
-    from dashboard.web.auth import read_print_token
+    from dashboard.web.auth import read_print_claims
 
     token = make_print_token(SECRET.encode(), PUBLIC)
-    assert read_print_token(SECRET.encode(), token) == PUBLIC
+    assert read_print_claims(SECRET.encode(), token) == (PUBLIC, False)
 
 
 def test_print_token_carries_the_restriction_of_its_requester(web):

@@ -100,11 +100,6 @@ def make_print_token(
     return f"{b64}.{_sign(secret, 'print:' + b64)}"
 
 
-def read_print_token(secret: bytes, token: str, now: float | None = None) -> Scope | None:
-    claims = read_print_claims(secret, token, now)
-    return claims[0] if claims is not None else None
-
-
 def read_print_claims(
     secret: bytes, token: str, now: float | None = None
 ) -> tuple[Scope, bool] | None:
