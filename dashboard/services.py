@@ -13,6 +13,7 @@ from .catalog import Scope
 from .config import Settings
 from .dqr import ReviewCache
 from .repository import Repository
+from .suppression import CubeCache
 from .views import Context
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Services:
     principal: Callable[[], Principal | None] = lambda: None
     # The data-quality reviews of this app (/calidad), reused until the data changes.
     reviews: ReviewCache = field(default_factory=ReviewCache)
+    # Disclosure decisions of restricted views, reused until the data changes.
+    cubes: CubeCache = field(default_factory=CubeCache)
 
     def context(self) -> Context:
         """The view context of the current request."""
@@ -49,4 +52,5 @@ class Services:
             rules=self.settings.quality_rules(),
             suppress=self.settings.suppress_threshold if restricted else None,
             dqr=self.settings.dqr,
+            cubes=self.cubes,
         )

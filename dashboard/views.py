@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from . import disclosure
+from . import suppression
 from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
@@ -37,6 +37,8 @@ class Context:
     suppress: int | None = None
     # Thresholds of the data-quality review page (/calidad).
     dqr: ReviewRules = field(default_factory=ReviewRules)
+    # Disclosure decisions of recent canonical cubes (dashboard.suppression.CubeCache).
+    cubes: suppression.CubeCache | None = None
 
     @property
     def cat(self) -> Catalog:
@@ -55,7 +57,20 @@ def _evaluate(
     frame = evaluate_frame(
         ctx.repo, ctx.scope, indicators, units, periods, ftypes, rules=ctx.rules, today=ctx.today
     )
-    return frame if ctx.suppress is None else disclosure.suppress(frame, ctx.suppress)
+    if ctx.suppress is None or frame.empty:
+        return frame
+    # Decided on each unit's canonical cube, so no two views can be differenced.
+    hidden = suppression.hidden_cells(
+        ctx.repo,
+        ctx.scope,
+        ctx.today,
+        indicators,
+        units,
+        periods,
+        ctx.suppress,
+        ctx.cubes,
+    )
+    return suppression.apply(frame, hidden, periods, ftypes, ctx.suppress)
 
 
 def selected_unit(ctx: Context, f: Filters) -> OrgUnit:
