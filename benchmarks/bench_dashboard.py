@@ -35,6 +35,7 @@ PAGES = {
     "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children...map-table-title.children..",
     "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
+    "calidad": "..cal-body.children...cal-title.children...cal-body.className..",
 }
 
 
@@ -139,7 +140,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str) -> dict:
+def callback_figures(port: int, repeat: int, token: str, pages=None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -152,6 +153,8 @@ def callback_figures(port: int, repeat: int, token: str) -> dict:
     }
     out = {}
     for page, output in PAGES.items():
+        if pages and page not in pages:
+            continue
         for kind, variants in changes.items():
             times, sizes = [], []
             post(port, view_body(page, output, variants[0]), token)  # warm
@@ -241,6 +244,8 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="+", default=[1])
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument("--pages", nargs="+", choices=list(PAGES), help="only these pages' callbacks")
+    ap.add_argument("--no-first-visit", action="store_true", help="callbacks only")
     args = ap.parse_args()
     for scale in args.scale:
         url = ensure_demo(scale, Path(args.workdir))
@@ -249,8 +254,8 @@ def main() -> None:
         try:
             result = {
                 "scale": scale,
-                "callbacks": callback_figures(port, args.repeat, token),
-                **first_visit(port, token),
+                "callbacks": callback_figures(port, args.repeat, token, args.pages),
+                **({} if args.no_first_visit else first_visit(port, token)),
             }
         finally:
             proc.terminate()

@@ -580,11 +580,12 @@ class _LocalServer:
         self.app = create_app(settings).server
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
 
-    def print_cookies(self, url: str, scope) -> list[dict]:
-        """The print token Chromium needs to load this server's pages (the CLI is national)."""
+    def print_cookies(self, url: str, scope, restricted: bool = False) -> list[dict]:
+        """The print token Chromium needs to load this server's pages (the CLI is national;
+        `restricted` prints them under disclosure control, as the public sees them)."""
         from .web.auth import print_cookies
 
-        return print_cookies(self.app, url, scope)
+        return print_cookies(self.app, url, scope, restricted)
 
     def __enter__(self) -> str:
         import threading
@@ -684,7 +685,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                     base + page_path(page, view, facility),
                     banner(ctx, page, view, facility),
                     lang=view.lang,
-                    cookies=local.print_cookies(base, ctx.scope),
+                    cookies=local.print_cookies(base, ctx.scope, args.suppress),
                 )
                 target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -779,7 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-pdf", help="PDF snapshot of a page, or a monthly pack per region")
     e.add_argument(
         "--page",
-        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento"),
+        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "calidad"),
         default="resumen",
     )
     e.add_argument(
@@ -797,6 +798,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--facility", help="facility code (for --page establecimiento)")
     e.add_argument("--period", help="202409, 2024Q3, 2024, LAST_12_MONTHS ...")
     e.add_argument("--lang", choices=("es", "en"), default="es")
+    e.add_argument(
+        "--suppress",
+        action="store_true",
+        help="disclosure control as the public sees it: counts 1..threshold hidden",
+    )
     e.add_argument("-o", "--output", required=True, help="PDF file, or a folder with --each-region")
     e.set_defaults(func=cmd_export_pdf)
 

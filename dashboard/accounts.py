@@ -62,6 +62,8 @@ class Principal:
     role: str
     scope: Scope
     account_id: int | None = None
+    # A print job for a user under disclosure control (the print token says so).
+    restricted: bool = False
 
     @property
     def is_admin(self) -> bool:

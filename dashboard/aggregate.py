@@ -447,6 +447,7 @@ def evaluate_frame(
         applicable = ~is_fac | (True if types is None else np.isin(utype, list(types)))
         outliers = _column(arr, axes, "DQ_OUTLIERS")
         reported = _column(arr, axes, "DQ_VALUES")
+        estimated = EstimatedDenominators(repo, scope, axes, types)
         for ind in inds:
             num, den, value = ratio(ind, arr, axes.index)
             tg = targets(cat, ind, units, periods)
@@ -459,6 +460,7 @@ def evaluate_frame(
                 values_reported=reported,
                 coverage=is_coverage(cat, ind),
                 rules=rules,
+                estimated=estimated.of(cat, ind),
             )
             parts[ind.code] = {
                 "applicable": applicable,
@@ -475,6 +477,44 @@ def evaluate_frame(
                 "quality": mask,
             }
     return assemble(indicators, units, periods, parts)
+
+
+class EstimatedDenominators:
+    """Which unit × period values of an indicator rest on an estimated population: read once
+    per (population element, year) for the units of one facility-type group and shared by the
+    group's indicators (a scorecard asks for a handful of elements and one or two years)."""
+
+    def __init__(self, repo: Repository, scope: Scope, axes: Axes, ftypes: tuple[str, ...] | None):
+        self.repo, self.scope, self.axes, self.ftypes = repo, scope, axes, ftypes
+        self._ids: dict[tuple[int, int], set[int]] = {}
+        self._years = [sorted(p.months_by_year()) for p in axes.periods]
+
+    def _estimated(self, de_id: int, year: int) -> set[int]:
+        key = (de_id, year)
+        if key not in self._ids:
+            units = list(self.axes.units)
+            self._ids[key] = self.repo.estimated_populations(
+                self.scope, units, self.ftypes, [de_id], [year]
+            )
+        return self._ids[key]
+
+    def of(self, cat: Catalog, ind: Indicator) -> np.ndarray | None:
+        """True where a population in the indicator's denominator, in a year the period
+        covers, is estimated; None when the denominator has no population."""
+        pops = [
+            cat.data_elements[c].id
+            for c in ind.denominator.codes
+            if c in cat.data_elements and cat.data_elements[c].kind == "population"
+        ]
+        if not pops:
+            return None
+        out = np.zeros(self.axes.shape[:2], dtype=bool)
+        for b, years in enumerate(self._years):
+            ids = set().union(*(self._estimated(d, y) for d in pops for y in years))
+            if ids:
+                rows = [self.axes.row[i] for i in ids if i in self.axes.row]
+                out[rows, b] = True
+        return out
 
 
 def _column(arr: np.ndarray, axes: Axes, code: str) -> np.ndarray:

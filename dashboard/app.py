@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     import dash
     from flask_compress import Compress
 
+    from callbacks import calidad as calidad_cb
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
     from callbacks import overview as overview_cb
@@ -88,7 +89,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         district_boundaries=districts,
         principal=auth.current_principal,
     )
-    for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
+    for module in (
+        shell_cb,
+        overview_cb,
+        map_cb,
+        trends_cb,
+        scorecard_cb,
+        facility_cb,
+        pack_cb,
+        calidad_cb,
+    ):
         module.register(app, deps)
     from .web import health, security
 
@@ -248,7 +258,7 @@ def _export_routes(server, deps: Services) -> None:
                 base + page_path(page, f, facility),
                 banner(ctx, page, f, facility, datetime.now()),
                 lang=f.lang,
-                cookies=print_cookies(server, base, ctx.scope),
+                cookies=print_cookies(server, base, ctx.scope, ctx.suppress is not None),
             )
         except Busy as exc:
             response = message(t("pdf_busy", f.lang), 503, f.lang)

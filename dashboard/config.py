@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from .interop.vocab import DEFAULT_ORG_SYSTEMS
-from .quality import QualityRules
+from .quality import QualityRules, ReviewRules
 
 
 def default_data_dir() -> Path:
@@ -75,6 +75,8 @@ class Settings:
     # Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none;
     # 1 behind one nginx): HTTPS is then known (HSTS, Secure cookies) and the client's address.
     trusted_proxies: int = 0
+    # The data-quality review (/calidad): WHO DQR defaults, see dashboard.quality.ReviewRules.
+    dqr: ReviewRules = ReviewRules()
     # Development only: Dash dev tools and hot reload (never in production).
     debug: bool = False
     # Largest file an import reads (command line and /importar), refused before parsing.
@@ -133,6 +135,15 @@ class Settings:
             )
             or DEFAULT_ORG_SYSTEMS,
             api_rate_per_minute=max(1, int(env.get("DASHBOARD_API_RATE", "120"))),
+            dqr=ReviewRules(
+                completeness=float(env.get("DASHBOARD_DQR_COMPLETENESS", "90")),
+                timeliness=float(env.get("DASHBOARD_DQR_TIMELINESS", "75")),
+                moderate_z=float(env.get("DASHBOARD_DQR_OUTLIER_MODERATE", "3.5")),
+                extreme_z=float(env.get("DASHBOARD_DQR_OUTLIER_EXTREME", "5")),
+                consistency=float(env.get("DASHBOARD_DQR_CONSISTENCY", "33")),
+                dropout=float(env.get("DASHBOARD_DQR_DROPOUT", "0")),
+                denominator=float(env.get("DASHBOARD_DQR_DENOMINATOR", "10")),
+            ),
         )
 
     def quality_rules(self) -> QualityRules:

@@ -77,10 +77,23 @@ def suppress(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pd.Data
     den = out["denominator"].astype(float)
     num_small = _complete(out, "numerator", _hidden(num, threshold))
     den_small = _complete(out, "denominator", _hidden(den, threshold))
-    withheld = out["value"].notna() & ((num <= threshold) | num_small)
-    out["numerator_small"] = num_small.to_numpy()
-    out["denominator_small"] = den_small.to_numpy()
+    return mark(out, num_small.to_numpy(), den_small.to_numpy(), threshold)
+
+
+def mark(
+    frame: pd.DataFrame, num_small: np.ndarray, den_small: np.ndarray, threshold: int
+) -> pd.DataFrame:
+    """Hide the counts flagged (NaN, `numerator_small` / `denominator_small`, shown as
+    small_label) and withhold every value whose numerator is at most `threshold` or hidden."""
+    out = frame.reset_index(drop=True)
+    num = out["numerator"].astype(float)
+    num_hide = pd.Series(np.asarray(num_small, dtype=bool), index=out.index)
+    den_hide = pd.Series(np.asarray(den_small, dtype=bool), index=out.index)
+    withheld = out["value"].notna() & ((num <= threshold) | num_hide)
+    out["numerator_small"] = num_hide.to_numpy()
+    out["denominator_small"] = den_hide.to_numpy()
     out["withheld"] = withheld.to_numpy()
+    num_small, den_small = num_hide, den_hide
     out.loc[num_small, "numerator"] = np.nan
     out.loc[den_small, "denominator"] = np.nan
     out.loc[withheld, "value"] = np.nan
@@ -95,3 +108,93 @@ def count_text(row: Any, column: str, lang: str) -> str:
     if bool(getattr(row, f"{column}_small", False)):
         return str(row.small_label)
     return fmt_number(getattr(row, column), lang)
+
+
+def complete_cube(cells: pd.DataFrame, column: str, threshold: int) -> np.ndarray:
+    """Hidden cells of one count column of a canonical cube (dashboard.suppression): counts
+    1..threshold, then complementary suppression until no line holds exactly one hidden cell.
+    A line is a total with its parts, so a hidden total cannot be summed back either: a parent
+    with its children (indicator, period, ftype; the parent's rows are `fixed`, decided in its
+    own parent's cube), a quarter with its months (`quarter`), a year with its quarters
+    (`year`), the all-types cell "*" with the unit's typed cells (indicator, org_unit,
+    period). A cell of another span (`kind` "span", `months`) is hidden when it is small or
+    exactly one of its months is; its siblings and types then form lines as above.
+    Deterministic: the same cube gives the same cells whichever view asks."""
+    values = cells[column].astype(float).to_numpy()
+    fixed = cells["fixed"].to_numpy(dtype=bool) if "fixed" in cells else np.zeros(len(cells), bool)
+    hidden = (values >= 1) & (values <= threshold)
+    if "fixed_hidden" in cells:
+        hidden = np.where(fixed, cells["fixed_hidden"].to_numpy(dtype=bool), hidden)
+    span = (cells["kind"] == "span").to_numpy()
+
+    def ids(keys: list[str], where: np.ndarray) -> np.ndarray:
+        gid = cells.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+        return np.where(where, gid, -1)
+
+    canon = ~span
+    lines = [
+        ids(["indicator", "period", "ftype"], canon),
+        ids(
+            ["indicator", "org_unit", "ftype", "quarter"],
+            canon & (cells["quarter"] != "").to_numpy(),
+        ),
+        ids(["indicator", "org_unit", "ftype", "year"], canon & (cells["year"] != "").to_numpy()),
+        ids(["indicator", "org_unit", "period"], canon & ~fixed),
+    ]
+    _converge(values, hidden, lines, fixed)
+    if span.any():
+        month = {
+            (i, u, t, p): h
+            for i, u, t, p, h, k in zip(
+                cells.indicator,
+                cells.org_unit,
+                cells.ftype,
+                cells.period,
+                hidden,
+                cells["kind"],
+                strict=True,
+            )
+            if k == "month"
+        }
+        rows = np.flatnonzero(span & ~fixed)
+        lone = [
+            sum(
+                month.get(
+                    (cells.indicator.iat[r], cells.org_unit.iat[r], cells.ftype.iat[r], m), False
+                )
+                for m in cells["months"].iat[r]
+            )
+            == 1
+            for r in rows
+        ]
+        hidden[rows[np.array(lone, dtype=bool)]] = True
+        span_lines = [
+            ids(["indicator", "period", "ftype"], span),
+            ids(["indicator", "org_unit", "period"], span & ~fixed),
+        ]
+        _converge(values, hidden, span_lines, fixed)
+    return hidden
+
+
+def _converge(
+    values: np.ndarray, hidden: np.ndarray, lines: list[np.ndarray], fixed: np.ndarray
+) -> None:
+    """In place: while a line has exactly one hidden cell, hide its smallest other count that
+    is not fixed (a zero only when the line has nothing else)."""
+    changed = True
+    while changed:
+        changed = False
+        for gid in lines:
+            ok = gid >= 0
+            if not ok.any():
+                continue
+            n = np.bincount(gid[ok], weights=hidden[ok].astype(float))
+            for g in np.flatnonzero(n == 1):
+                members = np.flatnonzero(gid == g)
+                free = members[~hidden[members] & ~fixed[members] & ~np.isnan(values[members])]
+                if not len(free):
+                    continue
+                positive = free[values[free] > 0]
+                pick = positive if len(positive) else free
+                hidden[pick[np.argmin(values[pick])]] = True
+                changed = True

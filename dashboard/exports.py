@@ -218,6 +218,8 @@ def page_tables(
         return {"scorecard": scorecard_frame(scorecard(ctx, f), ctx.cat, f.lang)}
     if page == "establecimiento":
         return _facility_tables(ctx, f, facility) if facility else {}
+    if page == "calidad":
+        return _review_tables(ctx, f)
     return {}
 
 
@@ -478,6 +480,120 @@ def _facility_tables(ctx: Context, f: Filters, code: str) -> dict[str, pd.DataFr
 
 
 # ==== What the file shows, and its name ==========================================================
+def _review_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
+    """The data-quality review: the summary first, then one sheet per WHO metric."""
+    from . import dqr
+
+    r = dqr.review(ctx, f)
+    lang = f.lang
+    cat = ctx.cat
+
+    def name(code: str) -> str:
+        d = cat.data_elements.get(code)
+        return code if d is None else (d.name_en if lang == "en" else d.name_es)
+
+    def flags(values) -> list[str]:
+        return [t("dqr_flagged", lang) if bool(v) else "" for v in values]
+
+    s = dqr.summary(r)
+    summary = pd.DataFrame(
+        {
+            t("dqr_metric", lang): s.metric,
+            t("dqr_measure", lang): [
+                t(f"dqr_metric_{m}", lang)
+                + (
+                    ""
+                    if m in ("1a", "1b", "2a", "2b", "4a")
+                    else ": " + " → ".join(map(name, x.split("-")))
+                )
+                for m, x in zip(s.metric, s.measure, strict=True)
+            ],
+            r.unit.name: _rounded(s.value, 2),
+            t("dqr_threshold", lang): s.threshold,
+            t(
+                "dqr_rows_flagged", lang, rows=t(f"dqr_rows_{min(r.unit.level + 1, 3)}", lang)
+            ): s.flagged,
+            "n": s.rows,
+        }
+    )
+    unit, nm = t("col_code", lang), t("col_unit", lang)
+    rep = r.reporting
+    reporting = pd.DataFrame(
+        {
+            unit: rep.org_unit,
+            nm: rep.name,
+            t("dqr_expected", lang): rep.expected,
+            t("dqr_received", lang): rep.received,
+            t("dqr_completeness", lang): _rounded(rep.completeness, 1),
+            t("dqr_timeliness", lang): _rounded(rep.timeliness, 1),
+            t("dqr_metric_1a", lang): flags(rep.low_completeness),
+            t("dqr_metric_1b", lang): flags(rep.low_timeliness),
+        }
+    )
+    o = r.outliers
+    outliers = pd.DataFrame(
+        {
+            unit: o.area,
+            t("dqr_facility", lang): o.facility,
+            nm: o.facility_name,
+            t("dqr_element", lang): [name(c) for c in o.element],
+            t("col_month_id", lang): o.month,
+            t("col_value", lang): o.value,
+            t("dqr_median", lang): _rounded(o["median"], 1),
+            t("dqr_z", lang): _rounded(o.z, 2),
+            t("dqr_severity", lang): [t(f"dqr_{x}", lang) for x in o.severity],
+        }
+    )
+    ot = r.over_time
+    over_time = pd.DataFrame(
+        {
+            unit: ot.org_unit,
+            nm: ot.name,
+            t("dqr_element", lang): [name(c) for c in ot.element],
+            fmt_period(r.period, lang): ot.current,
+            t("dqr_prior_mean", lang): _rounded(ot.prior_mean, 1),
+            t("dqr_ratio", lang): _rounded(ot.ratio, 3),
+            t("dqr_metric_2d", lang): flags(ot.flag),
+        }
+    )
+    rel = r.relations
+    relations = pd.DataFrame(
+        {
+            unit: rel.org_unit,
+            nm: rel.name,
+            "A": [name(c) for c in rel.a],
+            "B": [name(c) for c in rel.b],
+            t("col_value", lang) + " A": rel.value_a,
+            t("col_value", lang) + " B": rel.value_b,
+            t("dqr_dropout", lang): _rounded(rel.dropout, 1),
+            t("dqr_metric_2e", lang): flags(rel.flag),
+        }
+    )
+    den = r.denominators
+    official, alternative = dqr.DENOMINATOR
+    denominators = pd.DataFrame(
+        {
+            unit: den.org_unit,
+            nm: den.name,
+            name(official): _rounded(den.official, 0),
+            t("dq_estimated_denominator", lang): [
+                t("dq_estimated_denominator", lang) if e else "" for e in den.estimated
+            ],
+            name(alternative): den.alternative,
+            t("dqr_difference", lang): _rounded(den.difference, 1),
+            t("dqr_metric_4a", lang): flags(den.flag),
+        }
+    )
+    return {
+        "dqr_summary": summary,
+        "dqr_reporting": reporting,
+        "dqr_outliers": outliers,
+        "dqr_over_time": over_time,
+        "dqr_relations": relations,
+        "dqr_denominators": denominators,
+    }
+
+
 def _visible_facility(ctx: Context, code: str | None) -> OrgUnit | None:
     unit = ctx.cat.unit(code) if code else None
     if unit is None or unit.level != 3 or not ctx.cat.in_scope(unit, ctx.scope):
@@ -531,6 +647,8 @@ def describe_filters(
         (t("filter_type", lang), _type_name(f.ftype, lang) if f.ftype else t("all_types", lang)),
         (t("filter_indicator", lang), f"{ind.code} {ind.name(lang)}" if ind else f.indicator),
     ]
+    if page == "calidad":
+        rows.pop()  # the review covers its own tracer data, not the selected indicator
     if page == "desempeno" and ind is not None:
         domain = f.domain or ind.domain  # as views.scorecard_indicators
         rows.append((t("domain", lang), t(f"domain_{domain}", lang)))
@@ -595,6 +713,7 @@ def page_title(page: str, lang: str) -> str:
         "tendencias": t("page_tendencias", lang),
         "desempeno": t("page_desempeno", lang),
         "establecimiento": t("page_establecimiento", lang),
+        "calidad": t("page_calidad", lang),
     }
     return titles.get(page, page)
 

@@ -30,7 +30,7 @@ KEYS = {
     "domain": "dominio",
     "facility": "establecimiento",
 }
-PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
+PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "calidad")
 PATHS = {
     "resumen": "/",
     "mapa": "/mapa",
@@ -38,6 +38,7 @@ PATHS = {
     "desempeno": "/desempeno",
     "establecimiento": "/establecimiento",
     "paquete": "/paquete",  # the printable regional pack (not in the navigation)
+    "calidad": "/calidad",
 }
 
 

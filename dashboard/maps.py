@@ -196,6 +196,26 @@ def _rgb(color: str) -> tuple[float, float, float] | None:
     return r, g, b
 
 
+# A value with a data-quality caution is drawn paler (its class colour halfway to white) with a
+# darker dotted outline: never as certain-looking as a sound value of the same class.
+UNCERTAIN_MIX = 0.55
+UNCERTAIN_LINE = "#4A4A4A"
+
+
+def paler(color: str, mix: float = UNCERTAIN_MIX) -> str:
+    """The colour `mix` of the way to white (hex); an unparseable colour is returned as is."""
+    rgb = _rgb(color)
+    if rgb is None:
+        return color
+    return "#" + "".join(f"{round(255 * (c + (1 - c) * mix)):02X}" for c in rgb)
+
+
+def _split(positions: list[int], uncertain: Sequence[Any]) -> tuple[list[int], list[int]]:
+    """(sound, uncertain) positions of one legend entry."""
+    shaky = [p for p in positions if bool(uncertain[p])]
+    return [p for p in positions if not bool(uncertain[p])], shaky
+
+
 def _luminance(rgb: tuple[float, float, float]) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -430,43 +450,60 @@ def choropleth_traces(
     hover_col: str | None = None,
     line_color: str = BORDER_COLOR,
     line_width: float = 0.8,
+    uncertain_col: str | None = None,
+    uncertain_label: str | None = None,
 ) -> list[dict[str, Any]]:
     """One choropleth trace per legend entry, each carrying only its own features (the figure holds
     every feature once), so the legend names each class and toggles it. A class without
-    members is a legend-only placeholder, so the legend always shows the whole scale."""
+    members is a legend-only placeholder, so the legend always shows the whole scale.
+    `uncertain_col`: truthy where the value has a data-quality caution; those features are
+    drawn paler with a dark outline (in the class's legend group), and `uncertain_label`
+    explains the paler fill in one more legend entry."""
     features = [f for f in geojson.get("features", []) if f.get("id") is not None]
     codes = [str(f["id"]) for f in features]
     rows = _by_code(frame, code_col)
     values = _column(rows, value_col, codes)
     hover = _column(rows, hover_col, codes)
     hover = [h if h is not None else code for h, code in zip(hover, codes, strict=True)]
+    uncertain = _column(rows, uncertain_col, codes, default=False)
     traces: list[dict[str, Any]] = []
+    any_shaky = False
+
+    def shapes(positions: list[int], label: str, fill: str, line: dict, legend: bool) -> dict:
+        locations = [codes[p] for p in positions]
+        return _trace(
+            "choropleth",
+            geojson={"type": "FeatureCollection", "features": [features[p] for p in positions]},
+            featureidkey="id",
+            locations=locations,
+            z=[1] * len(locations),
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, fill], [1, fill]],
+            showscale=False,
+            name=label,
+            legendgroup=label,
+            showlegend=legend,
+            customdata=locations,
+            hovertext=[hover[p] for p in positions],
+            hovertemplate="%{hovertext}<extra></extra>",
+            marker={"line": line},
+        )
+
     for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
-        if not positions:
+        sound, shaky = _split(positions, uncertain)
+        if not sound:
             # plotly.js gives an empty choropleth no legend item; keep the scale whole.
             traces.append(_legend_only_geo(label, color, line_color))
-            continue
-        locations = [codes[p] for p in positions]
-        traces.append(
-            _trace(
-                "choropleth",
-                geojson={"type": "FeatureCollection", "features": [features[p] for p in positions]},
-                featureidkey="id",
-                locations=locations,
-                z=[1] * len(locations),
-                zmin=0,
-                zmax=1,
-                colorscale=[[0, color], [1, color]],
-                showscale=False,
-                name=label,
-                legendgroup=label,
-                showlegend=True,
-                customdata=locations,
-                hovertext=[hover[p] for p in positions],
-                hovertemplate="%{hovertext}<extra></extra>",
-                marker={"line": {"color": line_color, "width": line_width}},
-            )
-        )
+        else:
+            line = {"color": line_color, "width": line_width}
+            traces.append(shapes(sound, label, color, line, True))
+        if shaky:
+            any_shaky = True
+            line = {"color": UNCERTAIN_LINE, "width": max(line_width, 1.4)}
+            traces.append(shapes(shaky, label, paler(color), line, False))
+    if any_shaky and uncertain_label:
+        traces.append(_legend_only_geo(uncertain_label, paler(NO_DATA_COLOR), UNCERTAIN_LINE))
     return traces
 
 
@@ -692,13 +729,17 @@ def tilegrid_figure(
     legend_title: str | None = None,
     height: int = 460,
     gap: float = 0.08,
+    uncertain_col: str | None = None,
+    uncertain_label: str | None = None,
 ) -> dict[str, Any]:
     """Equal-tile cartogram: every region one square (Asunción as big as Boquerón).
 
     `tiles` has iso_code (or `code_col`), row, col, abbrev (dashboard/data/tilegrid.csv).
     Each tile is filled with its class colour and shows, in a contrasting colour, the bold
     abbreviation and below it `label_col` (just the formatted value: the builder adds the
-    abbreviation itself); one legend entry per class plus no data; customdata = code."""
+    abbreviation itself); one legend entry per class plus no data; customdata = code.
+    `uncertain_col` / `uncertain_label`: as choropleth_traces; an uncertain tile is paler,
+    with a dark dotted border."""
     key = "iso_code" if "iso_code" in tiles.columns else code_col
     tiles = tiles.reset_index(drop=True)
     codes = tiles[key].astype(str).tolist()
@@ -708,52 +749,48 @@ def tilegrid_figure(
     hover = _column(rows, hover_col, codes)
     names = tiles["abbrev"].astype(str).tolist()
     hover = [h if h is not None else n for h, n in zip(hover, names, strict=True)]
+    uncertain = _column(rows, uncertain_col, codes, default=False)
     half = (1 - gap) / 2
     traces: list[dict[str, Any]] = []
-    for label, color, positions in _groups(codes, values, classes, no_data_color, no_data_label):
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for p in positions:
-            x, y = float(tiles.at[p, "col"]), float(tiles.at[p, "row"])
-            xs += [x - half, x + half, x + half, x - half, x - half, None]
-            ys += [y - half, y - half, y + half, y + half, y - half, None]
-        # The filled squares: the legend entry (a filled box) and the toggle for the class.
+    any_shaky = False
+    for label, base, all_positions in _groups(codes, values, classes, no_data_color, no_data_label):
+        sound, shaky = _split(all_positions, uncertain)
+        any_shaky = any_shaky or bool(shaky)
+        # Sound tiles carry the legend entry (a filled box, the class's toggle) even when
+        # empty; uncertain ones follow, paler with a dotted border, in the same group.
+        parts = [(sound, base, {"color": BORDER_COLOR, "width": 1}, True)]
+        if shaky:
+            parts.append(
+                (shaky, paler(base), {"color": UNCERTAIN_LINE, "width": 1.5, "dash": "dot"}, False)
+            )
+        for positions, color, line, legend in parts:
+            _tile_traces(
+                traces,
+                tiles,
+                positions,
+                names,
+                labels,
+                codes,
+                hover,
+                half,
+                label,
+                color,
+                line,
+                legend,
+            )
+    if any_shaky and uncertain_label:
         traces.append(
             _trace(
                 "scatter",
-                x=xs or [None],
-                y=ys or [None],
+                x=[None],
+                y=[None],
                 mode="lines",
                 fill="toself",
-                fillcolor=color,
-                line={"color": BORDER_COLOR, "width": 1},
-                name=label,
-                legendgroup=label,
+                fillcolor=paler(NO_DATA_COLOR),
+                line={"color": UNCERTAIN_LINE, "width": 1.5, "dash": "dot"},
+                name=uncertain_label,
                 showlegend=True,
                 hoverinfo="skip",
-            )
-        )
-        # Centre points: text on the tile, hover and click (customdata = code).
-        ink = text_color_for(color)
-        traces.append(
-            _trace(
-                "scatter",
-                x=[float(tiles.at[p, "col"]) for p in positions],
-                y=[float(tiles.at[p, "row"]) for p in positions],
-                mode="markers+text",
-                marker={"symbol": "square", "size": 60, "color": _TRANSPARENT},
-                text=[
-                    f"<b>{names[p]}</b><br>{labels[p]}" if labels[p] != "" else f"<b>{names[p]}</b>"
-                    for p in positions
-                ],
-                textposition="middle center",
-                textfont={"color": ink, "size": 12},
-                name=label,
-                legendgroup=label,
-                showlegend=False,
-                customdata=[codes[p] for p in positions],
-                hovertext=[hover[p] for p in positions],
-                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     n_cols = int(tiles["col"].max()) + 1 if len(tiles) else 1
@@ -778,4 +815,54 @@ def tilegrid_figure(
                 "constrain": "domain",
             },
         ),
+    )
+
+
+def _tile_traces(
+    traces: list, tiles, positions, names, labels, codes, hover, half, label, color, line, legend
+) -> None:
+    """The squares of some tiles of one legend entry, and their centre points."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for p in positions:
+        x, y = float(tiles.at[p, "col"]), float(tiles.at[p, "row"])
+        xs += [x - half, x + half, x + half, x - half, x - half, None]
+        ys += [y - half, y - half, y + half, y + half, y - half, None]
+    traces.append(
+        _trace(
+            "scatter",
+            x=xs or [None],
+            y=ys or [None],
+            mode="lines",
+            fill="toself",
+            fillcolor=color,
+            line=line,
+            name=label,
+            legendgroup=label,
+            showlegend=legend,
+            hoverinfo="skip",
+        )
+    )
+    # Centre points: text on the tile, hover and click (customdata = code).
+    ink = text_color_for(color)
+    traces.append(
+        _trace(
+            "scatter",
+            x=[float(tiles.at[p, "col"]) for p in positions],
+            y=[float(tiles.at[p, "row"]) for p in positions],
+            mode="markers+text",
+            marker={"symbol": "square", "size": 60, "color": _TRANSPARENT},
+            text=[
+                f"<b>{names[p]}</b><br>{labels[p]}" if labels[p] != "" else f"<b>{names[p]}</b>"
+                for p in positions
+            ],
+            textposition="middle center",
+            textfont={"color": ink, "size": 12},
+            name=label,
+            legendgroup=label,
+            showlegend=False,
+            customdata=[codes[p] for p in positions],
+            hovertext=[hover[p] for p in positions],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
     )

@@ -10,9 +10,7 @@ import numpy as np
 from .i18n import t
 
 # The order is the order shown and exported; each code is one bit of the mask.
-# No estimated_denominator yet: the store has no population source flag (the populations work
-# adds one); the code joins this list when it does.
-CODES = ("low_completeness", "small_numbers", "over_100", "outlier")
+CODES = ("low_completeness", "small_numbers", "over_100", "outlier", "estimated_denominator")
 BITS = {code: 1 << k for k, code in enumerate(CODES)}
 # Each possible mask as its tuple of codes: a column of masks becomes a column of tuples by one
 # fancy index instead of a Python loop (a region scorecard has 100,000 cells).
@@ -58,9 +56,11 @@ def quality_masks(
     values_reported: np.ndarray,
     coverage: bool,
     rules: QualityRules,
+    estimated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Bit mask of the codes that apply to each value (arrays of one shape). No value: only
-    the reporting and outlier codes can apply."""
+    the reporting and outlier codes can apply. `estimated`: True where the denominator rests
+    on a population the product (or the ministry) estimated rather than an official figure."""
     has = ~np.isnan(value)
     num = np.nan_to_num(numerator)
     den = np.nan_to_num(denominator)
@@ -80,6 +80,8 @@ def quality_masks(
     mask |= np.where(small, BITS["small_numbers"], 0)
     mask |= np.where(over, BITS["over_100"], 0)
     mask |= np.where(outlier, BITS["outlier"], 0)
+    if estimated is not None:
+        mask |= np.where(has & estimated, BITS["estimated_denominator"], 0)
     return mask
 
 
@@ -107,3 +109,25 @@ def quality_text(codes: Iterable[str] | None, lang: str, rules: QualityRules | N
         "share": f"{r.outlier_share:g}",
     }
     return " ".join(t(f"dq_{c}_long", lang, **args) for c in (codes or ()))
+
+
+# The WHO Data Quality Review defaults of the /calidad page, copied from the WHO data-quality
+# app (dhis2/who-data-quality-app, commit c3fac52, 2020-12-02): reporting completeness 90 and
+# timeliness 75 (src/appCore/d2Map.js addDataset: ds.threshold, ds.timelinessThreshold); a
+# moderate outlier has a modified z-score >= 3.5, an extreme one >= 5
+# (appServiceDataAnalysis.js outlierGap); consistency over time 33 % from the mean of the 3
+# preceding years (src/data/metaData.json numerators[*].consistency, review.js
+# precedingYears); a dropout relation (Penta1 -> Penta3) is flagged when negative
+# (metaData.json numeratorRelations R2, "Should not be negative"); two denominators of one
+# population flagged beyond 10 % apart (denominatorRelations PR1 criteria = 10).
+@dataclass(frozen=True)
+class ReviewRules:
+    """Thresholds of the data-quality review (Settings: DASHBOARD_DQR_*)."""
+
+    completeness: float = 90.0  # 1a: a unit at or below this % of expected reports
+    timeliness: float = 75.0  # 1b: at or below this % of expected reports on time
+    moderate_z: float = 3.5  # 2a: modified z-score of a moderate outlier
+    extreme_z: float = 5.0  # 2b: of an extreme outlier
+    consistency: float = 33.0  # 2d: % off the mean of the three years before
+    dropout: float = 0.0  # 2e: a dropout (A - B) / A below this % (negative: B > A)
+    denominator: float = 10.0  # 4a: % between the official population and the alternative

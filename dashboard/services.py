@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -11,7 +11,9 @@ import pandas as pd
 from .accounts import Principal
 from .catalog import Scope
 from .config import Settings
+from .dqr import ReviewCache
 from .repository import Repository
+from .suppression import CubeCache
 from .views import Context
 
 if TYPE_CHECKING:
@@ -31,11 +33,17 @@ class Services:
     district_boundaries: Boundaries | None = None
     # Who the current request acts for (None outside a signed-in request).
     principal: Callable[[], Principal | None] = lambda: None
+    # The data-quality reviews of this app (/calidad), reused until the data changes.
+    reviews: ReviewCache = field(default_factory=ReviewCache)
+    # Disclosure decisions of restricted views, reused until the data changes.
+    cubes: CubeCache = field(default_factory=CubeCache)
 
     def context(self) -> Context:
         """The view context of the current request."""
         principal = self.principal()
-        restricted = principal is not None and principal.role in self.settings.restricted_roles
+        restricted = principal is not None and (
+            principal.restricted or principal.role in self.settings.restricted_roles
+        )
         return Context(
             repo=self.repo,
             scope=self.scope(),
@@ -43,4 +51,6 @@ class Services:
             small_count=self.settings.small_count,
             rules=self.settings.quality_rules(),
             suppress=self.settings.suppress_threshold if restricted else None,
+            dqr=self.settings.dqr,
+            cubes=self.cubes,
         )

@@ -9,14 +9,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from . import disclosure
+from . import suppression
 from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .missing import is_missing
 from .periods import Period, add_months, period_for_span, trend_window
-from .quality import QualityRules
+from .quality import QualityRules, ReviewRules
 from .repository import Repository
 
 # The overview's cards: the selected indicator first, then one per domain and data quality.
@@ -35,6 +35,10 @@ class Context:
     # Disclosure control for restricted users (publico, --suppress): counts 1..suppress are
     # hidden and their rates withheld; None shows the real values.
     suppress: int | None = None
+    # Thresholds of the data-quality review page (/calidad).
+    dqr: ReviewRules = field(default_factory=ReviewRules)
+    # Disclosure decisions of recent canonical cubes (dashboard.suppression.CubeCache).
+    cubes: suppression.CubeCache | None = None
 
     @property
     def cat(self) -> Catalog:
@@ -53,7 +57,20 @@ def _evaluate(
     frame = evaluate_frame(
         ctx.repo, ctx.scope, indicators, units, periods, ftypes, rules=ctx.rules, today=ctx.today
     )
-    return frame if ctx.suppress is None else disclosure.suppress(frame, ctx.suppress)
+    if ctx.suppress is None or frame.empty:
+        return frame
+    # Decided on each unit's canonical cube, so no two views can be differenced.
+    hidden = suppression.hidden_cells(
+        ctx.repo,
+        ctx.scope,
+        ctx.today,
+        indicators,
+        units,
+        periods,
+        ctx.suppress,
+        ctx.cubes,
+    )
+    return suppression.apply(frame, hidden, periods, ftypes, ctx.suppress)
 
 
 def selected_unit(ctx: Context, f: Filters) -> OrgUnit:

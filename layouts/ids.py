@@ -64,3 +64,7 @@ FAC_TRENDS = "fac-trends"  # one chart per indicator
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"
+
+# Calidad (data-quality review)
+CAL_TITLE = "cal-title"
+CAL_BODY = "cal-body"

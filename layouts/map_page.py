@@ -180,6 +180,11 @@ def figure(
     areas["hover"] = hover_texts(
         areas, ind, lang, int(areas["rank"].max()) if areas["rank"].notna().any() else len(areas)
     )
+    # A value with a data-quality caution is drawn paler (dashboard.maps: never as certain).
+    areas["uncertain"] = [
+        bool(q) and not is_missing(v) for q, v in zip(areas.quality, areas.value, strict=True)
+    ]
+    shaky = {"uncertain_col": "uncertain", "uncertain_label": t("map_uncertain", lang)}
     classes, column = classes_for(md, lang)
     no_data = f"{STATUS_SYMBOLS['no_data']} {t('status_no_data', lang)}"
     marks = STATUS_SYMBOLS if column == "status" else {}
@@ -202,6 +207,7 @@ def figure(
             label_col="label",
             legend_title=legend_title,
             height=560,
+            **shaky,
         )
         return fig, note
     traces = []
@@ -214,6 +220,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            **shaky,
         )
         traces += maps.marks_trace(areas, boundaries.centroids, marks=marks)
     elif districts is not None:
@@ -229,6 +236,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            **shaky,
         )
         traces += maps.marks_trace(
             areas, {k: v for k, v in districts.centroids.items() if k in codes}, marks=marks

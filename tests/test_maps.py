@@ -483,3 +483,72 @@ def test_points_trace_sends_hover_labels_once_per_trace_with_fields_per_point():
     assert met["customdata"] == [["E1", "USF Uno", "91,0 %"], ["E2", "USF Dos", "95,5 %"]]
     assert met["hovertemplate"].startswith("<b>%{customdata[1]}</b>")
     assert "hovertext" not in met
+
+
+# --- uncertainty: a value with a data-quality caution never looks as certain -------------------
+
+
+def test_paler_mixes_toward_white():
+    assert maps.paler("#000000", 0.5) == "#808080"
+    assert maps.paler("#4575b4", 0.0) == "#4575B4" and maps.paler("#FFFFFF") == "#FFFFFF"
+    assert maps.paler("not a colour") == "not a colour"
+
+
+def test_choropleth_draws_uncertain_values_paler_with_a_dark_outline():
+    frame = FRAME.assign(uncertain=[False, True, False, False, False])
+    fig = choropleth(
+        frame,
+        GEOJSON,
+        classes=CLASSES,
+        hover_col="hover",
+        uncertain_col="uncertain",
+        uncertain_label="Pálido: advertencia",
+    )
+    # The legend keeps the classes and gains one entry saying what the pale fill means.
+    assert _legend(fig) == ["< 50", "50–80", "80–100", "—", "Pálido: advertencia"]
+    drawn = [t for t in fig.data if t.type == "choropleth"]
+    by_code = {c: t for t in drawn for c in t.locations}
+    assert sorted(by_code) == ["PY-1", "PY-2", "PY-3", "PY-4", "PY-ASU"]  # each feature once
+    shaky, sound = by_code["PY-2"], by_code["PY-3"]
+    # PY-2 (75,5, class 50–80, uncertain): its class colour halfway-plus to white, dark edge.
+    assert shaky.colorscale[0][1] == maps.paler("#91bfdb") != "#91bfdb"
+    assert shaky.marker.line.color == maps.UNCERTAIN_LINE and not shaky.showlegend
+    assert shaky.legendgroup == "50–80"  # toggled with its class
+    assert sound.colorscale[0][1] == "#4575b4" and sound.marker.line.color == maps.BORDER_COLOR
+    # Only uncertain class members: the class keeps a legend entry of its own colour.
+    assert [t.name for t in fig.data if t.type == "scattergeo" and t.name == "50–80"] == ["50–80"]
+
+
+def test_choropleth_without_uncertain_values_has_no_extra_legend_entry():
+    fig = choropleth(
+        FRAME.assign(uncertain=False),
+        GEOJSON,
+        classes=CLASSES,
+        uncertain_col="uncertain",
+        uncertain_label="Pálido: advertencia",
+    )
+    assert "Pálido: advertencia" not in _legend(fig)
+
+
+def test_tilegrid_marks_uncertain_tiles_paler_with_a_dotted_border():
+    tiles = load_tilegrid()
+    frame = _tile_frame()
+    frame["uncertain"] = frame.org_unit == "PY-1"
+    fig = tilegrid_figure(
+        frame,
+        tiles,
+        classes=CLASSES,
+        hover_col="hover",
+        label_col="label",
+        uncertain_col="uncertain",
+        uncertain_label="Pálido: advertencia",
+    )
+    assert _legend(fig)[-1] == "Pálido: advertencia"
+    texts = [t for t in fig.data if t.customdata is not None and "PY-1" in list(t.customdata)]
+    assert len(texts) == 1 and list(texts[0].customdata) == ["PY-1"]
+    k = list(fig.data).index(texts[0])
+    square = fig.data[k - 1]  # the square drawn just before its centre point
+    assert square.line.dash == "dot" and square.line.color == maps.UNCERTAIN_LINE
+    assert square.fillcolor == maps.paler(CLASSES[0][2])  # PY-1 is in the first class
+    codes = [c for t in fig.data if t.customdata is not None for c in t.customdata]
+    assert sorted(codes) == sorted(tiles.iso_code)  # every tile still drawn once

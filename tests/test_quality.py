@@ -205,3 +205,80 @@ def test_quality_mark_states_the_configured_thresholds_in_words():
     badge = status_badge("met", "es", uncertain=True)
     assert "uncertain" in badge.className and "¿Cumple?" in badge.children
     assert "uncertain" not in status_badge("no_data", "es", uncertain=True).className
+
+
+def put_estimated_population(repo, rows):
+    """rows: (org unit code, element, year, value, estimated 0/1)."""
+    cat = repo.catalog()
+    repo.upsert_populations(
+        [
+            {
+                "org_unit_id": cat.by_code[u].id,
+                "data_element_id": cat.data_elements[d].id,
+                "year": y,
+                "value": v,
+                "estimated": e,
+            }
+            for u, d, y, v, e in rows
+        ]
+    )
+    repo.refresh_rollups()
+
+
+def test_quality_estimated_denominator_only_where_the_population_was_estimated(store):
+    # 0101 has its census figure, 0102 one the product estimated; both 1000 people.
+    put_estimated_population(
+        store,
+        [("0101", "POP_TOTAL", 2024, 1000, 0), ("0102", "POP_TOTAL", 2024, 1000, 1)],
+    )
+    put_values(
+        store,
+        [("F1", "CONSULTAS", 202400 + m, 200) for m in range(1, 13)]
+        + [("H1", "CONSULTAS", 202400 + m, 200) for m in range(1, 13)],
+    )
+    official = one(store, "SER-01", "0101", "2024")
+    estimated = one(store, "SER-01", "0102", "2024")
+    # 2400 consultations over 1000 people: 2.4 a person, in both; only 0102's is estimated.
+    assert official.value == pytest.approx(2.4) and official.quality == []
+    assert estimated.value == pytest.approx(2.4) and estimated.quality == ["estimated_denominator"]
+    # A month of the year uses the same figure (a twelfth of it): still estimated.
+    assert one(store, "SER-01", "0102", "202405").quality == ["estimated_denominator"]
+    # The region rests on both districts' figures: one of them estimated marks it too.
+    assert "estimated_denominator" in one(store, "SER-01", "PY-1", "2024").quality
+    # A denominator that is not a population never carries the mark.
+    put_values(store, [("H1", "CPN_1_T1", 202403, 30), ("H1", "CPN_1", 202403, 60)])
+    assert one(store, "MNI-05", "0102", "202403").quality == []
+    # Another year, with no estimated figure of its own, is not marked by 2024's.
+    put_estimated_population(store, [("0102", "POP_TOTAL", 2023, 990, 0)])
+    put_values(store, [("H1", "CONSULTAS", 202303, 100)])
+    assert one(store, "SER-01", "0102", "202303").quality == []
+
+
+def test_estimated_denominator_in_words_and_in_the_frame(store):
+    codes = as_codes(np.array([16]))
+    assert codes.tolist() == [("estimated_denominator",)]
+    assert quality_words(codes[0], "es") == "población estimada"
+    assert "estimated" in quality_text(codes[0], "en")
+
+
+def test_query_json_and_csv_carry_the_estimated_denominator(store, monkeypatch, capsys):
+    import json
+
+    from dashboard.__main__ import main
+
+    put_estimated_population(
+        store,
+        [("0101", "POP_TOTAL", 2024, 1000, 0), ("0102", "POP_TOTAL", 2024, 1000, 1)],
+    )
+    put_values(store, [("H1", "CONSULTAS", 202403, 200), ("F1", "CONSULTAS", 202403, 200)])
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", str(store.engine.url))
+    monkeypatch.setenv("DASHBOARD_TODAY", "2026-11-29")
+    args = ["query", "--indicator", "SER-01", "--org-unit", "PY-1", "--period", "202403"]
+    assert main([*args, "--by", "district", "--format", "json"]) == 0
+    rows = {r["org_unit"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["0102"]["quality"] == ["estimated_denominator"]
+    assert rows["0101"]["quality"] == []
+    assert main([*args, "--by", "district", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "quality" in lines[0].split(",")
+    assert any(line.startswith("SER-01,0102") and "estimated_denominator" in line for line in lines)

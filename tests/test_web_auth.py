@@ -572,7 +572,40 @@ def test_national_account_does_see_facilities_with_the_same_payloads(web, dash_d
 
 def test_print_token_keeps_the_public_level(web):
     from dashboard.accounts import PUBLIC
-    from dashboard.web.auth import read_print_token
+    from dashboard.web.auth import read_print_claims
 
     token = make_print_token(SECRET.encode(), PUBLIC)
-    assert read_print_token(SECRET.encode(), token) == PUBLIC
+    assert read_print_claims(SECRET.encode(), token) == (PUBLIC, False)
+
+
+def test_print_token_carries_the_restriction_of_its_requester(web):
+    from dashboard.web.auth import read_print_claims
+
+    secret = SECRET.encode()
+    open_token = make_print_token(secret, Scope.of("PY-1"))
+    restricted = make_print_token(secret, Scope.of("PY-1"), restricted=True)
+    assert read_print_claims(secret, open_token) == (Scope.of("PY-1"), False)
+    assert read_print_claims(secret, restricted) == (Scope.of("PY-1"), True)
+    # The flag is signed: flipping it in the body breaks the signature.
+    body, _, sig = restricted.partition(".")
+    assert read_print_claims(secret, open_token.partition(".")[0] + "." + sig) is None
+
+
+def test_a_restricted_print_job_gets_disclosure_control():
+    from dashboard.accounts import Principal
+    from dashboard.config import Settings
+    from dashboard.services import Services
+
+    def ctx(principal):
+        deps = Services(
+            repo=None,  # type: ignore[arg-type]  # context() only reads the settings here
+            settings=Settings.from_env({"DASHBOARD_SUPPRESS_THRESHOLD": "4"}),
+            scope=lambda: Scope.national(),
+            tiles=None,  # type: ignore[arg-type]
+            principal=lambda: principal,
+        )
+        return deps.context()
+
+    assert ctx(Principal(None, "print", Scope.national(), restricted=True)).suppress == 4
+    assert ctx(Principal(None, "print", Scope.national())).suppress is None
+    assert ctx(Principal("p@x", "publico", Scope.national())).suppress == 4

@@ -88,19 +88,24 @@ def _sign(secret: bytes, message: str) -> str:
     return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
-def make_print_token(secret: bytes, scope: Scope, now: float | None = None) -> str:
-    body = json.dumps(
-        {
-            "s": sorted(scope.roots),
-            "l": scope.max_level,
-            "e": int((now or time.time()) + PRINT_TTL_S),
-        }
-    )
+def make_print_token(
+    secret: bytes, scope: Scope, now: float | None = None, restricted: bool = False
+) -> str:
+    """`restricted`: the print is for a user under disclosure control (publico or a role the
+    settings restrict), so the printed pages hide small counts as the screen does."""
+    claims: dict = {"s": sorted(scope.roots), "l": scope.max_level}
+    claims["e"] = int((now or time.time()) + PRINT_TTL_S)
+    if restricted:
+        claims["x"] = 1
+    body = json.dumps(claims)
     b64 = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
     return f"{b64}.{_sign(secret, 'print:' + b64)}"
 
 
-def read_print_token(secret: bytes, token: str, now: float | None = None) -> Scope | None:
+def read_print_claims(
+    secret: bytes, token: str, now: float | None = None
+) -> tuple[Scope, bool] | None:
+    """(scope, restricted) of a valid, unexpired print token; None otherwise."""
     b64, _, sig = (token or "").partition(".")
     if not b64 or not hmac.compare_digest(sig, _sign(secret, "print:" + b64)):
         return None
@@ -108,20 +113,22 @@ def read_print_token(secret: bytes, token: str, now: float | None = None) -> Sco
         body = json.loads(base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4)))
         roots, expires = frozenset(str(c) for c in body["s"]), float(body["e"])
         max_level = int(body["l"])
-    except (ValueError, KeyError, TypeError):
+        restricted = bool(body.get("x", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if expires < (now or time.time()):
         return None
-    return Scope(roots, max_level=max_level)
+    return Scope(roots, max_level=max_level), restricted
 
 
-def print_cookies(server: Flask, url: str, scope: Scope) -> list[dict]:
-    """Cookies for a Chromium context that prints `url` with this scope (Playwright format)."""
+def print_cookies(server: Flask, url: str, scope: Scope, restricted: bool = False) -> list[dict]:
+    """Cookies for a Chromium context that prints `url` with this scope (Playwright format);
+    `restricted` carries the requester's disclosure control into the printed pages."""
     state: AuthState = server.extensions[EXTENSION]
     return [
         {
             "name": PRINT_COOKIE,
-            "value": make_print_token(state.secret, scope),
+            "value": make_print_token(state.secret, scope, restricted=restricted),
             "url": url,
             "httpOnly": True,
             "sameSite": "Lax",
@@ -361,8 +368,9 @@ def install(server: Flask, settings: Settings, accounts: Accounts) -> AuthState:
         if acc is not None:
             principal = Principal(acc.email, acc.role, acc.scope, acc.id)
         elif request.cookies.get(PRINT_COOKIE) and not path.startswith(PRINT_DENIED_PREFIXES):
-            scope = read_print_token(state.secret, request.cookies[PRINT_COOKIE])
-            principal = Principal(None, "print", scope) if scope is not None else None
+            claims = read_print_claims(state.secret, request.cookies[PRINT_COOKIE])
+            if claims is not None:
+                principal = Principal(None, "print", claims[0], restricted=claims[1])
         if principal is None and state.settings.public_access and path != "/logout":
             principal = Principal(None, "publico", PUBLIC)
         if principal is None:

@@ -259,3 +259,16 @@ def test_pdf_button_says_when_the_server_is_busy(page, open_page):
     alert = page.wait_for_selector("#pdf-export-status.alert", timeout=5_000)
     assert "muchos PDF" in alert.inner_text()
     page.wait_for_selector("a[data-export=pdf]:not(.is-busy)")
+
+
+def test_pdf_for_the_public_hides_small_counts(cli, tmp_path):
+    """A PDF printed under disclosure control (what the public role downloads) shows "<5"
+    where the authorised PDF shows the real small count."""
+    args = ["export-pdf", "--page", "mapa", "--region", "PY-11", "--indicator", "MNI-02"]
+    args += ["--period", "202501"]
+    public, full = tmp_path / "public.pdf", tmp_path / "full.pdf"
+    assert cli(*args, "--suppress", "-o", str(public))[0] == 0
+    assert cli(*args, "-o", str(full))[0] == 0
+    shown, real = text_of(public), text_of(full)
+    assert "<5" in shown
+    assert "<5" not in real

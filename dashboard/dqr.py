@@ -1,0 +1,437 @@
+"""The WHO Data Quality Review of a unit and period: completeness and timeliness (1a, 1b),
+outliers (2a, 2b), consistency over time (2d) and between related indicators (2e), and
+denominator consistency (4a), as frames shared by /calidad, its exports and its PDF."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import Axes, evaluate_frame, load_array
+from .catalog import Catalog, OrgUnit
+from .filters import Filters, resolve_period
+from .periods import Period, add_months, month_period
+from .quality import ReviewRules
+from .views import Context, children, selected_unit
+
+# Tracer data elements of the review (WHO DQR core tracers available in the store: first
+# antenatal visit, Penta3, institutional deliveries, outpatient visits).
+TRACERS = ("CPN_1", "PENTA3", "PARTOS", "CONSULTAS")
+# 2e: related pairs (A, B) where B should not exceed A (a dropout).
+RELATIONS = (("PENTA1", "PENTA3"), ("CPN_1", "CPN_4"))
+# 4a: the official population against the alternative counted by the services: children under
+# one against live births reported in the facilities over the same span.
+DENOMINATOR = ("POP_LT1", "NAC_VIVOS")
+PRIOR_YEARS = 3  # 2d: the mean of the three years before (WHO DQR review default)
+MIN_SERIES = 6  # fewer monthly values than this give no outlier (as the rollup's counts)
+SHOWN_OUTLIERS = 50  # the page lists the strongest; the export lists them all
+
+
+# ==== Arithmetic (pure, hand-tested) ==============================================================
+def modified_z(values: np.ndarray) -> np.ndarray:
+    """Modified z-score of each value against its row (the last axis is one series):
+    0.6745 × (x − median) / MAD. NaN where the row has fewer than MIN_SERIES values, the MAD is
+    0 (a flat series flags nothing) or the value is missing."""
+    v = np.asarray(values, dtype=float)
+    n = np.sum(~np.isnan(v), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan():
+        med = np.nanmedian(v, axis=-1, keepdims=True)
+        mad = np.nanmedian(np.abs(v - med), axis=-1, keepdims=True)
+        z = 0.6745 * (v - med) / np.where(mad > 0, mad, np.nan)
+    return np.where(n >= MIN_SERIES, np.abs(z), np.nan)
+
+
+class _quiet_nan:
+    """nanmedian of an all-NaN row warns; an empty series is expected here."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+
+
+def severity(z: np.ndarray, rules: ReviewRules) -> np.ndarray:
+    """'extreme', 'moderate' or '' for each modified z-score."""
+    z = np.nan_to_num(np.asarray(z, dtype=float), nan=0.0)
+    return np.where(
+        z >= rules.extreme_z, "extreme", np.where(z >= rules.moderate_z, "moderate", "")
+    )
+
+
+def at_or_below(rate: np.ndarray, threshold: float) -> np.ndarray:
+    """WHO's reporting-rate flag: a rate at or below the threshold (no rate: no flag)."""
+    r = np.asarray(rate, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(r) & (r <= threshold)
+
+
+def over_time(current: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean of the prior years present, ratio current / that mean); prior is units × years,
+    NaN or 0 for a year without data. No ratio without a prior mean above 0."""
+    p = np.where(np.asarray(prior, dtype=float) > 0, prior, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan():
+        mean = np.nanmean(p, axis=-1)
+        ratio = np.where(mean > 0, np.asarray(current, dtype=float) / mean, np.nan)
+    return mean, ratio
+
+
+def off_by(ratio: np.ndarray, percent: float) -> np.ndarray:
+    """A ratio more than `percent` % away from 1 (either way)."""
+    r = np.asarray(ratio, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(r) & (np.abs(r - 1.0) * 100.0 > percent)
+
+
+def dropout(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(A − B) / A × 100: the share of those who had A and not B; NaN without A."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(a > 0, (a - np.nan_to_num(b)) / a * 100.0, np.nan)
+
+
+def difference(official: np.ndarray, alternative: np.ndarray) -> np.ndarray:
+    """(alternative − official) / official × 100; NaN without an official figure."""
+    o, a = np.asarray(official, dtype=float), np.asarray(alternative, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(o > 0, (a - o) / o * 100.0, np.nan)
+
+
+# ==== The review of a view ========================================================================
+@dataclass(frozen=True)
+class Review:
+    unit: OrgUnit
+    period: Period
+    rules: ReviewRules
+    # 1a, 1b: the unit first, then its children: org_unit, name, expected, received,
+    # completeness, ontime, timeliness, low_completeness, low_timeliness.
+    reporting: pd.DataFrame
+    # 2a, 2b: one row per outlier month: area, facility, facility_name, element, month, value,
+    # median, z, severity (strongest first).
+    outliers: pd.DataFrame
+    # Per child: org_unit, name, values, moderate, extreme (all outliers, not only the listed).
+    outlier_counts: pd.DataFrame
+    # 2d: org_unit, name, element, current, prior_mean, ratio, flag.
+    over_time: pd.DataFrame
+    # 2e: org_unit, name, a, b, value_a, value_b, dropout, flag.
+    relations: pd.DataFrame
+    # 4a: org_unit, name, official, alternative, difference, estimated, flag.
+    denominators: pd.DataFrame
+    prior: tuple[Period, ...]  # the comparison spans of 2d, nearest first
+
+
+def review_units(ctx: Context, f: Filters) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The unit reviewed and its rows (regions of the country, districts of a region, a
+    district's facilities), within the scope."""
+    unit = selected_unit(ctx, f)
+    return unit, children(ctx, unit)
+
+
+def review(ctx: Context, f: Filters) -> Review:
+    unit, rows = review_units(ctx, f)
+    p = resolve_period(f, ctx.today)
+    rules = ctx.dqr
+    units = [unit, *rows]
+    prior = tuple(p.shifted(-12 * k) for k in range(1, PRIOR_YEARS + 1))
+    values = _read(ctx, units, [p, *prior], [*TRACERS, *(c for r in RELATIONS for c in r)])
+    outliers, counts = _outliers(ctx, unit, rows, p, rules)
+    denominators = _denominators(ctx, units, p, rules)
+    if ctx.suppress is not None:
+        # Restricted users: a count of 1..threshold events is not shown, nor what it gives.
+        values = {k: _hide(v, ctx.suppress) for k, v in values.items()}
+        denominators["alternative"] = _hide(denominators["alternative"].to_numpy(), ctx.suppress)
+        hidden = denominators.alternative.isna() & denominators.difference.notna()
+        denominators.loc[hidden, ["difference", "flag"]] = [np.nan, False]
+        outliers = outliers[outliers.value > ctx.suppress].reset_index(drop=True)
+    return Review(
+        unit=unit,
+        period=p,
+        rules=rules,
+        reporting=_reporting(ctx, units, p, rules),
+        outliers=outliers,
+        outlier_counts=counts,
+        over_time=_over_time(units, values, rules),
+        relations=_relations(units, values, rules),
+        denominators=denominators,
+        prior=prior,
+    )
+
+
+class ReviewCache:
+    """Reviews recently built, reused while the catalog is the same object (the repository
+    reloads it whenever the data version moves, so any import makes every entry stale). A
+    review reads a year of every facility's months, and only an import changes it; one per
+    app, built by the composition root, shared by its request threads."""
+
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._entries: OrderedDict[tuple, tuple[Catalog, Review]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def review(self, ctx: Context, f: Filters) -> Review:
+        cat = ctx.cat
+        unit, _ = review_units(ctx, f)
+        p = resolve_period(f, ctx.today)
+        key = (ctx.scope, unit.code, p.start, p.end, ctx.dqr, ctx.suppress)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is cat:
+                self._entries.move_to_end(key)
+                return hit[1]
+        r = review(ctx, f)
+        with self._lock:
+            self._entries[key] = (cat, r)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return r
+
+
+def _read(
+    ctx: Context, units: Sequence[OrgUnit], periods: Sequence[Period], codes: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Sums of each element per unit × period (all facility types), NaN where nothing came."""
+    cat = ctx.cat
+    des = [cat.data_elements[c] for c in dict.fromkeys(codes) if c in cat.data_elements]
+    axes = Axes(units, periods, des)
+    arr = np.full(axes.shape, np.nan)
+    load_array(ctx.repo, ctx.scope, axes, units, None, arr)
+    return {d.code: arr[:, :, k] for k, d in enumerate(des)}
+
+
+def _hide(v: np.ndarray, threshold: int) -> np.ndarray:
+    """Counts of 1..threshold as missing (disclosure control of the review's counts)."""
+    v = np.asarray(v, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where((v >= 1) & (v <= threshold), np.nan, v)
+
+
+def _base(units: Sequence[OrgUnit]) -> dict[str, list]:
+    return {"org_unit": [u.code for u in units], "name": [u.name for u in units]}
+
+
+def _reporting(
+    ctx: Context, units: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> pd.DataFrame:
+    cat = ctx.cat
+    inds = [cat.indicators[c] for c in ("DQ-01",) if c in cat.indicators]
+    frame = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p], today=ctx.today)
+    if frame.empty:
+        return pd.DataFrame(columns=[*_base(()), "expected", "received"])
+    out = pd.DataFrame(_base(units))
+    f = frame.set_index("org_unit").reindex(out.org_unit)
+    out["expected"] = f.expected_reports.to_numpy()
+    out["received"] = f.received_reports.to_numpy()
+    out["completeness"] = f.completeness.to_numpy(dtype=float)
+    out["timeliness"] = f.timeliness.to_numpy(dtype=float)
+    out["low_completeness"] = at_or_below(out.completeness, rules.completeness)
+    out["low_timeliness"] = at_or_below(out.timeliness, rules.timeliness)
+    return out
+
+
+def _over_time(
+    units: Sequence[OrgUnit], values: dict[str, np.ndarray], rules: ReviewRules
+) -> pd.DataFrame:
+    frames = []
+    for code in TRACERS:
+        if code not in values:
+            continue
+        v = values[code]
+        mean, ratio = over_time(v[:, 0], v[:, 1:])
+        frame = pd.DataFrame(_base(units))
+        frame["element"] = code
+        frame["current"] = v[:, 0]
+        frame["prior_mean"] = mean
+        frame["ratio"] = ratio
+        frame["flag"] = off_by(ratio, rules.consistency)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _relations(
+    units: Sequence[OrgUnit], values: dict[str, np.ndarray], rules: ReviewRules
+) -> pd.DataFrame:
+    frames = []
+    for a, b in RELATIONS:
+        if a not in values or b not in values:
+            continue
+        va, vb = values[a][:, 0], values[b][:, 0]
+        d = dropout(va, vb)
+        frame = pd.DataFrame(_base(units))
+        frame["a"], frame["b"] = a, b
+        frame["value_a"], frame["value_b"] = va, vb
+        frame["dropout"] = d
+        with np.errstate(invalid="ignore"):
+            frame["flag"] = ~np.isnan(d) & (d < rules.dropout)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _denominators(
+    ctx: Context, units: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> pd.DataFrame:
+    cat = ctx.cat
+    official, alternative = DENOMINATOR
+    if official not in cat.data_elements or alternative not in cat.data_elements:
+        return pd.DataFrame()
+    v = _read(ctx, units, [p], DENOMINATOR)
+    o, a = v[official][:, 0], v[alternative][:, 0]
+    diff = difference(o, a)
+    years = sorted(p.months_by_year())
+    est = ctx.repo.estimated_populations(
+        ctx.scope, units, None, [cat.data_elements[official].id], years
+    )
+    out = pd.DataFrame(_base(units))
+    out["official"], out["alternative"], out["difference"] = o, a, diff
+    out["estimated"] = [u.id in est for u in units]
+    out["flag"] = off_by(1.0 + diff / 100.0, rules.denominator)
+    return out
+
+
+def _outliers(
+    ctx: Context, unit: OrgUnit, rows: Sequence[OrgUnit], p: Period, rules: ReviewRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outlier months of the tracers in the facilities under the unit, listed within p. Each
+    facility's series is p's months, or the 12 months up to p's end when p is shorter (a
+    month alone is no series); the WHO app's outlier analysis also scores the months asked."""
+    cat = ctx.cat
+    facs = cat.filter_scope(cat.descendants(unit, 3) if unit.level < 3 else [unit], ctx.scope)
+    months = p.months()
+    if p.n_months < 12:
+        months = Period(add_months(p.end, -11), p.end, "").months()
+    list_cols = ["area", "facility", "facility_name", "element", "month", "value", "median", "z"]
+    count_frame = pd.DataFrame(_base(rows)).assign(values=0, moderate=0, extreme=0)
+    if not facs:
+        return pd.DataFrame(columns=[*list_cols, "severity"]), count_frame
+    v = _read(ctx, facs, [month_period(m) for m in months], TRACERS)
+    in_p = np.array([p.start <= m <= p.end for m in months])
+    area = _area_of(cat, facs, rows)
+    row_of = {r.code: k for k, r in enumerate(rows)}
+    where = np.array([row_of.get(a or "", -1) for a in area])
+    under = where >= 0
+    totals = np.zeros((len(rows), 3), dtype=int)  # values, moderate, extreme
+    found = []
+    for code, arr in v.items():  # facilities × months
+        z = modified_z(arr)
+        with _quiet_nan():
+            med = np.broadcast_to(np.nanmedian(arr, axis=1, keepdims=True), arr.shape)
+        zp = np.nan_to_num(z[:, in_p], nan=0.0)
+        extreme = zp >= rules.extreme_z
+        moderate = (zp >= rules.moderate_z) & ~extreme
+        per_fac = np.stack(
+            [(~np.isnan(arr[:, in_p])).sum(1), moderate.sum(1), extreme.sum(1)], axis=1
+        )
+        np.add.at(totals, where[under], per_fac[under])
+        cols = np.flatnonzero(in_p)
+        fi, mi = np.nonzero(moderate | extreme)
+        for fi_, j in zip(fi.tolist(), cols[mi].tolist(), strict=True):
+            fac = facs[fi_]
+            found.append(
+                (
+                    area[fi_] or "",
+                    fac.code,
+                    fac.name,
+                    code,
+                    months[j],
+                    arr[fi_, j],
+                    med[fi_, j],
+                    z[fi_, j],
+                    "extreme" if z[fi_, j] >= rules.extreme_z else "moderate",
+                )
+            )
+    listed = pd.DataFrame(found, columns=[*list_cols, "severity"])
+    listed = listed.sort_values(["z", "facility", "month"], ascending=[False, True, True])
+    listed = listed.reset_index(drop=True)
+    count_frame["values"] = totals[:, 0]
+    count_frame["moderate"] = totals[:, 1]
+    count_frame["extreme"] = totals[:, 2]
+    return listed, count_frame
+
+
+def _area_of(cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]) -> list[str | None]:
+    """The code of the row (child of the reviewed unit) each facility falls under."""
+    codes = {r.id: r.code for r in rows}
+    out: list[str | None] = []
+    for fac in facs:
+        u: OrgUnit | None = fac
+        while u is not None and u.id not in codes:
+            u = cat.parent(u) if u.parent_id is not None else None
+        out.append(codes[u.id] if u is not None else None)
+    return out
+
+
+def summary(r: Review) -> pd.DataFrame:
+    """One row per metric: the reviewed unit's own figure, the threshold, and how many of its
+    rows are flagged (the WHO DQR summary table)."""
+    rep, oc, rules, own = r.reporting, r.outlier_counts, r.rules, r.unit.code
+    n = max(len(rep) - 1, 0)
+
+    def split(frame: pd.DataFrame, column: str, **match) -> tuple[float, int]:
+        """(the unit's own value, rows flagged) of the frame's rows matching `match`."""
+        if frame.empty:
+            return np.nan, 0
+        sel = np.ones(len(frame), dtype=bool)
+        for k, v in match.items():
+            sel &= frame[k].to_numpy() == v
+        is_own = frame.org_unit.to_numpy() == own
+        mine = frame[column].to_numpy()[sel & is_own]
+        flagged = int(frame.flag.to_numpy()[sel & ~is_own].sum())
+        return (float(mine[0]) if len(mine) else np.nan), flagged
+
+    values = int(oc["values"].sum()) if len(oc) else 0
+    moderate = int(oc.moderate.sum()) if len(oc) else 0
+    extreme = int(oc.extreme.sum()) if len(oc) else 0
+
+    def share(k: int) -> float:
+        return 100.0 * k / values if values else np.nan
+
+    first = rep.iloc[0] if len(rep) else None
+    metrics: list[tuple] = [
+        (
+            "1a",
+            "completeness",
+            first.completeness if first is not None else np.nan,
+            rules.completeness,
+            int(rep.low_completeness.iloc[1:].sum()) if n else 0,
+        ),
+        (
+            "1b",
+            "timeliness",
+            first.timeliness if first is not None else np.nan,
+            rules.timeliness,
+            int(rep.low_timeliness.iloc[1:].sum()) if n else 0,
+        ),
+        (
+            "2a",
+            "moderate",
+            share(moderate + extreme),
+            rules.moderate_z,
+            int(((oc.moderate + oc.extreme) > 0).sum()) if len(oc) else 0,
+        ),
+        (
+            "2b",
+            "extreme",
+            share(extreme),
+            rules.extreme_z,
+            int((oc.extreme > 0).sum()) if len(oc) else 0,
+        ),
+    ]
+    for code in TRACERS:
+        metrics.append(("2d", code, *split(r.over_time, "ratio", element=code)))
+    for a, b in RELATIONS:
+        metrics.append(("2e", f"{a}-{b}", *split(r.relations, "dropout", a=a)))
+    metrics.append(("4a", "-".join(DENOMINATOR), *split(r.denominators, "difference")))
+    thresholds = {"2d": rules.consistency, "2e": rules.dropout, "4a": rules.denominator}
+    metrics = [m if len(m) == 5 else (m[0], m[1], m[2], thresholds[m[0]], m[3]) for m in metrics]
+    return pd.DataFrame(
+        metrics, columns=["metric", "measure", "value", "threshold", "flagged"]
+    ).assign(rows=n)
