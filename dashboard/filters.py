@@ -14,6 +14,8 @@ DEFAULT_INDICATOR = "INM-03"
 DEFAULT_PERIOD = "LAST_12_MONTHS"
 GRAINS = ("month", "quarter", "year")
 MAP_VIEWS = ("map", "tiles")
+# Equidad: each unit on its own, or units summed into groups (dashboard.equity).
+GROUPINGS = ("unidad", "tipo", "chaco", "metro", "quintil")
 # Public URL parameter names (part of the interface, documented in README).
 KEYS = {
     "lang": "lang",
@@ -28,8 +30,9 @@ KEYS = {
     "points": "puntos",
     "sort": "orden",
     "domain": "dominio",
+    "grouping": "agrupar",
 }
-PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
+PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "equidad")
 PATHS = {
     "resumen": "/",
     "mapa": "/mapa",
@@ -37,6 +40,7 @@ PATHS = {
     "desempeno": "/desempeno",
     "establecimiento": "/establecimiento",
     "paquete": "/paquete",  # the printable regional pack (not in the navigation)
+    "equidad": "/equidad",
 }
 
 
@@ -56,6 +60,7 @@ class Filters:
     )
     sort: str | None = None  # scorecard: '<column>' ascending or '-<column>' descending
     domain: str | None = None  # scorecard: indicator domain shown as columns
+    grouping: str | None = None  # equidad: how units are grouped (None = each unit)
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
@@ -160,6 +165,7 @@ def from_query(
         points={"1": True, "0": False}.get(get["points"] or ""),
         sort=sort,
         domain=get["domain"] if get["domain"] in domains else None,
+        grouping=get["grouping"] if get["grouping"] in GROUPINGS[1:] else None,
     )
 
 
