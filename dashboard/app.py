@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     import dash
     from flask_compress import Compress
 
+    from callbacks import equity as equity_cb
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
     from callbacks import overview as overview_cb
@@ -88,7 +89,16 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         district_boundaries=districts,
         principal=auth.current_principal,
     )
-    for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
+    for module in (
+        shell_cb,
+        overview_cb,
+        map_cb,
+        trends_cb,
+        scorecard_cb,
+        facility_cb,
+        pack_cb,
+        equity_cb,
+    ):
         module.register(app, deps)
     from .web import health, security
 

@@ -70,6 +70,10 @@ class Settings:
     debug: bool = False
     # Largest file an import reads (command line and /importar), refused before parsing.
     import_max_bytes: int = 100 * 1024 * 1024
+    # Equidad: people one USF is meant to serve, and where that norm comes from (None: the
+    # built-in MSPBS design figure and its source, dashboard.equity.USF_NORM_SOURCE).
+    usf_norm: float = 5000.0
+    usf_norm_source: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -111,6 +115,8 @@ class Settings:
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
             debug=env.get("DASHBOARD_DEBUG", "") in ("1", "true", "yes"),
             import_max_bytes=int(float(env.get("DASHBOARD_IMPORT_MAX_MB", "100")) * 1024 * 1024),
+            usf_norm=float(env.get("DASHBOARD_USF_NORM", "5000")),
+            usf_norm_source=env.get("DASHBOARD_USF_NORM_SOURCE") or None,
         )
 
     def quality_rules(self) -> QualityRules:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .catalog import HOSPITAL_TYPES, Catalog, Indicator, OrgUnit
 from .filters import GROUPINGS, Filters, resolve_period
+from .i18n import t
 from .missing import is_missing
 from .periods import Period, year_period
 from .quality import QualityRules
@@ -92,31 +93,31 @@ def spread(
     den_i / Σden (Harper & Lynch 2005)."""
     if frame.empty:
         return NO_SPREAD
-    den = frame["denominator"].astype(float)
-    val = frame["value"].astype(float)
-    has = val.notna() & (den > 0)
+    # Plain arrays: the page computes four of these per request.
+    codes = frame["org_unit"].to_numpy()
+    num = pd.to_numeric(frame["numerator"], errors="coerce").to_numpy(float)
+    den = pd.to_numeric(frame["denominator"], errors="coerce").to_numpy(float)
+    val = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
+    has = ~np.isnan(val) & (np.nan_to_num(den) > 0)
     if not has.any():
         return NO_SPREAD
-    rows = frame[has]
-    mean = ratio_of_sums(rows["numerator"], rows["denominator"], factor)
-    r = val[has].to_numpy(float)
-    share = den[has].to_numpy(float) / den[has].sum()
+    mean = ratio_of_sums(num[has], den[has], factor)
+    r = val[has]
+    share = den[has] / den[has].sum()
     di = float(np.mean(np.abs(r - mean)) / mean * 100) if mean and not is_missing(mean) else np.nan
     bgv = float(np.sum(share * (r - mean) ** 2))
-    if small is not None:
-        sound = has & ~small.reindex(frame.index).fillna(False).astype(bool)
-    else:
-        sound = has
-    pick = frame[sound]
+    flag = np.zeros(len(frame), bool) if small is None else small.to_numpy(bool, na_value=False)
+    sound = has & ~flag
     excluded = int(has.sum() - sound.sum())
-    if pick.empty:
+    if not sound.any():
         best = worst = None
         best_v = worst_v = np.nan
     else:
-        bad = _badness(pick["value"].astype(float), direction, band)
-        order = bad.sort_values(kind="stable").index
-        best, worst = str(pick.at[order[0], "org_unit"]), str(pick.at[order[-1], "org_unit"])
-        best_v, worst_v = float(pick.at[order[0], "value"]), float(pick.at[order[-1], "value"])
+        idx = np.flatnonzero(sound)
+        bad = np.asarray(_badness(pd.Series(val[idx]), direction, band), dtype=float)
+        order = idx[np.argsort(bad, kind="stable")]
+        best, worst = str(codes[order[0]]), str(codes[order[-1]])
+        best_v, worst_v = float(val[order[0]]), float(val[order[-1]])
     lo, hi = float(np.min(r)), float(np.max(r))
     return Spread(
         n=int(has.sum()),
@@ -149,25 +150,30 @@ def group_frame(frame: pd.DataFrame, groups: Mapping[str, str], factor: float) -
     """Units summed into groups (org_unit -> group code): numerator, denominator, expected and
     received reports are summed, the value and completeness recomputed as ratios of sums.
     Units not in `groups` are left out. One row per group that has a unit, in first-seen order."""
-    f = frame[frame["org_unit"].isin(list(groups))].copy()
-    if f.empty:
-        return pd.DataFrame(
-            columns=["org_unit", "numerator", "denominator", "value", "completeness", "units"]
-        )
-    f["group"] = f["org_unit"].map(groups)
     cols = ["numerator", "denominator", "expected_reports", "received_reports"]
+    key = frame["org_unit"].map(groups) if len(frame) else pd.Series([], dtype=object)
+    keep = key.notna().to_numpy()
+    if not keep.any():
+        return pd.DataFrame(columns=["org_unit", *cols, "value", "completeness", "units"])
+    labels, names = pd.factorize(key[keep])
+    out = pd.DataFrame({"org_unit": list(names)})
     for c in cols:
-        if c not in f:
-            f[c] = np.nan
-        f[c] = f[c].astype(float)
-    g = f.groupby("group", sort=False)
-    sums = g[cols].sum(min_count=1)
-    out = sums.reset_index().rename(columns={"group": "org_unit"})
-    out["units"] = g.size().to_numpy()
-    den = out["denominator"]
-    out["value"] = np.where(den > 0, out["numerator"].fillna(0) / den * factor, np.nan)
-    exp = out["expected_reports"]
-    out["completeness"] = np.where(exp > 0, out["received_reports"].fillna(0) / exp * 100, np.nan)
+        v = (
+            pd.to_numeric(frame[c], errors="coerce").to_numpy(float)[keep]
+            if c in frame
+            else np.full(int(keep.sum()), np.nan)
+        )
+        total = np.bincount(labels, weights=np.nan_to_num(v), minlength=len(names))
+        seen = np.bincount(labels, weights=~np.isnan(v), minlength=len(names))
+        out[c] = np.where(seen > 0, total, np.nan)  # NaN when no unit had it, as sum(min_count=1)
+    out["units"] = np.bincount(labels, minlength=len(names))
+    den = out["denominator"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["value"] = np.where(den > 0, np.nan_to_num(out["numerator"]) / den * factor, np.nan)
+        exp = out["expected_reports"].to_numpy(float)
+        out["completeness"] = np.where(
+            exp > 0, np.nan_to_num(out["received_reports"]) / exp * 100, np.nan
+        )
     return out
 
 
@@ -236,7 +242,13 @@ def access_frame(
     for u in units:
         types = list(facility_types.get(u.code, ()))
         pop = population.get(u.code, np.nan)
-        row: dict[str, object] = {"org_unit": u.code, "org_unit_name": u.name, "population": pop}
+        row: dict[str, object] = {
+            "org_unit": u.code,
+            "org_unit_name": u.name,
+            "latitude": u.latitude,
+            "longitude": u.longitude,
+            "population": pop,
+        }
         for level, members in ACCESS_LEVELS:
             n = sum(1 for t in types if t in members)
             row[f"n_{level}"] = n
@@ -262,11 +274,36 @@ def access_frame(
     return out.drop(columns="_order").reset_index(drop=True)
 
 
+def norm_of(ctx: Context) -> AccessNorm:
+    """The configured norm (DASHBOARD_USF_NORM / _SOURCE), else the MSPBS design figure."""
+    if ctx.usf_norm is None or not ctx.usf_norm > 0:
+        return AccessNorm()
+    return AccessNorm(
+        per_usf=float(ctx.usf_norm),
+        low=min(USF_NORM_LOW, float(ctx.usf_norm)),
+        # A figure of one's own is not the ministry's: credit it only when it is the MSPBS one.
+        source=ctx.usf_norm_source
+        or (USF_NORM_SOURCE if float(ctx.usf_norm) == USF_NORM else "DASHBOARD_USF_NORM"),
+    )
+
+
 def usf_needed(population: float, n_usf: int, norm: AccessNorm) -> int:
     """USF missing to bring the unit within the norm (0 when it already is)."""
     if is_missing(population):
         return 0
     return max(int(np.ceil(population / norm.per_usf)) - n_usf, 0)
+
+
+def group_label(code: str, grouping: str, cat: Catalog, lang: str) -> str:
+    """A unit's stored name, a facility type's name, or the group's words."""
+    if grouping == "unidad":
+        unit = cat.unit(code)
+        return unit.name if unit else code
+    if grouping == "tipo":
+        return t(f"ftype_{code}", lang)
+    if grouping == "quintil":
+        return t("eq_quintile", lang, n=code.lstrip("Q"))
+    return t(f"eq_g_{code}", lang)
 
 
 # ==== the page's data ============================================================================
@@ -286,7 +323,7 @@ class EquityView:
     access: pd.DataFrame
     access_level: int
     norm: AccessNorm
-    period_ids: list[str] = field(default_factory=list)  # oldest first, the current last
+    periods: list[Period] = field(default_factory=list)  # oldest first, the current last
     rules: QualityRules = field(default_factory=QualityRules)
 
 
@@ -341,7 +378,8 @@ def _rows(
         parts = []
         for ftype in types:
             part = _evaluate(ctx, [ind], [unit], periods, (ftype,))
-            parts.append(part.assign(org_unit=ftype))
+            if pd.to_numeric(part["denominator"], errors="coerce").gt(0).any():
+                parts.append(part.assign(org_unit=ftype))  # types it has no data for: no row
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if grouping in NATIONAL_ONLY:
         regions = children(ctx, unit, 1)
@@ -368,7 +406,7 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
     """The page: units (or groups) now and 1, 3 and 5 years earlier, their spread and its
     change, and people per facility of the unit's districts (or regions)."""
     cat = ctx.cat
-    norm = norm or AccessNorm()
+    norm = norm or norm_of(ctx)
     unit = equity_unit(ctx, f)
     ind = cat.indicators[f.indicator]
     p = resolve_period(f, ctx.today)
@@ -412,7 +450,7 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
         access=access,
         access_level=level,
         norm=norm,
-        period_ids=[q.id for q in periods],
+        periods=periods,
         rules=ctx.rules,
     )
 
@@ -430,3 +468,119 @@ def _access(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple[p
         ]
     pops = populations(ctx, units, p.end // 100)
     return access_frame(units, types, pops, norm), level
+
+
+# ==== files: CSV / XLSX / PDF header =============================================================
+def grouping_words(ctx: Context, f: Filters, lang: str) -> str:
+    unit = equity_unit(ctx, f)
+    g = grouping_of(f, unit)
+    if g == "unidad":
+        return t(
+            "eq_group_unidad_regions" if unit.level == 0 else "eq_group_unidad_districts", lang
+        )
+    return t(f"eq_group_{g}", lang)
+
+
+def _r(v, decimals: int) -> float:
+    return np.nan if is_missing(v) else round(float(v), decimals)
+
+
+def equity_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
+    """The page's tables as the screen shows them (the groups table first: the CSV's)."""
+    from .i18n import fmt_period
+    from .quality import quality_words
+
+    cat, lang = ctx.cat, f.lang
+    ev = equity(ctx, f)
+    ind, dec = ev.indicator, ev.indicator.decimals
+    g = ev.groups
+
+    def words(row) -> str:
+        codes = tuple(row.quality) if isinstance(row.quality, tuple | list) else ()
+        if bool(row.small) and "small_numbers" not in codes:
+            codes = (*codes, "small_numbers")
+        return quality_words(codes, lang)
+
+    ranks, n = [], 0
+    for v in g["value"]:
+        n += 0 if is_missing(v) else 1
+        ranks.append(n if not is_missing(v) else None)
+    groups = pd.DataFrame(
+        {
+            "#": pd.array(ranks, dtype="Int64"),
+            t("col_code", lang): list(g["org_unit"]),
+            t("eq_col_group", lang): [
+                group_label(c, ev.grouping, cat, lang) for c in g["org_unit"]
+            ],
+            f"{t('col_value', lang)} ({ind.unit(lang)})": [_r(v, dec) for v in g["value"]],
+            t("eq_col_vs_mean", lang): [_r(v - ev.spread.mean, dec) for v in g["value"]],
+            t("numerator", lang): [_r(v, 2) for v in g["numerator"]],
+            t("denominator", lang): [_r(v, 2) for v in g["denominator"]],
+            t("col_completeness_pct", lang): [_r(v, 1) for v in g.get("completeness", [])]
+            if "completeness" in g
+            else [np.nan] * len(g),
+            t("col_quality", lang): [words(r) for r in g.itertuples(index=False)],
+        }
+    )
+    if "units" in g:
+        groups[t("eq_col_units", lang)] = pd.array(g["units"], dtype="Int64")
+    s = ev.spread
+
+    def name(code):
+        return group_label(code, ev.grouping, cat, lang) if code else ""
+
+    measures: list[tuple[str, object, str]] = [
+        (t("eq_best", lang), _r(s.best_value, dec), name(s.best)),
+        (t("eq_worst", lang), _r(s.worst_value, dec), name(s.worst)),
+        (t("eq_gap", lang), _r(s.gap, dec), ind.unit(lang)),
+        (t("eq_ratio", lang), _r(s.ratio, 2), ""),
+        (t("eq_mean", lang), _r(s.mean, dec), t("eq_mean_hint", lang)),
+        (t("eq_index", lang), _r(s.disparity_index, 1), "%"),
+        (t("eq_bgv", lang), _r(s.between_variance, 2), ""),
+    ]
+    for k, ch in zip(YEARS_BACK, ev.changes, strict=True):
+        then = ev.periods[-1 - YEARS_BACK.index(k) - 1]
+        label = f"{t('eq_index', lang)} {fmt_period(then, lang)}"
+        value = _r(ch.then.disparity_index, 1) if ch.then is not None else np.nan
+        measures.append((label, value, t(f"eq_gap_{ch.verdict}", lang)))
+    summary = pd.DataFrame(
+        measures, columns=[t("eq_col_measure", lang), t("col_value", lang), t("col_unit", lang)]
+    )
+    h = ev.history
+    plabel = {p.id: fmt_period(p, lang) for p in ev.periods}
+    years = pd.DataFrame(
+        {
+            t("col_period_id", lang): list(h["period"]),
+            t("col_period", lang): [plabel.get(p, p) for p in h["period"]],
+            t("col_code", lang): list(h["org_unit"]),
+            t("eq_col_group", lang): [
+                group_label(c, ev.grouping, cat, lang) for c in h["org_unit"]
+            ],
+            t("col_value", lang): [_r(v, dec) for v in h["value"]],
+            t("numerator", lang): [_r(v, 2) for v in h["numerator"]],
+            t("denominator", lang): [_r(v, 2) for v in h["denominator"]],
+            t("eq_mean", lang): [_r(ev.national.get(p), dec) for p in h["period"]],
+            t("col_quality", lang): [words(r) for r in h.itertuples(index=False)],
+        }
+    )
+    a = ev.access
+    access = pd.DataFrame(
+        {
+            "#": list(a["rank"]) if len(a) else [],
+            t("col_code", lang): list(a["org_unit"]) if len(a) else [],
+            t("col_unit", lang): list(a["org_unit_name"]) if len(a) else [],
+        }
+    )
+    if len(a):
+        access[t("eq_col_population", lang)] = [_r(v, 0) for v in a["population"]]
+        for lvl, _ in ACCESS_LEVELS:
+            access[t(f"eq_col_n_{lvl}", lang)] = list(a[f"n_{lvl}"])
+            access[t(f"eq_col_per_{lvl}", lang)] = [_r(v, 0) for v in a[f"per_{lvl}"]]
+        access[t("eq_col_n_all", lang)] = list(a["n_all"])
+        access[t("eq_col_per_all", lang)] = [_r(v, 0) for v in a["per_all"]]
+        access[t("eq_col_norm_ratio", lang)] = [_r(v, 2) for v in a["norm_ratio"]]
+        access[t("eq_col_usf_needed", lang)] = [
+            usf_needed(p, int(u), ev.norm) for p, u in zip(a["population"], a["n_USF"], strict=True)
+        ]
+        access[t("eq_col_verdict", lang)] = [t(f"eq_verdict_{v}", lang) for v in a["verdict"]]
+    return {"equity": groups, "equity_summary": summary, "equity_years": years, "access": access}

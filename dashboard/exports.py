@@ -75,6 +75,10 @@ SHEET_KEYS = {
     "indicators": "sheet_indicators",
     "history": "sheet_history",
     "reports": "sheet_reports",
+    "equity": "sheet_equity",
+    "equity_summary": "sheet_equity_summary",
+    "equity_years": "sheet_equity_years",
+    "access": "sheet_access",
 }
 INFO_SHEET = "info"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -218,6 +222,10 @@ def page_tables(
         return {"scorecard": scorecard_frame(scorecard(ctx, f), ctx.cat, f.lang)}
     if page == "establecimiento":
         return _facility_tables(ctx, f, facility) if facility else {}
+    if page == "equidad":
+        from .equity import equity_tables
+
+        return equity_tables(ctx, f)
     return {}
 
 
@@ -533,6 +541,10 @@ def describe_filters(
     if page == "desempeno":
         ly = resolve_period(f, ctx.today).year_earlier()
         rows.append((t("compared_with", lang), period_label(ly, lang)))
+    if page == "equidad":
+        from .equity import grouping_words
+
+        rows.append((t("eq_grouping", lang), grouping_words(ctx, f, lang)))
     if page == "tendencias":
         rows.append((t("grain", lang), t(f"grain_{f.grain}", lang)))
         names = [cat.by_code[c].name for c in f.compare if c in cat.by_code]
@@ -586,6 +598,7 @@ def page_title(page: str, lang: str) -> str:
         "tendencias": t("page_tendencias", lang),
         "desempeno": t("page_desempeno", lang),
         "establecimiento": t("page_establecimiento", lang),
+        "equidad": t("page_equidad", lang),
     }
     return titles.get(page, page)
 

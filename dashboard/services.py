@@ -43,4 +43,6 @@ class Services:
             small_count=self.settings.small_count,
             rules=self.settings.quality_rules(),
             suppress=self.settings.suppress_threshold if restricted else None,
+            usf_norm=self.settings.usf_norm,
+            usf_norm_source=self.settings.usf_norm_source,
         )

@@ -35,6 +35,9 @@ class Context:
     # Disclosure control for restricted users (publico, --suppress): counts 1..suppress are
     # hidden and their rates withheld; None shows the real values.
     suppress: int | None = None
+    # Equidad's USF catchment norm (Settings.usf_norm); None: dashboard.equity's default.
+    usf_norm: float | None = None
+    usf_norm_source: str | None = None
 
     @property
     def cat(self) -> Catalog:

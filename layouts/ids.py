@@ -61,3 +61,15 @@ FAC_COMPLETENESS = "fac-completeness"
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"
+
+# Equidad
+EQ_TITLE = "eq-title"
+EQ_GROUPING = "eq-grouping"
+EQ_SUMMARY = "eq-summary"
+EQ_GRAPH = "eq-graph"
+EQ_TABLE = "eq-table"
+EQ_ACCESS_INTRO = "eq-access-intro"
+EQ_ACCESS_MAP = "eq-access-map"
+EQ_ACCESS_GRAPH = "eq-access-graph"
+EQ_ACCESS = "eq-access"
+EQ_NOTE = "eq-note"

@@ -189,7 +189,7 @@ def test_equity_national_regions_and_change_over_the_year(store):
     )
     assert one_year.verdict == "widened"
     assert v.changes[1].verdict == "no_data"  # nothing in 2022
-    assert v.period_ids == ["2020", "2022", "2024", "2025"]
+    assert [p.id for p in v.periods] == ["2020", "2022", "2024", "2025"]
     assert v.national["2025"] == pytest.approx(s.mean)
 
 
@@ -236,3 +236,19 @@ def test_equity_national_access_by_region(store):
     # The region's population is the sum of its districts' (only two have one here).
     assert access.loc["PY-1", "population"] == pytest.approx(20000)
     assert access.loc["PY-1", "per_USF"] == pytest.approx(20000)
+
+
+def test_equity_words_exist_for_every_code_in_both_languages():
+    from dashboard.i18n import keys
+
+    built = [f"eq_verdict_{v}" for v in ("no_usf", "over", "within", "no_population")]
+    built += [
+        f"eq_{k}_{v}"
+        for k in ("change", "gap")
+        for v in ("narrowed", "widened", "stable", "no_data")
+    ]
+    built += [f"eq_g_{g}" for g in ("chaco", "oriental", "metro", "resto")]
+    built += [f"eq_group_{g}" for g in ("tipo", "chaco", "metro", "quintil")]
+    built += [f"eq_col_{p}_{lvl}" for p in ("n", "per") for lvl in ("USF", "PS", "CS", "HOSP")]
+    for lang in ("es", "en"):
+        assert not [k for k in built if k not in keys(lang)], lang
