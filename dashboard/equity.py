@@ -255,11 +255,12 @@ def access_frame(
             row[f"per_{level}"] = pop / n if n and not is_missing(pop) else np.nan
         row["n_all"] = len(types)
         row["per_all"] = pop / len(types) if types and not is_missing(pop) else np.nan
-        per_usf = row["per_USF"]
+        usf = sum(1 for t in types if t == "USF")
+        per_usf = pop / usf if usf and not is_missing(pop) else np.nan
         row["norm_ratio"] = per_usf / norm.per_usf if not is_missing(per_usf) else np.nan
         if is_missing(pop):
             row["verdict"] = "no_population"
-        elif row["n_USF"] == 0:
+        elif usf == 0:
             row["verdict"] = "no_usf"
         else:
             row["verdict"] = "over" if per_usf > norm.per_usf else "within"
@@ -487,7 +488,7 @@ def _r(v, decimals: int) -> float:
 
 def equity_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
     """The page's tables as the screen shows them (the groups table first: the CSV's)."""
-    from .i18n import fmt_period
+    from .i18n import fmt_number, fmt_period
     from .quality import quality_words
 
     cat, lang = ctx.cat, f.lang
@@ -542,7 +543,10 @@ def equity_tables(ctx: Context, f: Filters) -> dict[str, pd.DataFrame]:
         then = ev.periods[-1 - YEARS_BACK.index(k) - 1]
         label = f"{t('eq_index', lang)} {fmt_period(then, lang)}"
         value = _r(ch.then.disparity_index, 1) if ch.then is not None else np.nan
-        measures.append((label, value, t(f"eq_gap_{ch.verdict}", lang)))
+        verdict = t(f"eq_gap_{ch.verdict}", lang)
+        if not is_missing(ch.disparity_change):
+            verdict += f" ({fmt_number(ch.disparity_change, lang, 1)})"
+        measures.append((label, value, verdict))
     summary = pd.DataFrame(
         measures, columns=[t("eq_col_measure", lang), t("col_value", lang), t("col_unit", lang)]
     )

@@ -72,7 +72,8 @@ def dot_figure(
                 "showlegend": True,
             }
         )
-    marks = [(p, national.get(p)) for p in period_ids if not is_missing(national.get(p))]
+    marks = [(p, float(v)) for p in period_ids if (v := national.get(p)) is not None]
+    marks = [(p, v) for p, v in marks if not is_missing(v)]
     data.append(
         {
             "type": "scatter",
@@ -92,9 +93,9 @@ def dot_figure(
             "hovertemplate": "%{hovertext}<extra></extra>",
         }
     )
-    current = period_ids[-1] if period_ids else None
+    current = period_ids[-1] if period_ids else ""
     annotations = []
-    for code in label_units:
+    for code in label_units if current else ():
         hit = rows[(rows["org_unit"] == code) & (rows["period"] == current) & ok]
         if hit.empty:
             continue

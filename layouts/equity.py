@@ -124,7 +124,6 @@ def grouping_links(ev: EquityView, f: Filters) -> list:
             grouping_name(g, level, f.lang),
             href=href("equidad", f.with_(grouping=None if g == "unidad" else g)),
             className="chip" + (" chip-on" if g == ev.grouping else ""),
-            **({"aria-current": "true"} if g == ev.grouping else {}),
         )
         for g in GROUPINGS
         if not (g in NATIONAL_ONLY and level > 0)
@@ -150,16 +149,13 @@ def summary(ev: EquityView, cat: Catalog, lang: str) -> list:
 
     def card(label: str, value: str, sub: str = "", hint: str | None = None) -> dbc.Col:
         return dbc.Col(
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.Div(label, className="small text-body-secondary"),
-                        html.Div(value, className="fs-5 fw-semibold"),
-                        html.Div(sub, className="small") if sub else None,
-                    ],
-                    className="py-2",
-                ),
-                className="h-100",
+            html.Div(
+                [
+                    html.Div(label, className="small text-body-secondary"),
+                    html.Div(value, className="fs-5 fw-semibold"),
+                    html.Div(sub, className="small") if sub else None,
+                ],
+                className="card h-100 px-3 py-2",
                 title=hint,
             ),
             xs=6,
@@ -369,7 +365,16 @@ def _access_hover(a: pd.DataFrame, lang: str) -> list[str]:
 
 
 def access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict:
-    """Regions (nationally) or districts coloured by their people per USF against the norm."""
+    """Regions (nationally) or districts coloured by their people per USF against the norm;
+    the legend's title above its items, so a phone's narrow legend wraps instead of spilling."""
+    fig = _access_map(ev, lang, boundaries, tiles, districts)
+    legend = fig.get("layout", {}).get("legend")
+    if isinstance(legend, dict) and isinstance(legend.get("title"), dict):
+        legend["title"]["side"] = "top"
+    return fig
+
+
+def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict:
     from dashboard import maps
 
     a = ev.access
@@ -466,8 +471,10 @@ def access_chart(ev: EquityView, lang: str) -> dict:
     )
 
 
+# On screen: the USF columns, then people per facility of each other level (counts are in the
+# files); the verdict last.
 ACCESS_COLUMNS = ("population", "n_USF", "per_USF", "norm_ratio", "usf_needed") + tuple(
-    f"{p}_{lvl}" for lvl, _ in ACCESS_LEVELS[1:] for p in ("n", "per")
+    f"per_{lvl}" for lvl, _ in ACCESS_LEVELS[1:]
 )
 
 
@@ -532,7 +539,8 @@ def note(ev: EquityView, lang: str) -> list:
                 lang,
                 norm=fmt_number(ev.norm.per_usf, lang),
                 source=ev.norm.source,
-            )
+            ),
+            style={"overflowWrap": "anywhere"},  # the source's long address wraps on a phone
         ),
         quality_legend(lang),
     ]

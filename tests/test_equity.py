@@ -252,3 +252,31 @@ def test_equity_words_exist_for_every_code_in_both_languages():
     built += [f"eq_col_{p}_{lvl}" for p in ("n", "per") for lvl in ("USF", "PS", "CS", "HOSP")]
     for lang in ("es", "en"):
         assert not [k for k in built if k not in keys(lang)], lang
+
+
+def test_equity_layout_renders_every_output_in_both_languages(store):
+    import json
+
+    from dash import html
+
+    from layouts import equity as page
+    from layouts import ids
+
+    assert isinstance(page.layout(), html.Div) and isinstance(page.layout("en", junk="1"), html.Div)
+    for lang, words in (("es", "la brecha aumentó"), ("en", "the gap widened")):
+        q = f"?indicador=MNI-05&periodo=2025&lang={lang}"
+        v = view(store, q)
+        f = from_query(q, store.catalog(), TODAY)
+        out = page.render(v, store.catalog(), f, None, None, None)
+        assert len(out) == 10
+        text = json.dumps(
+            [o.to_plotly_json() if hasattr(o, "to_plotly_json") else o for o in out],
+            default=lambda o: o.to_plotly_json(),
+            ensure_ascii=False,
+        )
+        assert words in text
+        assert "Presidente Hayes" in text and "Concepción" in text
+        assert ids.EQ_TITLE  # the ids the callback fills exist
+        dots = out[3]
+        assert sum(len(tr["x"]) for tr in dots["data"][:2]) == 3 + 3  # 2025 and 2024 dots
+        assert "PY-15" in json.dumps(out[6], default=str) or out[6]["data"] == []
