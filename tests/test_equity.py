@@ -280,3 +280,29 @@ def test_equity_layout_renders_every_output_in_both_languages(store):
         dots = out[3]
         assert sum(len(tr["x"]) for tr in dots["data"][:2]) == 3 + 3  # 2025 and 2024 dots
         assert "PY-15" in json.dumps(out[6], default=str) or out[6]["data"] == []
+
+
+def test_equity_files_hold_the_groups_summary_years_and_access(store):
+    import io
+
+    import openpyxl
+
+    from dashboard import exports
+
+    ctx = Context(repo=store, scope=Scope.national(), today=TODAY)
+    f = from_query("?indicador=MNI-05&periodo=2025&agrupar=chaco", store.catalog(), TODAY)
+    raw = exports.page_csv(ctx, "equidad", f).decode("utf-8-sig")
+    assert "Chaco y Oriental" in raw  # the grouping is stated in the header
+    body = raw.split("\n\n", 1)[1].splitlines()
+    assert body[0].startswith("#;Código;Unidad o grupo;Valor (%)")
+    assert body[1].startswith("1;oriental;Región Oriental;70,1;")
+    assert body[2].startswith(
+        "2;chaco;Chaco (Pdte. Hayes, Boquerón, Alto Paraguay);10,0;-40,3;10,0;100,0;"
+    )
+    assert exports.file_name("equidad", f, ctx, "csv").startswith("equidad_PY_MNI-05_2025")
+    wb = openpyxl.load_workbook(io.BytesIO(exports.page_xlsx(ctx, "equidad", f)))
+    assert wb.sheetnames == ["Brechas", "Resumen de la brecha", "Por año", "Acceso", "info"]
+    access = list(wb["Acceso"].iter_rows(values_only=True))
+    assert len(access) == 1 + 18 and "Personas por USF" in access[0]
+    summary = {r[0]: r[1] for r in wb["Resumen de la brecha"].iter_rows(values_only=True)}
+    assert summary["Brecha absoluta"] == pytest.approx(round(143 / 204 * 100 - 10, 1))
