@@ -35,7 +35,10 @@ PAGES = {
     "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children..",
     "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
+    "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children...eq-note.children..",
 }
+# Changes only some pages have: Equidad's groupings.
+PAGE_CHANGES = {"equidad": {"grouping": ["tipo", "chaco", "metro", "quintil", None]}}
 
 
 def free_port() -> int:
@@ -139,7 +142,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str) -> dict:
+def callback_figures(port: int, repeat: int, token: str, pages: list[str] | None = None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -152,7 +155,13 @@ def callback_figures(port: int, repeat: int, token: str) -> dict:
     }
     out = {}
     for page, output in PAGES.items():
-        for kind, variants in changes.items():
+        if pages and page not in pages:
+            continue
+        extra = {
+            kind: [Filters(**{kind: v}) for v in values]
+            for kind, values in PAGE_CHANGES.get(page, {}).items()
+        }
+        for kind, variants in {**changes, **extra}.items():
             times, sizes = [], []
             post(port, view_body(page, output, variants[0]), token)  # warm
             for k in range(repeat):
@@ -241,6 +250,10 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="+", default=[1])
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument("--pages", nargs="+", choices=list(PAGES), help="only these pages")
+    ap.add_argument(
+        "--no-first-visit", action="store_true", help="callbacks only (no Chromium visit)"
+    )
     args = ap.parse_args()
     for scale in args.scale:
         url = ensure_demo(scale, Path(args.workdir))
@@ -249,8 +262,8 @@ def main() -> None:
         try:
             result = {
                 "scale": scale,
-                "callbacks": callback_figures(port, args.repeat, token),
-                **first_visit(port, token),
+                "callbacks": callback_figures(port, args.repeat, token, args.pages),
+                **({} if args.no_first_visit else first_visit(port, token)),
             }
         finally:
             proc.terminate()

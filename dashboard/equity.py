@@ -461,12 +461,16 @@ def _access(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple[p
     cat = ctx.cat
     level = 1 if unit.level == 0 else 2
     units = children(ctx, unit, level)
-    types: dict[str, list[str | None]] = {}
-    for u in units:
-        # Facilities open in the period's last month; a count, never a facility's own row.
-        types[u.code] = [
-            fac.facility_type for fac in cat.descendants(u, 3) if cat.active_in(fac, p.end)
-        ]
+    # Facilities open in the period's last month, counted by type in one pass over the tree
+    # (a count, never a facility's own row).
+    key = "region_id" if level == 1 else "district_id"
+    by_id = {u.id: u.code for u in units}
+    types: dict[str, list[str | None]] = {u.code: [] for u in units}
+    for fac in cat.units.values():
+        if fac.level == 3:
+            code = by_id.get(getattr(fac, key))
+            if code is not None and cat.active_in(fac, p.end):
+                types[code].append(fac.facility_type)
     pops = populations(ctx, units, p.end // 100)
     return access_frame(units, types, pops, norm), level
 
