@@ -36,7 +36,10 @@ PAGES = {
     "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
     "calidad": "..cal-body.children...cal-title.children...cal-body.className..",
+    "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children...eq-note.children..",
 }
+# Changes only some pages have: Equidad's groupings.
+PAGE_CHANGES = {"equidad": {"grouping": ["tipo", "chaco", "metro", "quintil", None]}}
 
 
 def free_port() -> int:
@@ -140,7 +143,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str, pages=None) -> dict:
+def callback_figures(port: int, repeat: int, token: str, pages: list[str] | None = None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -155,7 +158,11 @@ def callback_figures(port: int, repeat: int, token: str, pages=None) -> dict:
     for page, output in PAGES.items():
         if pages and page not in pages:
             continue
-        for kind, variants in changes.items():
+        extra = {
+            kind: [Filters(**{kind: v}) for v in values]
+            for kind, values in PAGE_CHANGES.get(page, {}).items()
+        }
+        for kind, variants in {**changes, **extra}.items():
             times, sizes = [], []
             post(port, view_body(page, output, variants[0]), token)  # warm
             for k in range(repeat):

@@ -17,7 +17,18 @@ from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
 from dashboard.services import Services
 from dashboard.views import Context
-from layouts import calidad, facility, ids, map_page, overview, pack, scorecard, shell, trends
+from layouts import (
+    calidad,
+    equity,
+    facility,
+    ids,
+    map_page,
+    overview,
+    pack,
+    scorecard,
+    shell,
+    trends,
+)
 from layouts.components import db_state
 
 from .common import context, filters_of, lang_of, page_of, view_data
@@ -32,6 +43,7 @@ PAGE_LAYOUTS = {
     "establecimiento": facility.layout,
     "paquete": pack.layout,
     "calidad": calidad.layout,
+    "equidad": equity.layout,
 }
 CONTROLS = {
     ids.FILTER_REGION: "region",

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     from flask_compress import Compress
 
     from callbacks import calidad as calidad_cb
+    from callbacks import equity as equity_cb
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
     from callbacks import overview as overview_cb
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         facility_cb,
         pack_cb,
         calidad_cb,
+        equity_cb,
     ):
         module.register(app, deps)
     from .web import health, security

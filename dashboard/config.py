@@ -86,6 +86,10 @@ class Settings:
     fhir_org_systems: tuple[str, ...] = DEFAULT_ORG_SYSTEMS
     # Read API (/api/v1): requests per personal access token per minute.
     api_rate_per_minute: int = 120
+    # Equidad: people one USF is meant to serve, and where that norm comes from (None: the
+    # built-in MSPBS design figure and its source, dashboard.equity.USF_NORM_SOURCE).
+    usf_norm: float = 5000.0
+    usf_norm_source: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -144,6 +148,8 @@ class Settings:
                 dropout=float(env.get("DASHBOARD_DQR_DROPOUT", "0")),
                 denominator=float(env.get("DASHBOARD_DQR_DENOMINATOR", "10")),
             ),
+            usf_norm=float(env.get("DASHBOARD_USF_NORM", "5000")),
+            usf_norm_source=env.get("DASHBOARD_USF_NORM_SOURCE") or None,
         )
 
     def quality_rules(self) -> QualityRules:

@@ -75,6 +75,10 @@ SHEET_KEYS = {
     "indicators": "sheet_indicators",
     "history": "sheet_history",
     "reports": "sheet_reports",
+    "equity": "sheet_equity",
+    "equity_summary": "sheet_equity_summary",
+    "equity_years": "sheet_equity_years",
+    "access": "sheet_access",
 }
 INFO_SHEET = "info"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -220,6 +224,10 @@ def page_tables(
         return _facility_tables(ctx, f, facility) if facility else {}
     if page == "calidad":
         return _review_tables(ctx, f)
+    if page == "equidad":
+        from .equity import equity_tables
+
+        return equity_tables(ctx, f)
     return {}
 
 
@@ -656,6 +664,10 @@ def describe_filters(
     if page == "desempeno":
         ly = resolve_period(f, ctx.today).year_earlier()
         rows.append((t("compared_with", lang), period_label(ly, lang)))
+    if page == "equidad":
+        from .equity import grouping_words
+
+        rows.append((t("eq_grouping", lang), grouping_words(ctx, f, lang)))
     if page == "tendencias":
         followed = _visible_facility(ctx, f.facility)
         if followed is not None:
@@ -714,6 +726,7 @@ def page_title(page: str, lang: str) -> str:
         "desempeno": t("page_desempeno", lang),
         "establecimiento": t("page_establecimiento", lang),
         "calidad": t("page_calidad", lang),
+        "equidad": t("page_equidad", lang),
     }
     return titles.get(page, page)
 

@@ -14,6 +14,8 @@ DEFAULT_INDICATOR = "INM-03"
 DEFAULT_PERIOD = "LAST_12_MONTHS"
 GRAINS = ("month", "quarter", "year")
 MAP_VIEWS = ("map", "tiles")
+# Equidad: each unit on its own, or units summed into groups (dashboard.equity).
+GROUPINGS = ("unidad", "tipo", "chaco", "metro", "quintil")
 # Public URL parameter names (part of the interface, documented in README).
 KEYS = {
     "lang": "lang",
@@ -29,8 +31,18 @@ KEYS = {
     "sort": "orden",
     "domain": "dominio",
     "facility": "establecimiento",
+    "grouping": "agrupar",
 }
-PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "calidad")
+PAGES = (
+    "resumen",
+    "mapa",
+    "tendencias",
+    "desempeno",
+    "establecimiento",
+    "paquete",
+    "calidad",
+    "equidad",
+)
 PATHS = {
     "resumen": "/",
     "mapa": "/mapa",
@@ -39,6 +51,7 @@ PATHS = {
     "establecimiento": "/establecimiento",
     "paquete": "/paquete",  # the printable regional pack (not in the navigation)
     "calidad": "/calidad",
+    "equidad": "/equidad",
 }
 
 
@@ -59,6 +72,7 @@ class Filters:
     sort: str | None = None  # scorecard: '<column>' ascending or '-<column>' descending
     domain: str | None = None  # scorecard: indicator domain shown as columns
     facility: str | None = None  # tendencias: one facility's trend (its district and region set)
+    grouping: str | None = None  # equidad: how units are grouped (None = each unit)
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
@@ -171,6 +185,7 @@ def from_query(
         sort=sort,
         domain=get["domain"] if get["domain"] in domains else None,
         facility=facility.code if facility else None,
+        grouping=get["grouping"] if get["grouping"] in GROUPINGS[1:] else None,
     )
 
 

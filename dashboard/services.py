@@ -53,4 +53,6 @@ class Services:
             suppress=self.settings.suppress_threshold if restricted else None,
             dqr=self.settings.dqr,
             cubes=self.cubes,
+            usf_norm=self.settings.usf_norm,
+            usf_norm_source=self.settings.usf_norm_source,
         )

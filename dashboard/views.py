@@ -39,6 +39,9 @@ class Context:
     dqr: ReviewRules = field(default_factory=ReviewRules)
     # Disclosure decisions of recent canonical cubes (dashboard.suppression.CubeCache).
     cubes: suppression.CubeCache | None = None
+    # Equidad's USF catchment norm (Settings.usf_norm); None: dashboard.equity's default.
+    usf_norm: float | None = None
+    usf_norm_source: str | None = None
 
     @property
     def cat(self) -> Catalog:

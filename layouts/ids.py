@@ -68,3 +68,15 @@ PACK_TRENDS = "pack-trends"
 # Calidad (data-quality review)
 CAL_TITLE = "cal-title"
 CAL_BODY = "cal-body"
+
+# Equidad
+EQ_TITLE = "eq-title"
+EQ_GROUPING = "eq-grouping"
+EQ_SUMMARY = "eq-summary"
+EQ_GRAPH = "eq-graph"
+EQ_TABLE = "eq-table"
+EQ_ACCESS_INTRO = "eq-access-intro"
+EQ_ACCESS_MAP = "eq-access-map"
+EQ_ACCESS_GRAPH = "eq-access-graph"
+EQ_ACCESS = "eq-access"
+EQ_NOTE = "eq-note"

@@ -348,6 +348,7 @@ PAGE_OUTPUTS = [
     ("/tendencias", "trend-graph.figure"),
     ("/desempeno", "score-table.children"),
     ("/paquete", "pack-trends.figure"),
+    ("/equidad", "eq-title.children"),
     ("/desempeno", "footer.children"),  # the frame: summary, export links
     ("/desempeno", "page-content.children"),
 ]
@@ -455,7 +456,7 @@ def _xlsx_text(raw: bytes) -> str:
 def test_export_urls_hold_nothing_of_another_region(web, who):
     c = client(web, who)
     d = web.other_district
-    for page in ("resumen", "mapa", "tendencias", "desempeno"):
+    for page in ("resumen", "mapa", "tendencias", "desempeno", "equidad"):
         for q in (
             f"region={OTHER}",
             f"distrito={d}",

@@ -11,7 +11,16 @@ from ..periods import month_period
 from ..views import Context
 from .pdf import Banner
 
-PDF_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "calidad")
+PDF_PAGES = (
+    "resumen",
+    "mapa",
+    "tendencias",
+    "desempeno",
+    "establecimiento",
+    "paquete",
+    "calidad",
+    "equidad",
+)
 
 
 def banner(
