@@ -138,6 +138,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class SdgTarget:
+    """An indicator's SDG 3 mapping: the SDG indicator it tracks and the 2030 target, either a
+    value (`target_2030`) or a reduction in % against the unit's own value of `baseline_year`
+    (End TB: -80 % vs 2015). No target and no reduction: tracked without a numeric target."""
+
+    sdg: str
+    direction: str
+    target_2030: float | None = None
+    reduction: float | None = None
+    baseline_year: int | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Scope:
     """The org units a caller may see: the subtrees under these codes, down to max_level
     (2 = districts: anonymous visitors see aggregates, never a facility's own rows)."""
@@ -163,6 +177,8 @@ class Catalog:
     # The last month the store holds expected reports for (None: none); later months' expected
     # reports are counted from the facilities' opening and closing dates.
     reports_until: int | None = None
+    # SDG 3 mappings by indicator code (dashboard/data/sdg3_targets.csv, importable).
+    sdg: dict[str, SdgTarget] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_code = {u.code: u for u in self.units.values()}

@@ -27,6 +27,8 @@ __all__ = ["ImportLimits", "ImportReport", "Problem", "detect_kind", "import_fil
 
 def detect_kind(columns: set[str]) -> str | None:
     """What a header describes, from the columns only one kind of file has (lower-case names)."""
+    if "sdg_indicator" in columns:
+        return "sdg"
     if "indicator" in columns:
         return "targets"
     if columns & {"numerator", "denominator"}:

@@ -1,0 +1,246 @@
+"""The road to the SDG 3 targets: yearly trend, projection to 2030, rate needed, status."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog, Indicator, OrgUnit, SdgTarget
+from .missing import is_missing
+from .periods import last_complete_month, year_period
+from .views import Context, _evaluate
+
+HORIZON = 2030
+WINDOW = 5  # complete years the trend is fitted on
+MIN_YEARS = 3  # usable years below this: not enough data
+STATUSES = ("achieved", "on_track", "off_track", "no_target", "insufficient")
+# Two-sided 80 % quantiles of Student's t (the 0.90 quantile) by degrees of freedom: the band is
+# an 80 % prediction interval of the log-linear fit, so three points give a wide band, as they
+# should. Standard table values (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+T80 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397}
+
+
+@dataclass(frozen=True)
+class Fit:
+    """ln(value) = intercept + slope × (year − x_mean), least squares over the usable years."""
+
+    slope: float
+    intercept: float
+    n: int
+    x_mean: float
+    sxx: float
+    resid_sd: float  # residual standard deviation (0 with a perfect fit or two points)
+
+    @property
+    def annual_change(self) -> float:
+        """Average annual rate of change, in % a year."""
+        return (math.exp(self.slope) - 1) * 100
+
+    def at(self, year: float) -> float:
+        return math.exp(self.intercept + self.slope * (year - self.x_mean))
+
+    def band(self, year: float) -> tuple[float, float]:
+        """80 % prediction interval of the value in `year` (a new year's observation)."""
+        if self.n < 3:
+            return self.at(year), self.at(year)
+        q = T80.get(self.n - 2, 1.28)
+        se = self.resid_sd * math.sqrt(1 + 1 / self.n + (year - self.x_mean) ** 2 / self.sxx)
+        centre = self.intercept + self.slope * (year - self.x_mean)
+        return math.exp(centre - q * se), math.exp(centre + q * se)
+
+
+def fit_log_linear(years: Sequence[int], values: Sequence[float]) -> Fit | None:
+    """The least-squares line through ln(value) by year; None under two positive values."""
+    pts = [(float(y), math.log(v)) for y, v in zip(years, values, strict=True) if v > 0]
+    if len(pts) < 2:
+        return None
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    xm = float(x.mean())
+    sxx = float(((x - xm) ** 2).sum())
+    slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
+    intercept = float(y.mean())
+    resid = y - (intercept + slope * (x - xm))
+    sd = math.sqrt(float((resid**2).sum()) / (len(pts) - 2)) if len(pts) > 2 else 0.0
+    return Fit(slope, intercept, len(pts), xm, sxx, sd)
+
+
+def required_change(current: float, year: int, target: float, horizon: int = HORIZON) -> float:
+    """Annual rate of change, in % a year, that takes `current` (in `year`) to `target` in
+    `horizon`: (target / current)^(1 / years) − 1."""
+    years = max(horizon - year, 1)
+    return ((target / current) ** (1 / years) - 1) * 100
+
+
+def meets(value: float, target: float, direction: str) -> bool:
+    return value <= target if direction == "down" else value >= target
+
+
+def classify(
+    current: float | None,
+    projected: float | None,
+    target: float | None,
+    direction: str,
+    usable_years: int,
+) -> str:
+    """achieved (the latest value meets the target), on_track (the 2030 projection does),
+    off_track, no_target (none set, or its baseline is not in the store), insufficient (fewer
+    than MIN_YEARS usable years)."""
+    if usable_years < MIN_YEARS or current is None or projected is None:
+        return "insufficient"
+    if target is None:
+        return "no_target"
+    if meets(current, target, direction):
+        return "achieved"
+    return "on_track" if meets(projected, target, direction) else "off_track"
+
+
+def last_complete_year(today: date) -> int:
+    m = last_complete_month(today)
+    return m // 100 if m % 100 == 12 else m // 100 - 1
+
+
+@dataclass
+class SdgRow:
+    indicator: str
+    sdg: str
+    org_unit: str
+    org_unit_name: str
+    value: float | None  # latest usable year's value
+    year: int | None
+    annual_change: float | None  # % a year, from the fit
+    projected_2030: float | None
+    low_2030: float | None
+    high_2030: float | None
+    target_2030: float | None
+    required_change: float | None  # % a year from the latest value; None once achieved
+    status: str
+    usable_years: int
+    # (year, value, usable) over the window: the chart's observed points.
+    series: list[tuple[int, float | None, bool]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("series")
+        return d
+
+
+CSV_COLUMNS = (
+    "indicator",
+    "sdg",
+    "org_unit",
+    "value",
+    "year",
+    "annual_change",
+    "projected_2030",
+    "target_2030",
+    "required_change",
+    "status",
+)
+
+
+def sdg_row(
+    ind: Indicator,
+    sdg: SdgTarget,
+    unit: OrgUnit,
+    yearly: pd.DataFrame,
+    window: Sequence[int],
+    completeness: float,
+) -> SdgRow:
+    """One indicator × unit from its yearly values (columns period, value, completeness): a
+    year is usable with a positive value and completeness at least `completeness` %."""
+    by_year = yearly.set_index("period")
+    series: list[tuple[int, float | None, bool]] = []
+    for y in window:
+        row = by_year.loc[str(y)] if str(y) in by_year.index else None
+        v = None if row is None or is_missing(row.value) else float(row.value)
+        comp = None if row is None or is_missing(row.completeness) else float(row.completeness)
+        series.append((y, v, v is not None and v > 0 and comp is not None and comp >= completeness))
+    used = [(y, v) for y, v, ok in series if ok and v is not None]
+    fit = fit_log_linear([y for y, _ in used], [v for _, v in used]) if used else None
+    year, current = used[-1] if used else (None, None)
+    target = sdg.target_2030
+    if sdg.reduction is not None and sdg.baseline_year is not None:
+        base = (
+            by_year.loc[str(sdg.baseline_year)] if str(sdg.baseline_year) in by_year.index else None
+        )
+        base_v = None if base is None or is_missing(base.value) else float(base.value)
+        target = base_v * (1 - sdg.reduction / 100) if base_v else None
+    enough = fit is not None and len(used) >= MIN_YEARS
+    projected = fit.at(HORIZON) if enough and fit else None
+    low, high = fit.band(HORIZON) if enough and fit else (None, None)
+    status = classify(current, projected, target, sdg.direction, len(used))
+    required = None
+    if status in ("on_track", "off_track") and current and target:
+        required = required_change(current, year or HORIZON, target)
+    return SdgRow(
+        indicator=ind.code,
+        sdg=sdg.sdg,
+        org_unit=unit.code,
+        org_unit_name=unit.name,
+        value=current,
+        year=year,
+        annual_change=fit.annual_change if enough and fit else None,
+        projected_2030=projected,
+        low_2030=low,
+        high_2030=high,
+        target_2030=target,
+        required_change=required,
+        status=status,
+        usable_years=len(used),
+        series=series,
+    )
+
+
+def sdg_indicators(cat: Catalog) -> list[tuple[Indicator, SdgTarget]]:
+    """Catalogue indicators with an SDG mapping, in SDG order (3.1.1, 3.1.2 … 3.b.1)."""
+    pairs = [(cat.indicators[c], s) for c, s in cat.sdg.items() if c in cat.indicators]
+    return sorted(pairs, key=lambda p: (p[1].sdg, p[0].sort))
+
+
+def sdg_units(ctx: Context, unit: OrgUnit, by: str | None) -> list[OrgUnit]:
+    """The unit, then (by='region' | 'district') its children of that level in the scope."""
+    units = [unit]
+    if by in ("region", "district"):
+        level = 1 if by == "region" else 2
+        units += ctx.cat.filter_scope(ctx.cat.descendants(unit, level), ctx.scope)
+        units = list(dict.fromkeys(units))
+    return ctx.cat.filter_scope(units, ctx.scope)
+
+
+def window(today: date) -> list[int]:
+    last = last_complete_year(today)
+    return list(range(last - WINDOW + 1, last + 1))
+
+
+def sdg_progress(
+    ctx: Context,
+    unit: OrgUnit,
+    by: str | None = None,
+    codes: Sequence[str] | None = None,
+) -> list[SdgRow]:
+    """Every SDG-mapped indicator (or those in `codes`) × the unit and its regions or districts:
+    one ratio of sums per year through the same query as every page (views._evaluate)."""
+    cat = ctx.cat
+    pairs = [p for p in sdg_indicators(cat) if codes is None or p[0].code in codes]
+    units = sdg_units(ctx, unit, by)
+    if not pairs or not units:
+        return []
+    years = window(ctx.today)
+    extra = {p[1].baseline_year for p in pairs if p[1].baseline_year} - set(years)
+    periods = [year_period(y) for y in sorted(extra | set(years))]
+    frame = _evaluate(ctx, [p[0] for p in pairs], units, periods)
+    out = []
+    for ind, sdg in pairs:
+        mine = frame[frame.indicator == ind.code]
+        for u in units:
+            yearly = mine[mine.org_unit == u.code]
+            if yearly.empty:
+                continue  # the indicator does not apply to this unit
+            out.append(sdg_row(ind, sdg, u, yearly, years, ctx.rules.completeness))
+    return out
