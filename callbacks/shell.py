@@ -17,7 +17,7 @@ from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
 from dashboard.services import Services
 from dashboard.views import Context
-from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
+from layouts import facility, ids, map_page, ods, overview, pack, scorecard, shell, trends
 from layouts.components import db_state
 
 from .common import context, filters_of, lang_of, page_of, view_data
@@ -31,6 +31,7 @@ PAGE_LAYOUTS = {
     "desempeno": scorecard.layout,
     "establecimiento": facility.layout,
     "paquete": pack.layout,
+    "ods": ods.layout,
 }
 CONTROLS = {
     ids.FILTER_REGION: "region",

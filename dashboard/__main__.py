@@ -1,5 +1,5 @@
-"""`python -m dashboard <command>`: migrate, demo, import, query, indicators, org-units,
-serve, export-pdf, users, audit."""
+"""`python -m dashboard <command>`: migrate, demo, import, query, sdg, briefing, indicators,
+org-units, serve, export-pdf, users, audit."""
 
 from __future__ import annotations
 
@@ -235,6 +235,36 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def _cli_context(settings: Settings, scope_text: str | None):
+    from .views import Context
+
+    repo = _repo(settings)
+    return Context(
+        repo=repo,
+        scope=_scope(scope_text),
+        today=settings.current_date(),
+        small_count=settings.small_count,
+        rules=settings.quality_rules(),
+    )
+
+
+def cmd_sdg(args, settings: Settings) -> int:
+    from .sdg import CSV_COLUMNS, sdg_progress
+
+    ctx = _cli_context(settings, args.scope)
+    unit = ctx.cat.unit(args.org_unit)
+    if unit is None or not ctx.cat.in_scope(unit, ctx.scope):
+        return _fail(f"unknown org unit '{args.org_unit}'; see `python -m dashboard org-units`")
+    rows = [r.as_dict() for r in sdg_progress(ctx, unit, by=args.by)]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return 0
 
 
 def cmd_indicators(args, settings: Settings) -> int:
@@ -667,6 +697,13 @@ def build_parser() -> argparse.ArgumentParser:
         "DASHBOARD_SUPPRESS_THRESHOLD, 4) shown as <N+1, their rates withheld",
     )
     q.set_defaults(func=cmd_query)
+
+    g = sub.add_parser("sdg", help="SDG 3 indicators: trend, 2030 projection, status")
+    g.add_argument("--org-unit", required=True)
+    g.add_argument("--by", choices=("region", "district"), help="also each region or district")
+    g.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
+    g.add_argument("--format", choices=("json", "csv"), default="csv")
+    g.set_defaults(func=cmd_sdg)
 
     ind = sub.add_parser("indicators", help="list the indicator catalogue")
     ind.add_argument("--format", choices=("table", "json", "csv"), default="table")

@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     import dash
     from flask_compress import Compress
 
+    from callbacks import briefing as briefing_cb
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
+    from callbacks import ods as ods_cb
     from callbacks import overview as overview_cb
     from callbacks import pack as pack_cb
     from callbacks import scorecard as scorecard_cb
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         principal=auth.current_principal,
     )
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
+        module.register(app, deps)
+    for module in (ods_cb, briefing_cb):
         module.register(app, deps)
     from .web import health, security
 

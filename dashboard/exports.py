@@ -72,6 +72,7 @@ SHEET_KEYS = {
     "facilities": "sheet_facilities",
     "series": "sheet_series",
     "scorecard": "sheet_scorecard",
+    "sdg": "sheet_sdg",
     "indicators": "sheet_indicators",
     "history": "sheet_history",
     "reports": "sheet_reports",
@@ -218,6 +219,11 @@ def page_tables(
         return {"scorecard": scorecard_frame(scorecard(ctx, f), ctx.cat, f.lang)}
     if page == "establecimiento":
         return _facility_tables(ctx, f, facility) if facility else {}
+    if page == "ods":
+        from .sdg import sdg_tables
+        from .views import selected_unit
+
+        return sdg_tables(ctx, selected_unit(ctx, f), f.lang)
     return {}
 
 
@@ -586,6 +592,7 @@ def page_title(page: str, lang: str) -> str:
         "tendencias": t("page_tendencias", lang),
         "desempeno": t("page_desempeno", lang),
         "establecimiento": t("page_establecimiento", lang),
+        "ods": t("page_ods", lang),
     }
     return titles.get(page, page)
 

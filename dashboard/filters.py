@@ -29,7 +29,7 @@ KEYS = {
     "sort": "orden",
     "domain": "dominio",
 }
-PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
+PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "ods")
 PATHS = {
     "resumen": "/",
     "mapa": "/mapa",
@@ -37,6 +37,7 @@ PATHS = {
     "desempeno": "/desempeno",
     "establecimiento": "/establecimiento",
     "paquete": "/paquete",  # the printable regional pack (not in the navigation)
+    "ods": "/ods",
 }
 
 

@@ -244,3 +244,68 @@ def sdg_progress(
                 continue  # the indicator does not apply to this unit
             out.append(sdg_row(ind, sdg, u, yearly, years, ctx.rules.completeness))
     return out
+
+
+@dataclass
+class SdgView:
+    """What /ods shows: every SDG indicator for the unit, and the chosen one by child unit."""
+
+    unit: OrgUnit
+    indicator: Indicator | None
+    target: SdgTarget | None
+    overview: list[SdgRow]  # every mapped indicator, for the unit
+    by_unit: list[SdgRow]  # the chosen indicator: the unit first, then its children
+    child_level: int | None
+
+
+def sdg_view(ctx: Context, unit: OrgUnit, indicator: str | None) -> SdgView:
+    """The chosen indicator when it is SDG-mapped, else the first mapped one (3.1.1)."""
+    pairs = sdg_indicators(ctx.cat)
+    chosen = next((p for p in pairs if p[0].code == indicator), pairs[0] if pairs else None)
+    by = {0: "region", 1: "district"}.get(unit.level)
+    rows = sdg_progress(ctx, unit, by=by)
+    return SdgView(
+        unit=unit,
+        indicator=chosen[0] if chosen else None,
+        target=chosen[1] if chosen else None,
+        overview=[r for r in rows if r.org_unit == unit.code],
+        by_unit=[r for r in rows if chosen and r.indicator == chosen[0].code],
+        child_level=unit.level + 1 if by else None,
+    )
+
+
+def sdg_tables(ctx: Context, unit: OrgUnit, lang: str) -> dict[str, pd.DataFrame]:
+    """The /ods page as a table (CSV/XLSX): every SDG indicator × the unit and its regions or
+    districts, headers in `lang`, values rounded to each indicator's decimals."""
+    from .i18n import t
+
+    by = {0: "region", 1: "district"}.get(unit.level)
+    rows = sdg_progress(ctx, unit, by=by)
+
+    def rnd(v: float | None, d: int) -> float | None:
+        return None if v is None else round(v, d)
+
+    records = []
+    for r in rows:
+        ind = ctx.cat.indicators[r.indicator]
+        d = ind.decimals
+        records.append(
+            {
+                t("ods_col_sdg", lang): r.sdg,
+                t("col_code", lang): ind.code,
+                t("ods_col_indicator", lang): ind.name(lang),
+                t("ods_col_unit_code", lang): r.org_unit,
+                t("ods_col_unit", lang): r.org_unit_name,
+                t("ods_col_value", lang): rnd(r.value, d),
+                t("ods_col_year", lang): r.year,
+                t("ods_col_change", lang): rnd(r.annual_change, 2),
+                t("ods_col_projected", lang): rnd(r.projected_2030, d),
+                t("ods_col_band_low", lang): rnd(r.low_2030, d),
+                t("ods_col_band_high", lang): rnd(r.high_2030, d),
+                t("ods_col_target", lang): rnd(r.target_2030, d),
+                t("ods_col_required", lang): rnd(r.required_change, 2),
+                t("ods_col_status", lang): t(f"sdg_status_{r.status}", lang),
+                t("ods_col_years", lang): r.usable_years,
+            }
+        )
+    return {"sdg": pd.DataFrame(records)}

@@ -61,3 +61,14 @@ FAC_COMPLETENESS = "fac-completeness"
 
 # Informe regional (pack)
 PACK_TRENDS = "pack-trends"
+
+# ODS 3
+ODS_TITLE = "ods-title"
+ODS_SUMMARY = "ods-summary"
+ODS_PICK = "ods-pick"
+ODS_GRAPH = "ods-graph"
+ODS_UNITS = "ods-units"
+ODS_NOTE = "ods-note"
+
+# Lo más importante del mes (Resumen, regional pack)
+BRIEFING = "briefing"

@@ -11,7 +11,7 @@ from ..periods import month_period
 from ..views import Context
 from .pdf import Banner
 
-PDF_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
+PDF_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete", "ods")
 
 
 def banner(
