@@ -49,6 +49,12 @@ NOISE_SD = 2.0  # a change beyond two SDs of the month-to-month changes is not n
 DRIVERS_SHARE = 0.7  # "k of n districts explain 70 % of the fall"
 SILENT_MONTHS = 2
 NAMES_SHOWN = 3
+SINGULAR = {
+    "brief_worse_up_drivers",
+    "brief_worse_down_drivers",
+    "brief_children_below",
+    "brief_not_reporting",
+}
 WORSE = {("met", "near"), ("met", "not_met"), ("near", "not_met")}
 BETTER = {("not_met", "met"), ("near", "met"), ("not_met", "near")}
 
@@ -65,7 +71,9 @@ class Finding:
     units: dict[str, str] = field(default_factory=dict)  # the indicator's unit by language
 
     def text(self, lang: str) -> str:
-        return t(self.key, lang, **_formatted(self, lang))
+        # "1 establecimiento no envía" / "3 establecimientos no envían": a singular template.
+        one = self.params.get("k", self.params.get("n")) == 1 and self.key in SINGULAR
+        return t(self.key + "_one" if one else self.key, lang, **_formatted(self, lang))
 
     def href(self, f: Filters) -> str:
         return href(self.page, f.with_(**self.changes))
@@ -278,6 +286,7 @@ def _deteriorations(ctx, f, inds, by, unit, p, ly) -> list[Finding]:
                     "den_before": wide[("denominator", ly.id)],
                 }
             ).astype(float)
+            rows = rows[(rows.den_now.fillna(0) > 0) | (rows.den_before.fillna(0) > 0)]
             r0 = float(before.numerator) / float(before.denominator)
             sign = -1.0 if ind.direction == "up" else 1.0
             found = drivers(rows, r0, float(now.denominator), sign)
@@ -289,7 +298,7 @@ def _deteriorations(ctx, f, inds, by, unit, p, ly) -> list[Finding]:
         out.append(
             Finding(
                 kind="deterioration",
-                score=80 + min(rel * 100, 15),
+                score=80 + min(rel * 100, 14),
                 key=key,
                 params=params,
                 page="mapa",
@@ -311,6 +320,7 @@ def _children_below(ctx, f, ind, unit, p, prev) -> list[Finding]:
     res["small"] = _small(res, ctx)
     now = res[res.period == p.id].set_index("org_unit")
     before = res[res.period == prev.id].set_index("org_unit")
+    now = now[now["value"].notna()]
     fell = [
         code
         for code in now.index

@@ -18,7 +18,6 @@ from .views import Context, _evaluate
 HORIZON = 2030
 WINDOW = 5  # complete years the trend is fitted on
 MIN_YEARS = 3  # usable years below this: not enough data
-STATUSES = ("achieved", "on_track", "off_track", "no_target", "insufficient")
 # Two-sided 80 % quantiles of Student's t (the 0.90 quantile) by degrees of freedom: the band is
 # an 80 % prediction interval of the log-linear fit, so three points give a wide band, as they
 # should. Standard table values (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).

@@ -71,7 +71,6 @@ POPULATION_REQUIRED = ("org_unit", "year", "data_element", "value")
 TARGET_REQUIRED = ("indicator", "target")
 TARGET_OPTIONAL = ("org_unit", "year", "near", "band_low", "band_high", "source")
 SDG_REQUIRED = ("indicator", "sdg_indicator", "direction")
-SDG_OPTIONAL = ("target_2030", "source")
 # An SDG indicator number: 3.1.1, 3.b.1.
 _SDG = re.compile(r"\d{1,2}\.[0-9a-z]{1,2}\.\d{1,2}")
 # A 2030 target as the UN and WHO write it: "<70", "<=25", "≤ 12", "90", or a reduction against
