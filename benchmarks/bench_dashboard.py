@@ -35,6 +35,9 @@ PAGES = {
     "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children..",
     "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
+    "ods": "..ods-summary.children...ods-graph.figure...ods-title.children...ods-pick.children...ods-units.children...ods-note.children..",
+    # The briefing on Resumen: its own callback (a single output), measured on its own.
+    "resumen-briefing": "briefing.children",
 }
 
 
@@ -124,10 +127,13 @@ def view_body(page: str, output: str, f) -> dict:
     from callbacks.common import view_data
     from dashboard.filters import PATHS
 
-    outputs = [
+    page = page.split("-")[0]  # "resumen-briefing": another callback of the same page
+    outputs: list[dict] | dict = [
         {"id": part.split(".")[0], "property": part.split(".")[1]}
         for part in output.strip(".").split("...")
     ]
+    if not output.startswith(".."):
+        outputs = outputs[0]
     return {
         "output": output,
         "outputs": outputs,
@@ -139,7 +145,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str) -> dict:
+def callback_figures(port: int, repeat: int, token: str, pages: list[str] | None = None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -152,6 +158,8 @@ def callback_figures(port: int, repeat: int, token: str) -> dict:
     }
     out = {}
     for page, output in PAGES.items():
+        if pages and page not in pages:
+            continue
         for kind, variants in changes.items():
             times, sizes = [], []
             post(port, view_body(page, output, variants[0]), token)  # warm
@@ -241,6 +249,8 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="+", default=[1])
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument("--pages", nargs="+", choices=list(PAGES), help="only these callbacks")
+    ap.add_argument("--no-browser", action="store_true", help="skip the first-visit figures")
     args = ap.parse_args()
     for scale in args.scale:
         url = ensure_demo(scale, Path(args.workdir))
@@ -249,8 +259,8 @@ def main() -> None:
         try:
             result = {
                 "scale": scale,
-                "callbacks": callback_figures(port, args.repeat, token),
-                **first_visit(port, token),
+                "callbacks": callback_figures(port, args.repeat, token, args.pages),
+                **({} if args.no_browser else first_visit(port, token)),
             }
         finally:
             proc.terminate()
