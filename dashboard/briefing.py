@@ -153,9 +153,27 @@ def _worse_by(ind: Indicator, before: float, now: float) -> float:
 
 
 def build(ctx: Context, f: Filters) -> Briefing:
-    cat = ctx.cat
+    """The findings (language-free: text and links are made from them for a language).
+    Memoised per data version (Catalog.memo) on everything the rules read."""
     unit = selected_unit(ctx, f)
     p = briefing_period(f, ctx)
+    key = (
+        "briefing",
+        ctx.scope,
+        unit.code,
+        p,
+        f.indicator,
+        f.ftype,
+        ctx.today,
+        ctx.rules,
+        ctx.suppress,
+        ctx.small_count,
+    )
+    return ctx.cat.memo(key, lambda: _build(ctx, f, unit, p))
+
+
+def _build(ctx: Context, f: Filters, unit: OrgUnit, p: Period) -> Briefing:
+    cat = ctx.cat
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     prev, ly = p.previous(), p.year_earlier()
     spans = list(dict.fromkeys([p, prev, ly]))
@@ -353,21 +371,17 @@ def _children_below(ctx, f, ind, unit, p, prev) -> list[Finding]:
 
 
 def _not_reporting(ctx, f, unit, p) -> list[Finding]:
-    """Facilities expected in each of the last SILENT_MONTHS months that sent nothing."""
-    dq = ctx.cat.indicators.get("DQ-01")
-    if dq is None:
-        return []
+    """Facilities open (so expected to report) in each of the last SILENT_MONTHS months of the
+    period that sent no report in any of them (the report masks DQ-01 counts from)."""
+    cat = ctx.cat
     facs = children(ctx, unit, 3) if unit.level < 3 else []
+    months = [add_months(p.end, -k) for k in range(SILENT_MONTHS)]
+    facs = [u for u in facs if all(cat.active_in(u, m) for m in months)]
     if not facs:
         return []
-    months = [period_for_span(m, m) for m in (add_months(p.end, -k) for k in range(SILENT_MONTHS))]
-    res = _evaluate(ctx, [dq], facs, months)
-    silent = res.groupby("org_unit").agg(
-        expected=("expected_reports", lambda s: int((s > 0).sum())),
-        received=("received_reports", "sum"),
-    )
-    codes = silent[(silent.expected == SILENT_MONTHS) & (silent.received == 0)].index
-    if len(codes) == 0:
+    sent = ctx.repo.facilities_reporting(ctx.scope, facs, None, [(min(months), p.end)])
+    codes = [u.code for u in facs if not sent.get((u.id, 0))]
+    if not codes:
         return []
     shown = _names(sorted(ctx.cat.by_code[c].name for c in codes))
     return [

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
 from .i18n import t
 
+T = TypeVar("T")
+MEMO_SIZE = 512
 LEVELS = ("country", "region", "district", "facility")
 COUNTRY_CODE = "PY"
 
@@ -188,6 +191,20 @@ class Catalog:
                 self.children.setdefault(u.parent_id, []).append(u)
         self._overridden = {k[0] for k in self.overrides}
         self._lineage: dict[int, frozenset[str]] = {}
+        self._memo: dict[Hashable, Any] = {}
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A result computed from the data this catalogue was loaded with: any write moves the
+        data version and the repository loads a new catalogue, so a memo never outlives its
+        data. Bounded: the oldest entries go first (yearly SDG trends and the briefing, which
+        read several years or many units for a result that stays the same all month)."""
+        if key in self._memo:
+            return self._memo[key]
+        value = make()
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = value
+        return value
 
     # --- tree -----------------------------------------------------------------------------
     def unit(self, code: str) -> OrgUnit | None:

@@ -2,7 +2,6 @@
 
 import math
 
-import pandas as pd
 import pytest
 from helpers import TODAY, add_facilities, put_values
 
@@ -88,9 +87,7 @@ def test_sdg_window_is_last_five_complete_years():
 def _yearly(values, completeness=None):
     years = [2021, 2022, 2023, 2024, 2025]
     completeness = completeness or [100.0] * 5
-    return pd.DataFrame(
-        {"period": [str(y) for y in years], "value": values, "completeness": completeness}
-    )
+    return {y: (float(v), float(c)) for y, v, c in zip(years, values, completeness, strict=True)}
 
 
 class _U:
@@ -230,3 +227,65 @@ def test_sdg_progress_regional_scope_sees_only_her_region(births):
     }
     # asking for the country from a regional scope gives nothing outside it
     assert all(r.org_unit != "PY-1" for r in sdg_progress(ctx, cat.country(), by="region"))
+
+
+def test_sdg_command_rows_equal_the_page_functions(births, capsys, monkeypatch):
+    import csv
+    import io
+    import json
+
+    from web_helpers import url_of
+
+    from dashboard.__main__ import main
+
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", url_of(births))
+    monkeypatch.setenv("DASHBOARD_TODAY", TODAY.isoformat())
+    assert main(["sdg", "--org-unit", "PY", "--by", "region", "--format", "json"]) == 0
+    rows = {(r["indicator"], r["org_unit"]): r for r in json.loads(capsys.readouterr().out)}
+    c1 = rows[("MNI-06", "PY-1")]
+    assert c1["annual_change"] == pytest.approx(10.0)
+    assert c1["value"] == pytest.approx(50 * 1.1**4) and c1["year"] == 2025
+    assert c1["status"] == "on_track" and c1["target_2030"] == 98.0
+    assert main(["sdg", "--org-unit", "PY-2", "--format", "csv"]) == 0
+    table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(table[0]) == [
+        "indicator",
+        "sdg",
+        "org_unit",
+        "value",
+        "year",
+        "annual_change",
+        "projected_2030",
+        "target_2030",
+        "required_change",
+        "status",
+    ]
+    assert {r["org_unit"] for r in table} == {"PY-2"}
+    assert next(r for r in table if r["indicator"] == "MNI-06")["status"] == "achieved"
+    # scoped: a region outside the caller's scope is not found
+    assert main(["sdg", "--org-unit", "PY-1", "--scope", "PY-2"]) == 2
+
+
+def test_sdg_page_export_and_figure(births):
+    from dashboard import exports
+    from dashboard.filters import Filters
+    from dashboard.sdg import sdg_view
+    from layouts import ods
+
+    ctx = Context(births, Scope.national(), TODAY)
+    view = sdg_view(ctx, ctx.cat.country(), "MNI-06")
+    assert view.indicator.code == "MNI-06" and view.child_level == 1
+    assert [r.org_unit for r in view.by_unit][:1] == ["PY"]
+    fig = ods.figure(view, "es")
+    names = [tr["name"] for tr in fig["data"]]
+    assert names[0] == "Observado" and "Banda de predicción del 80 %" in names
+    assert any(n.startswith("Meta 2030: 98,0 %") for n in names)
+    # the projection line ends in 2030 at the table's projected value
+    line = next(tr for tr in fig["data"] if tr["name"] == "Tendencia y proyección a 2030")
+    nat = view.by_unit[0]
+    assert line["x"][-1] == 2030 and line["y"][-1] == pytest.approx(nat.projected_2030)
+    frame = exports.page_tables(ctx, "ods", Filters(indicator="MNI-06"))["sdg"]
+    row = frame[(frame["Código"] == "MNI-06") & (frame["Código de unidad"] == "PY-1")].iloc[0]
+    assert row["Valor actual"] == round(50 * 1.1**4, 1)
+    assert row["Estado"] == "En camino"
+    assert exports.page_title("ods", "en") == "SDG 3"
