@@ -34,7 +34,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
                 ],
                 className="d-print-none mt-3",
             ),
-            graph(ids.ODS_GRAPH, height=400),
+            html.Div(graph(ids.ODS_GRAPH, height=400), className="ods-chart"),
             loading(ids.ODS_UNITS),
             html.Div(id=ids.ODS_NOTE, className="small text-body-secondary mt-2"),
         ]
@@ -132,7 +132,7 @@ def summary(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
                     ],
                     className="table table-sm align-middle sdg-table",
                 ),
-                className="table-responsive",
+                className="table-responsive sdg-table-wrap",
             ),
         ]
     )
@@ -196,7 +196,7 @@ def units_table(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
                     ],
                     className="table table-sm align-middle sdg-table",
                 ),
-                className="table-responsive",
+                className="table-responsive sdg-table-wrap",
             ),
         ]
     )

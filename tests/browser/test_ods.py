@@ -45,12 +45,17 @@ def test_ods_page_renders_statuses_chart_and_table(open_page, page, axe, snap, p
     for status in text["statuses"]:
         expect(body).to_contain_text(status)
     expect(page.locator("#ods-units tbody tr")).to_have_count(19)  # the country and 18 regions
-    traces = page.evaluate(
-        "() => document.getElementById('ods-graph').querySelector('.js-plotly-plot').data.length"
-    )
+    plot = "#ods-graph.js-plotly-plot, #ods-graph .js-plotly-plot"
+    page.wait_for_function(f"() => (document.querySelector('{plot}') || {{}}).data")
+    traces = page.evaluate(f"() => document.querySelector('{plot}').data.length")
     assert traces >= 4  # observed, band, projection, target
     assert _serious(axe, page) == []
     snap(page, f"ods_{lang}")
+    # Printed (the PDF export), the chart keeps its place and size.
+    page.emulate_media(media="print")
+    box = page.locator("#ods-graph").bounding_box()
+    snap(page, f"ods_{lang}_print")
+    assert box is not None and box["height"] > 300, box
     assert page_log.page_errors == []
     assert page_log.outside_requests == []
 
