@@ -289,3 +289,20 @@ def test_sdg_page_export_and_figure(births):
     assert row["Valor actual"] == round(50 * 1.1**4, 1)
     assert row["Estado"] == "En camino"
     assert exports.page_title("ods", "en") == "SDG 3"
+
+
+def test_sdg_csv_route_is_scoped(births, tmp_path):
+    from web_helpers import make_app, signed_in, url_of
+
+    url = url_of(births)
+    app = make_app(url, tmp_path)
+    r = signed_in(app, url).get("/exportar.csv?pagina=ods&indicador=MNI-06")
+    assert r.status_code == 200
+    text = r.data.decode("utf-8-sig")
+    assert "ODS 3" in text and "Código de unidad" in text
+    assert "PY-1;" in text and "PY-2;" in text
+    director = signed_in(app, url, role="regional", region="PY-2")
+    text = director.get("/exportar.csv?pagina=ods&region=PY-1").data.decode("utf-8-sig")
+    assert "PY-2;" in text and "PY-1;" not in text and "Concepción" not in text
+    r = director.get("/exportar.xlsx?pagina=ods&lang=en")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
