@@ -391,7 +391,7 @@ def _not_reporting(ctx, f, unit, p) -> list[Finding]:
             key="brief_not_reporting",
             params={"unit": unit.name, "n": len(codes), "names": shown, "months": SILENT_MONTHS},
             page="desempeno",
-            changes={"indicator": "DQ-01", "sort": "value"},
+            changes={"indicator": "DQ-01", "sort": "DQ-01"},
         )
     ]
 
