@@ -37,6 +37,9 @@ PAGES = {
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
     "calidad": "..cal-body.children...cal-title.children...cal-body.className..",
     "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children...eq-note.children..",
+    "ods": "..ods-summary.children...ods-graph.figure...ods-title.children...ods-pick.children...ods-units.children...ods-note.children..",
+    # The briefing on Resumen: its own callback (a single output), measured on its own.
+    "resumen-briefing": "briefing.children",
 }
 # Changes only some pages have: Equidad's groupings.
 PAGE_CHANGES = {"equidad": {"grouping": ["tipo", "chaco", "metro", "quintil", None]}}
@@ -128,10 +131,13 @@ def view_body(page: str, output: str, f) -> dict:
     from callbacks.common import view_data
     from dashboard.filters import PATHS
 
-    outputs = [
+    page = page.split("-")[0]  # "resumen-briefing": another callback of the same page
+    outputs: list[dict] | dict = [
         {"id": part.split(".")[0], "property": part.split(".")[1]}
         for part in output.strip(".").split("...")
     ]
+    if not output.startswith(".."):
+        outputs = outputs[0]
     return {
         "output": output,
         "outputs": outputs,

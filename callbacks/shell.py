@@ -23,6 +23,7 @@ from layouts import (
     facility,
     ids,
     map_page,
+    ods,
     overview,
     pack,
     scorecard,
@@ -44,6 +45,7 @@ PAGE_LAYOUTS = {
     "paquete": pack.layout,
     "calidad": calidad.layout,
     "equidad": equity.layout,
+    "ods": ods.layout,
 }
 CONTROLS = {
     ids.FILTER_REGION: "region",

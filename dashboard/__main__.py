@@ -1,5 +1,5 @@
-"""`python -m dashboard <command>`: migrate, demo, import, query, export, indicators, org-units,
-serve, export-pdf, users, tokens, audit."""
+"""`python -m dashboard <command>`: migrate, demo, import, query, export, sdg, briefing,
+indicators, org-units, serve, export-pdf, users, tokens, audit."""
 
 from __future__ import annotations
 
@@ -281,6 +281,73 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def _cli_context(settings: Settings, scope_text: str | None):
+    from .views import Context
+
+    repo = _repo(settings)
+    return Context(
+        repo=repo,
+        scope=_scope(scope_text),
+        today=settings.current_date(),
+        small_count=settings.small_count,
+        rules=settings.quality_rules(),
+    )
+
+
+def cmd_sdg(args, settings: Settings) -> int:
+    from .sdg import CSV_COLUMNS, sdg_progress
+
+    ctx = _cli_context(settings, args.scope)
+    unit = ctx.cat.unit(args.org_unit)
+    if unit is None or not ctx.cat.in_scope(unit, ctx.scope):
+        return _fail(f"unknown org unit '{args.org_unit}'; see `python -m dashboard org-units`")
+    rows = [r.as_dict() for r in sdg_progress(ctx, unit, by=args.by)]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return 0
+
+
+def cmd_briefing(args, settings: Settings) -> int:
+    from urllib.parse import urlencode
+
+    from .briefing import build
+    from .filters import from_query
+    from .periods import PeriodError, parse_period
+
+    ctx = _cli_context(settings, args.scope)
+    unit = ctx.cat.unit(args.org_unit)
+    if unit is None or not ctx.cat.in_scope(unit, ctx.scope) or unit.level > 2:
+        return _fail(f"unknown org unit '{args.org_unit}' (the country, a region or a district)")
+    try:
+        parse_period(args.period, ctx.today)
+    except PeriodError as e:
+        return _fail(str(e))
+    q: dict[str, str] = {"lang": args.lang, "periodo": args.period}
+    if unit.level == 1:
+        q["region"] = unit.code
+    elif unit.level == 2:
+        q |= {"region": ctx.cat.parent(unit).code, "distrito": unit.code}
+    f = from_query("?" + urlencode(q), ctx.cat, ctx.today, ctx.scope)
+    b = build(ctx, f)
+    rows = b.as_dicts(args.lang, f)
+    if args.format == "json":
+        doc = {"org_unit": unit.code, "period": b.period.id, "findings": rows}
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        from .i18n import fmt_period, t
+
+        print(t("brief_title", args.lang, period=fmt_period(b.period, args.lang)))
+        if not rows:
+            print(t("brief_none", args.lang))
+        for i, r in enumerate(rows, 1):
+            print(f"{i}. {r['text']}\n   {r['href']}")
+    return 0
 
 
 def cmd_indicators(args, settings: Settings) -> int:
@@ -765,6 +832,20 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
     x.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
     x.set_defaults(func=cmd_export)
+    g = sub.add_parser("sdg", help="SDG 3 indicators: trend, 2030 projection, status")
+    g.add_argument("--org-unit", required=True)
+    g.add_argument("--by", choices=("region", "district"), help="also each region or district")
+    g.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
+    g.add_argument("--format", choices=("json", "csv"), default="csv")
+    g.set_defaults(func=cmd_sdg)
+
+    b = sub.add_parser("briefing", help="the month's most important findings for a unit")
+    b.add_argument("--org-unit", required=True, help="the country, a region or a district")
+    b.add_argument("--period", required=True, help="202610, 2026Q3, 2026, LAST_MONTH …")
+    b.add_argument("--lang", choices=("es", "en"), default="es")
+    b.add_argument("--scope", help="org-unit codes the caller may see (default: the whole country)")
+    b.add_argument("--format", choices=("text", "json"), default="text")
+    b.set_defaults(func=cmd_briefing)
 
     ind = sub.add_parser("indicators", help="list the indicator catalogue")
     ind.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -780,7 +861,16 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-pdf", help="PDF snapshot of a page, or a monthly pack per region")
     e.add_argument(
         "--page",
-        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "calidad"),
+        choices=(
+            "resumen",
+            "mapa",
+            "tendencias",
+            "desempeno",
+            "establecimiento",
+            "equidad",
+            "ods",
+            "calidad",
+        ),
         default="resumen",
     )
     e.add_argument(

@@ -26,10 +26,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     import dash
     from flask_compress import Compress
 
+    from callbacks import briefing as briefing_cb
     from callbacks import calidad as calidad_cb
     from callbacks import equity as equity_cb
     from callbacks import facility as facility_cb
     from callbacks import map_page as map_cb
+    from callbacks import ods as ods_cb
     from callbacks import overview as overview_cb
     from callbacks import pack as pack_cb
     from callbacks import scorecard as scorecard_cb
@@ -100,6 +102,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         pack_cb,
         calidad_cb,
         equity_cb,
+        ods_cb,
+        briefing_cb,
     ):
         module.register(app, deps)
     from .web import health, security

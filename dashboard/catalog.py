@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
 from .i18n import t
 
+T = TypeVar("T")
+MEMO_SIZE = 512
 LEVELS = ("country", "region", "district", "facility")
 COUNTRY_CODE = "PY"
 
@@ -138,6 +141,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class SdgTarget:
+    """An indicator's SDG 3 mapping: the SDG indicator it tracks and the 2030 target, either a
+    value (`target_2030`) or a reduction in % against the unit's own value of `baseline_year`
+    (End TB: -80 % vs 2015). No target and no reduction: tracked without a numeric target."""
+
+    sdg: str
+    direction: str
+    target_2030: float | None = None
+    reduction: float | None = None
+    baseline_year: int | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Scope:
     """The org units a caller may see: the subtrees under these codes, down to max_level
     (2 = districts: anonymous visitors see aggregates, never a facility's own rows)."""
@@ -163,6 +180,8 @@ class Catalog:
     # The last month the store holds expected reports for (None: none); later months' expected
     # reports are counted from the facilities' opening and closing dates.
     reports_until: int | None = None
+    # SDG 3 mappings by indicator code (dashboard/data/sdg3_targets.csv, importable).
+    sdg: dict[str, SdgTarget] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_code = {u.code: u for u in self.units.values()}
@@ -172,6 +191,20 @@ class Catalog:
                 self.children.setdefault(u.parent_id, []).append(u)
         self._overridden = {k[0] for k in self.overrides}
         self._lineage: dict[int, frozenset[str]] = {}
+        self._memo: dict[Hashable, Any] = {}
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A result computed from the data this catalogue was loaded with: any write moves the
+        data version and the repository loads a new catalogue, so a memo never outlives its
+        data. Bounded: the oldest entries go first (yearly SDG trends and the briefing, which
+        read several years or many units for a result that stays the same all month)."""
+        if key in self._memo:
+            return self._memo[key]
+        value = make()
+        if len(self._memo) >= MEMO_SIZE:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = value
+        return value
 
     # --- tree -----------------------------------------------------------------------------
     def unit(self, code: str) -> OrgUnit | None:

@@ -108,6 +108,20 @@ target_override = Table(
     UniqueConstraint("indicator_id", "org_unit_id", "year", name="uq_target_override"),
 )
 
+# The SDG 3 indicator an indicator tracks and its 2030 target (one mapping per indicator).
+sdg_target = Table(
+    "sdg_target",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("indicator_id", Integer, ForeignKey("indicator.id"), nullable=False, unique=True),
+    Column("sdg", String(16), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("target_2030", Float),
+    Column("reduction", Float),
+    Column("baseline_year", SmallInteger),
+    Column("source", Text),
+)
+
 import_batch = Table(
     "import_batch",
     metadata,

@@ -72,6 +72,7 @@ SHEET_KEYS = {
     "facilities": "sheet_facilities",
     "series": "sheet_series",
     "scorecard": "sheet_scorecard",
+    "sdg": "sheet_sdg",
     "indicators": "sheet_indicators",
     "history": "sheet_history",
     "reports": "sheet_reports",
@@ -228,6 +229,11 @@ def page_tables(
         from .equity import equity_tables
 
         return equity_tables(ctx, f)
+    if page == "ods":
+        from .sdg import sdg_tables
+        from .views import selected_unit
+
+        return sdg_tables(ctx, selected_unit(ctx, f), f.lang)
     return {}
 
 
@@ -727,6 +733,7 @@ def page_title(page: str, lang: str) -> str:
         "establecimiento": t("page_establecimiento", lang),
         "calidad": t("page_calidad", lang),
         "equidad": t("page_equidad", lang),
+        "ods": t("page_ods", lang),
     }
     return titles.get(page, page)
 

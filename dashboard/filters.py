@@ -42,6 +42,7 @@ PAGES = (
     "paquete",
     "calidad",
     "equidad",
+    "ods",
 )
 PATHS = {
     "resumen": "/",
@@ -52,6 +53,7 @@ PATHS = {
     "paquete": "/paquete",  # the printable regional pack (not in the navigation)
     "calidad": "/calidad",
     "equidad": "/equidad",
+    "ods": "/ods",
 }
 
 

@@ -25,7 +25,16 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from . import db
-from .catalog import FACILITY_TYPES, Catalog, DataElement, Expression, Indicator, OrgUnit, Target
+from .catalog import (
+    FACILITY_TYPES,
+    Catalog,
+    DataElement,
+    Expression,
+    Indicator,
+    OrgUnit,
+    SdgTarget,
+    Target,
+)
 from .codec import ALL_TYPES, decode_vectors
 from .periods import add_months, pieces
 from .rollups import FACT_COLUMNS
@@ -67,6 +76,14 @@ def load_catalog(engine: Engine) -> Catalog:
             )
             for r in conn.execute(select(db.target_override)).all()
         }
+        codes = {i.id: i.code for i in inds.values()}
+        sdg = {
+            codes[r.indicator_id]: SdgTarget(
+                r.sdg, r.direction, r.target_2030, r.reduction, r.baseline_year, r.source
+            )
+            for r in conn.execute(select(db.sdg_target)).all()
+            if r.indicator_id in codes
+        }
         last = conn.execute(select(func.max(db.report.c.month))).scalar()
     return Catalog(
         units=units,
@@ -74,6 +91,7 @@ def load_catalog(engine: Engine) -> Catalog:
         indicators=inds,
         overrides=overrides,
         reports_until=int(last) if last is not None else None,
+        sdg=sdg,
     )
 
 

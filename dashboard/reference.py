@@ -79,9 +79,32 @@ def indicator_rows() -> list[dict]:
     return out
 
 
+def sdg_rows(indicator_ids: dict[str, int]) -> list[dict]:
+    """The default SDG 3 mapping (sdg3_targets.csv) for the indicators the catalogue has."""
+    from .importers.metadata import parse_sdg_target
+
+    out = []
+    for r in _rows("sdg3_targets.csv"):
+        if r["indicator"] not in indicator_ids:
+            continue
+        target = parse_sdg_target(r["target_2030"])
+        assert target is not None, r  # the shipped file is checked by a test
+        out.append(
+            {
+                "indicator_id": indicator_ids[r["indicator"]],
+                "sdg": r["sdg_indicator"],
+                "direction": r["direction"],
+                **target,
+                "source": r["source"] or None,
+            }
+        )
+    return out
+
+
 def load_reference(repo: Repository) -> None:
-    """Load the org-unit tree and the catalogue (idempotent: updates by code)."""
+    """Load the org-unit tree, the catalogue and its SDG mapping (idempotent: updates by code)."""
     repo.ensure_schema()
     repo.upsert_data_elements(data_element_rows())
     repo.upsert_indicators(indicator_rows())
+    repo.upsert_sdg(sdg_rows({i.code: i.id for i in repo.catalog().indicators.values()}))
     repo.upsert_org_units(tree_rows())

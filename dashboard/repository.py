@@ -126,6 +126,14 @@ class Repository:
         self.invalidate()
         return counts
 
+    def upsert_sdg(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
+        """rows: indicator_id, sdg, direction, target_2030, reduction, baseline_year, source."""
+        with self._begin(conn) as c:
+            counts = writes.upsert_sdg(c, rows)
+            writes.bump_data_version(c)
+        self.invalidate()
+        return counts
+
     def set_meta(self, key: str, value: str, conn: Connection | None = None) -> None:
         with self._begin(conn) as c:
             writes.set_meta(c, key, value)

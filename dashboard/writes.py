@@ -168,6 +168,24 @@ def upsert_targets(c: Connection, rows: Sequence[dict]) -> WriteCounts:
     return WriteCounts(inserted=ins, updated=upd)
 
 
+def upsert_sdg(c: Connection, rows: Sequence[dict]) -> WriteCounts:
+    """rows: indicator_id, sdg, direction, target_2030, reduction, baseline_year, source (one
+    mapping per indicator: a new row replaces the indicator's mapping)."""
+    t = db.sdg_target.c
+    ins = upd = same = 0
+    for r in rows:
+        found = c.execute(select(db.sdg_target).where(t.indicator_id == r["indicator_id"])).first()
+        if found is None:
+            c.execute(insert(db.sdg_target).values(**r))
+            ins += 1
+        elif any(getattr(found, k) != v for k, v in r.items()):
+            c.execute(update(db.sdg_target).where(t.id == found.id).values(**r))
+            upd += 1
+        else:
+            same += 1
+    return WriteCounts(inserted=ins, updated=upd, unchanged=same)
+
+
 DATA_VERSION = "data_version"
 
 

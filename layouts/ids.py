@@ -80,3 +80,14 @@ EQ_ACCESS_MAP = "eq-access-map"
 EQ_ACCESS_GRAPH = "eq-access-graph"
 EQ_ACCESS = "eq-access"
 EQ_NOTE = "eq-note"
+
+# ODS 3
+ODS_TITLE = "ods-title"
+ODS_SUMMARY = "ods-summary"
+ODS_PICK = "ods-pick"
+ODS_GRAPH = "ods-graph"
+ODS_UNITS = "ods-units"
+ODS_NOTE = "ods-note"
+
+# Lo más importante del mes (Resumen, regional pack)
+BRIEFING = "briefing"

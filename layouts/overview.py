@@ -11,7 +11,7 @@ from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, percent_sign, t
 from dashboard.views import Overview
 
-from . import ids
+from . import briefing, ids
 from .components import (
     change_text,
     completeness_text,
@@ -28,6 +28,7 @@ def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
         [
             html.H1(t("page_resumen", lang), id=ids.OVERVIEW_TITLE, className="h3 mb-3"),
+            briefing.layout(lang),
             loading(ids.OVERVIEW_CARDS),
             html.H2(t("attention_title", lang), className="h5 mt-4"),
             loading(ids.OVERVIEW_ATTENTION),

@@ -21,7 +21,7 @@ from dashboard.periods import (
 
 from . import ids
 
-NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "equidad", "calidad")
+NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "equidad", "ods", "calidad")
 DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
 
 

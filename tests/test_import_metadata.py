@@ -389,3 +389,44 @@ def test_targets_rejections(store, tmp_path):
 def test_targets_missing_target_column(store, tmp_path):
     report = run(store, put(tmp_path, "t.csv", "indicator,org_unit,year\nINM-01,,\n"))
     assert problems(report) == [(1, "target", "missing_column")]
+
+
+def test_sdg_targets_import_replaces_the_mapping(store, tmp_path):
+    content = (
+        "indicator,sdg_indicator,direction,target_2030,source\n"
+        "MNI-01,3.1.1,down,<=60,Meta nacional ODS\n"
+        "TRA-04,3.3.2,down,-50% vs 2021,Meta nacional TB\n"
+        "MNI-06,3.1.2,up,,\n"
+    )
+    report = run(store, put(tmp_path, "sdg.csv", content))
+    assert (report.ok, report.format) == (True, "metadata-sdg"), report.render("en")
+    assert (report.inserted, report.updated) == (0, 3)  # the default mapping, replaced
+    sdg = store.catalog().sdg
+    assert (sdg["MNI-01"].target_2030, sdg["MNI-01"].source) == (60.0, "Meta nacional ODS")
+    assert (sdg["TRA-04"].reduction, sdg["TRA-04"].baseline_year) == (50.0, 2021)
+    assert sdg["TRA-04"].target_2030 is None
+
+
+def test_sdg_targets_rejections_and_national_only(store, tmp_path):
+    content = (
+        "indicator,sdg_indicator,direction,target_2030,source\n"
+        "NOPE-1,3.1.1,down,70,\n"
+        "MNI-01,tres,down,70,\n"
+        "MNI-02,3.2.2,band,12,\n"
+        "MNI-03,3.2.1,down,veinticinco,\n"
+    )
+    report = run(store, put(tmp_path, "sdg.csv", content))
+    assert problems(report) == [
+        (2, "indicator", "unknown_indicator"),
+        (3, "sdg_indicator", "bad_sdg_indicator"),
+        (4, "direction", "bad_sdg_direction"),
+        (5, "target_2030", "bad_sdg_target"),
+    ]
+    regional = import_file(
+        store,
+        put(tmp_path, "sdg2.csv", "indicator,sdg_indicator,direction\nMNI-01,3.1.1,down\n"),
+        dry_run=False,
+        today=TODAY,
+        scope=Scope.of("PY-1"),
+    )
+    assert not regional.ok

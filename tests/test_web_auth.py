@@ -351,6 +351,9 @@ PAGE_OUTPUTS = [
     ("/equidad", "eq-title.children"),
     ("/desempeno", "footer.children"),  # the frame: summary, export links
     ("/desempeno", "page-content.children"),
+    ("/ods", "ods-summary.children"),
+    ("/", "briefing.children"),
+    ("/paquete", "briefing.children"),
 ]
 
 
@@ -384,6 +387,10 @@ def test_replayed_callbacks_are_meaningful_for_a_national_account(web, dash_deps
         dash_deps,
         "score-table.children",
         {"view.data": forged_view("/desempeno", f"?region={OTHER}")},
+    )
+    assert leaks(web, r.text)
+    r = call(
+        c, dash_deps, "ods-summary.children", {"view.data": forged_view("/ods", f"?region={OTHER}")}
     )
     assert leaks(web, r.text)
 

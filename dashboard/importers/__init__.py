@@ -36,6 +36,8 @@ def detect_kind(columns: set[str]) -> str | None:
     """What a header describes, from the columns only one kind of file has (lower-case names)."""
     if "measure" in columns:
         return "measure-map"
+    if "sdg_indicator" in columns:
+        return "sdg"
     if "indicator" in columns:
         return "targets"
     if columns & {"numerator", "denominator"}:

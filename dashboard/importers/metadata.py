@@ -71,6 +71,15 @@ INDICATOR_OPTIONAL = (
 POPULATION_REQUIRED = ("org_unit", "year", "data_element", "value")
 TARGET_REQUIRED = ("indicator", "target")
 TARGET_OPTIONAL = ("org_unit", "year", "near", "band_low", "band_high", "source")
+SDG_REQUIRED = ("indicator", "sdg_indicator", "direction")
+# An SDG indicator number: 3.1.1, 3.b.1.
+_SDG = re.compile(r"\d{1,2}\.[0-9a-z]{1,2}\.\d{1,2}")
+# A 2030 target as the UN and WHO write it: "<70", "<=25", "≤ 12", "90", or a reduction against
+# the unit's own value of a year, "-80% vs 2015".
+_SDG_VALUE = re.compile(r"(?:<=|>=|<|>|≤|≥)?\s*(\d+(?:[.,]\d+)?)")
+_SDG_REDUCTION = re.compile(
+    r"-\s*(\d+(?:[.,]\d+)?)\s*%\s*(?:vs\.?|versus|contra|respecto a)\s*(\d{4})"
+)
 KINDS = ("count", "population", "derived")
 
 LEVEL_WORDS = {
@@ -606,6 +615,66 @@ def _upsert_measure_map(repo: Repository) -> Callable[[Sequence[dict], Connectio
     return lambda rows, conn: upsert_map(rows, conn)
 
 
+# ==== SDG 3 mapping ==========================================================================
+def parse_sdg_target(text: str) -> dict[str, Any] | None:
+    """'<70' -> {target_2030: 70}; '-80% vs 2015' -> {reduction: 80, baseline_year: 2015};
+    '' -> no numeric target; None when unreadable."""
+    text = text.strip()
+    out: dict[str, Any] = {"target_2030": None, "reduction": None, "baseline_year": None}
+    if not text:
+        return out
+    m = _SDG_REDUCTION.fullmatch(text)
+    if m:
+        year = int(m.group(2))
+        if not MIN_YEAR <= year <= MAX_YEAR or not 0 < float(m.group(1).replace(",", ".")) < 100:
+            return None
+        return out | {"reduction": float(m.group(1).replace(",", ".")), "baseline_year": year}
+    m = _SDG_VALUE.fullmatch(text)
+    if m:
+        value = float(m.group(1).replace(",", "."))
+        return None if value > MAX_MAGNITUDE else out | {"target_2030": value}
+    return None
+
+
+def check_sdg(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
+    table.require(SDG_REQUIRED)
+    sheet = _Sheet(table)
+    seen = _Seen()
+    out = []
+    for _, r in sheet.records():
+        ind_id = None
+        code = r.text("indicator", required=True)
+        if code:
+            ind = catalog.indicators.get(code)
+            if ind is None:
+                r.bad("indicator", "unknown_indicator")
+            else:
+                ind_id = ind.id
+        sdg = r.text("sdg_indicator", required=True).lower()
+        if sdg and not _SDG.fullmatch(sdg):
+            r.bad("sdg_indicator", "bad_sdg_indicator")
+        direction = r.text("direction", required=True).lower()
+        if direction and direction not in ("up", "down"):
+            r.bad("direction", "bad_sdg_direction")
+        target = parse_sdg_target(r.raw("target_2030"))
+        if target is None:
+            r.bad("target_2030", "bad_sdg_target")
+            target = {}
+        row: dict[str, Any] = {
+            "indicator_id": ind_id,
+            "sdg": sdg,
+            "direction": direction,
+            **target,
+            "source": r.text("source") or None,
+        }
+        if r.failed:
+            continue
+        if seen.repeat(r, ind_id, row, "indicator", "duplicate_conflict"):
+            continue
+        out.append(row)
+    return out, sheet
+
+
 # ==== entry ==================================================================================
 @dataclass(frozen=True)
 class Kind:
@@ -635,6 +704,8 @@ KINDS_BY_NAME = {
     "measure-map": Kind(
         "metadata-measure-map", check_measure_map, _upsert_measure_map, False, national=True
     ),
+    # The SDG mapping is the country's commitment: national scope only.
+    "sdg": Kind("metadata-sdg", check_sdg, lambda r: r.upsert_sdg, False, national=True),
 }
 
 

@@ -20,6 +20,7 @@ PDF_PAGES = (
     "paquete",
     "calidad",
     "equidad",
+    "ods",
 )
 
 

@@ -24,8 +24,8 @@ except ImportError:  # the browser fixtures skip (or fail on CI) before any test
 pytestmark = pytest.mark.browser
 
 NAV = {
-    "es": ["Resumen", "Mapa", "Tendencias", "Desempeño", "Equidad"],
-    "en": ["Overview", "Map", "Trends", "Scorecard", "Equity"],
+    "es": ["Resumen", "Mapa", "Tendencias", "Desempeño", "Equidad", "ODS 3", "Calidad de datos"],
+    "en": ["Overview", "Map", "Trends", "Scorecard", "Equity", "SDG 3", "Data quality"],
 }
 # Text each page shows in each language, written out here (not read from the locale files), so a
 # wrong or missing translation fails.
