@@ -23,7 +23,8 @@ def register(app: Dash, deps: Services) -> None:
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
-        sc = scorecard(c, f, rows="facilities" if page_of(view)[0] == "paquete" else None)
+        pack = page_of(view)[0] == "paquete"
+        sc = scorecard(c, f, rows="facilities" if pack else None)
         unit = sc.unit.name
         title = t(
             "score_title",
@@ -32,8 +33,8 @@ def register(app: Dash, deps: Services) -> None:
             period=fmt_period(sc.period, f.lang),
         )
         return (
-            page.table(sc, c.cat, f, f.lang),
+            page.table(sc, c.cat, f, f.lang, paginate=not pack),
             page.note(sc, f.lang),
             title,
-            page.domain_links(f, sc.indicators[0].domain),
+            page.domain_links(f, sc.indicators[0].domain, c.cat),
         )

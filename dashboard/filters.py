@@ -28,6 +28,7 @@ KEYS = {
     "points": "puntos",
     "sort": "orden",
     "domain": "dominio",
+    "page": "pag",
 }
 PAGES = ("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "paquete")
 PATHS = {
@@ -56,6 +57,7 @@ class Filters:
     )
     sort: str | None = None  # scorecard: '<column>' ascending or '-<column>' descending
     domain: str | None = None  # scorecard: indicator domain shown as columns
+    page: int = 1  # scorecard: which page of rows (large tables are paginated on the server)
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
@@ -160,7 +162,15 @@ def from_query(
         points={"1": True, "0": False}.get(get["points"] or ""),
         sort=sort,
         domain=get["domain"] if get["domain"] in domains else None,
+        page=_page_number(get["page"]),
     )
+
+
+def _page_number(text: str | None) -> int:
+    """A page number from 1 up; junk is page 1 (the layout clamps past the last page)."""
+    if not text or not text.isdigit() or len(text) > 5:
+        return 1
+    return max(1, int(text))
 
 
 def clamp_period(text: str | None, today: date) -> str:

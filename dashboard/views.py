@@ -269,6 +269,9 @@ class Scorecard:
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form, for exports
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # The indicator the "#" column ranks by: the chosen indicator when it is a column, else the
+    # area's first.
+    ranked_by: Indicator | None = None
 
 
 def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
@@ -311,7 +314,9 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     )
     ind0 = cat.indicators[key.split("|")[0]]
     wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
-    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now, rules=ctx.rules)
+    return Scorecard(
+        unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now, rules=ctx.rules, ranked_by=ind0
+    )
 
 
 def _trend(frame: pd.DataFrame) -> list[str]:

@@ -52,53 +52,161 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def domain_links(f: Filters, current: str) -> list:
-    return [
-        dcc.Link(
-            t(f"domain_{d}", f.lang),
-            href=href("desempeno", f.with_(domain=d, sort=None)),
-            className="chip" + (" chip-on" if d == current else ""),
+# Rows sent per page: a region's facilities (Central's 2,065 USF) become pages the browser draws
+# at once, rather than one Dash component per cell for every row (37,000 cost 1.4 s a callback).
+PAGE_ROWS = 100
+
+
+def domain_links(f: Filters, current: str, cat: Catalog) -> list:
+    """Area chips. Choosing an area also chooses its first indicator (unless the current one is
+    in it), so the "#" column and the header's "Mostrando" line name the same indicator."""
+    links = []
+    for d in DOMAINS:
+        ind = f.indicator
+        if cat.indicators[ind].domain != d:
+            ind = next((i.code for i in cat.indicators.values() if i.domain == d), ind)
+        links.append(
+            dcc.Link(
+                t(f"domain_{d}", f.lang),
+                href=href("desempeno", f.with_(domain=d, indicator=ind, sort=None, page=1)),
+                className="chip" + (" chip-on" if d == current else ""),
+            )
         )
-        for d in DOMAINS
-    ]
+    return links
 
 
-def _sort_link(label: str, key: str, f: Filters, page_sort: str | None) -> dcc.Link:
+def _sort_link(
+    label, key: str, f: Filters, page_sort: str | None, title: str, **changes: object
+) -> dcc.Link:
     """Header link: first click sorts worst/lowest first, a second click reverses."""
     current = page_sort or ""
     new = f"-{key}" if current == key else key
     arrow = " ▲" if current == key else (" ▼" if current == f"-{key}" else "")
     return dcc.Link(
-        [label, html.Span(arrow, **{"aria-hidden": "true"})],
-        href=href("desempeno", f.with_(sort=new)),
+        [
+            *(label if isinstance(label, list) else [label]),
+            html.Span(arrow, **{"aria-hidden": "true"}),
+        ],
+        href=href("desempeno", f.with_(sort=new, page=1, **changes)),
         className="sort-link",
-        title=label,
+        title=title,
     )
 
 
-def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
+def _aria_sort(key: str, page_sort: str | None) -> dict:
+    if page_sort == key:
+        return {"aria-sort": "ascending"}
+    if page_sort == f"-{key}":
+        return {"aria-sort": "descending"}
+    return {}
+
+
+def page_count(n_rows: int) -> int:
+    return max(1, -(-n_rows // PAGE_ROWS))
+
+
+def pager(f: Filters, n_rows: int, page: int, lang: str) -> html.Nav | None:
+    """ "Filas 101–200 de 2.065" and links to the first, previous, next and last pages."""
+    last = page_count(n_rows)
+    if last == 1:
+        return None
+    first_row, last_row = (page - 1) * PAGE_ROWS + 1, min(page * PAGE_ROWS, n_rows)
+
+    def link(label: str, target: int, key: str):
+        if target == page or not 1 <= target <= last:
+            return html.Span(label, className="pager-off", **{"aria-disabled": "true"})
+        return dcc.Link(
+            label,
+            href=href("desempeno", f.with_(page=target)),
+            title=t(key, lang, page=fmt_number(target, lang), pages=fmt_number(last, lang)),
+        )
+
+    return html.Nav(
+        [
+            html.Span(
+                t(
+                    "score_rows_shown",
+                    lang,
+                    first=fmt_number(first_row, lang),
+                    last=fmt_number(last_row, lang),
+                    total=fmt_number(n_rows, lang),
+                    page=fmt_number(page, lang),
+                    pages=fmt_number(last, lang),
+                ),
+                className="pager-status",
+            ),
+            html.Span(
+                [
+                    link("« " + t("pager_first", lang), 1, "pager_page_title"),
+                    link("‹ " + t("pager_previous", lang), page - 1, "pager_page_title"),
+                    link(t("pager_next", lang) + " ›", page + 1, "pager_page_title"),
+                    link(t("pager_last", lang) + " »", last, "pager_page_title"),
+                ],
+                className="pager-links d-print-none",
+            ),
+        ],
+        className="score-pager small",
+        **{"aria-label": t("pager_label", lang)},
+    )
+
+
+def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = True) -> list:
     if sc.rows.empty:
         return [empty_state(lang)]
     inds = sc.indicators
     facilities = sc.row_level == 3
+    ranked = sc.ranked_by or inds[0]
     labels: dict[tuple, str] = {}
+    n_rows = len(sc.rows)
+    page = min(f.page, page_count(n_rows)) if paginate else 1
+    rows = sc.rows.iloc[(page - 1) * PAGE_ROWS : page * PAGE_ROWS] if paginate else sc.rows
+    rank_title = t("score_rank_by", lang, indicator=f"{ranked.name(lang)} ({ranked.code})")
     head_cells = [
-        html.Th(_sort_link("#", "rank", f, f.sort), scope="col", className="text-end"),
-        html.Th(_sort_link(t("col_unit", lang), "org_unit_name", f, f.sort), scope="col"),
+        html.Th(
+            _sort_link(
+                ["#", html.Span(ranked.code, className="col-code")],
+                "rank",
+                f,
+                f.sort,
+                rank_title,
+            ),
+            scope="col",
+            className="text-end",
+            **{"data-col": "rank"},
+            **_aria_sort("rank", f.sort),
+        ),
+        html.Th(
+            _sort_link(t("col_unit", lang), "org_unit_name", f, f.sort, t("col_unit", lang)),
+            scope="col",
+            **{"data-col": "org_unit_name"},
+            **_aria_sort("org_unit_name", f.sort),
+        ),
     ]
     if facilities:
-        head_cells.append(html.Th(t("col_type", lang), scope="col"))
+        head_cells.append(html.Th(t("col_type", lang), scope="col", **{"data-col": "type"}))
     for ind in inds:
         head_cells.append(
             html.Th(
-                _sort_link(ind.code, ind.code, f, f.sort),
+                _sort_link(
+                    [
+                        html.Span(ind.name(lang), className="col-name"),
+                        html.Span(ind.code, className="col-code"),
+                    ],
+                    ind.code,
+                    f,
+                    f.sort,
+                    f"{ind.name(lang)} ({ind.unit(lang)}) · {ind.code}",
+                    # Sorting by a column also ranks by it: "#" and the header line follow it.
+                    indicator=ind.code,
+                ),
                 scope="col",
                 className="text-end ind-col",
-                title=f"{ind.name(lang)} ({ind.unit(lang)})",
+                **{"data-col": ind.code},
+                **_aria_sort(ind.code, f.sort),
             )
         )
     body = []
-    for row in sc.rows.to_dict("records"):
+    for row in rows.to_dict("records"):
         unit = cat.by_code[row["org_unit"]]
         link = unit_href("desempeno", f, unit, cat, sort=None)
         name = unit.name
@@ -170,7 +278,10 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         ),
         className="small",
     )
+    nav = pager(f, n_rows, page, lang) if paginate else None
     return [
+        html.P(rank_title, className="small text-body-secondary mb-1 score-rank-by"),
+        nav,
         html.Div(
             dbc.Table(
                 [caption, html.Thead(html.Tr(head_cells)), html.Tbody(body)],
@@ -180,7 +291,8 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                 className="scorecard mb-1",
             ),
             className="table-responsive scorecard-wrap",
-        )
+        ),
+        nav,
     ]
 
 
