@@ -139,7 +139,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str) -> dict:
+def callback_figures(port: int, repeat: int, token: str, only: list[str] | None = None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -150,23 +150,35 @@ def callback_figures(port: int, repeat: int, token: str) -> dict:
         "indicator": [Filters(indicator=i) for i in indicators],
         "period": [Filters(period=p) for p in periods],
     }
+    # The largest table: Central's family health units (USF), by indicator, sort and page.
+    central_usf = Filters(region="PY-11", ftype="USF")
+    facilities = [central_usf.with_(indicator=i) for i in indicators] + [
+        central_usf.with_(sort=s, page=n)
+        for s, n in (("-INM-03", 1), ("org_unit_name", 2), ("rank", 3), ("INM-01", 1))
+    ]
+    cases = [
+        (page, output, kind, variants)
+        for page, output in PAGES.items()
+        for kind, variants in changes.items()
+    ] + [("desempeno", PAGES["desempeno"], "facilities", facilities)]
     out = {}
-    for page, output in PAGES.items():
-        for kind, variants in changes.items():
-            times, sizes = [], []
-            post(port, view_body(page, output, variants[0]), token)  # warm
-            for k in range(repeat):
-                body = view_body(page, output, variants[k % len(variants)])
-                dt, size, status = post(port, body, token)
-                assert status == 200, (page, kind, status)
-                times.append(dt * 1000)
-                sizes.append(size)
-            times.sort()
-            out[f"{page}/{kind}"] = {
-                "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
-                "max_kb_gzip": round(max(sizes) / 1024, 1),
-            }
+    for page, output, kind, variants in cases:
+        if only and page not in only:
+            continue
+        times, sizes = [], []
+        post(port, view_body(page, output, variants[0]), token)  # warm
+        for k in range(repeat):
+            body = view_body(page, output, variants[k % len(variants)])
+            dt, size, status = post(port, body, token)
+            assert status == 200, (page, kind, status)
+            times.append(dt * 1000)
+            sizes.append(size)
+        times.sort()
+        out[f"{page}/{kind}"] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "max_kb_gzip": round(max(sizes) / 1024, 1),
+        }
     return out
 
 
@@ -241,6 +253,8 @@ def main() -> None:
     ap.add_argument("--scale", type=int, nargs="+", default=[1])
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
+    ap.add_argument("--pages", nargs="+", choices=list(PAGES), help="only these pages' callbacks")
+    ap.add_argument("--no-first-visit", action="store_true", help="callbacks only")
     args = ap.parse_args()
     for scale in args.scale:
         url = ensure_demo(scale, Path(args.workdir))
@@ -249,8 +263,8 @@ def main() -> None:
         try:
             result = {
                 "scale": scale,
-                "callbacks": callback_figures(port, args.repeat, token),
-                **first_visit(port, token),
+                "callbacks": callback_figures(port, args.repeat, token, args.pages),
+                **({} if args.no_first_visit else first_visit(port, token)),
             }
         finally:
             proc.terminate()

@@ -10,16 +10,17 @@ from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
 from dashboard.missing import is_missing
+from dashboard.quality import quality_words
 from dashboard.views import Scorecard
 
 from . import ids
 from .components import (
     JUDGED,
+    QUALITY_SYMBOL,
     empty_state,
     loading,
     quality_label,
     quality_legend,
-    quality_mark,
     status_word,
 )
 from .shell import DOMAINS
@@ -156,7 +157,9 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = T
     inds = sc.indicators
     facilities = sc.row_level == 3
     ranked = sc.ranked_by or inds[0]
+    # A region's grid repeats a handful of quality code sets: word each once per table.
     labels: dict[tuple, str] = {}
+    shorts: dict[tuple, str] = {}
     n_rows = len(sc.rows)
     page = min(f.page, page_count(n_rows)) if paginate else 1
     rows = sc.rows.iloc[(page - 1) * PAGE_ROWS : page * PAGE_ROWS] if paginate else sc.rows
@@ -205,70 +208,11 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = T
                 **_aria_sort(ind.code, f.sort),
             )
         )
-    body = []
-    for row in rows.to_dict("records"):
-        unit = cat.by_code[row["org_unit"]]
-        link = unit_href("desempeno", f, unit, cat, sort=None)
-        name = unit.name
-        cells = [
-            html.Td(
-                fmt_number(row["rank"], lang),
-                className="text-end",
-            ),
-            html.Th(dcc.Link(name, href=link), scope="row"),
-        ]
-        if facilities:
-            code = row["facility_type"]
-            cells.append(
-                html.Td(html.Abbr(code, title=facility_type_name(code, lang)) if code else "")
-            )
-        for ind in inds:
-            v = row.get(f"{ind.code}|value")
-            status = row.get(f"{ind.code}|status") or "no_data"
-            if is_missing(v):
-                cells.append(
-                    html.Td(
-                        "—",
-                        className="score-cell status-no_data text-end",
-                        title=t("no_data", lang),
-                    )
-                )
-                continue
-            trend = row.get(f"{ind.code}|trend") or ""
-            quality = row.get(f"{ind.code}|quality")
-            quality = quality if isinstance(quality, tuple) else ()
-            doubt = bool(quality) and status in JUDGED
-            # A region's grid repeats a handful of code sets: word each once per table.
-            label = labels.get(quality) or labels.setdefault(
-                quality, quality_label(quality, lang, sc.rules) if quality else ""
-            )
-            cells.append(
-                html.Td(
-                    [
-                        html.Span(
-                            STATUS_SYMBOLS[status] + ("?" if doubt else ""),
-                            className="cell-symbol",
-                            **{"aria-hidden": "true"},
-                        ),
-                        " ",
-                        fmt_number(v, lang, ind.decimals),
-                        quality_mark(quality, lang, focusable=False, label=label),
-                        html.Span(
-                            f" {TREND_ARROWS[trend]}",
-                            className="cell-trend",
-                            **{"aria-hidden": "true"},
-                        )
-                        if trend
-                        else None,
-                    ],
-                    className=f"score-cell status-{status} text-end"
-                    + (" uncertain" if doubt else ""),
-                    title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
-                    + (f"; {t('trend_' + trend, lang)}" if trend else "")
-                    + (f". {label}" if quality else ""),
-                )
-            )
-        body.append(html.Tr(cells))
+    first_page = f.with_(page=1)  # a district's row opens its own scorecard at its first page
+    body = [
+        _row(row, inds, cat, first_page, lang, facilities, sc, (labels, shorts))
+        for row in rows.to_dict("records")
+    ]
     caption = html.Caption(
         t(
             "score_caption",
@@ -294,6 +238,97 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = T
         ),
         nav,
     ]
+
+
+def _el(tag: str, children=None, namespace: str = "dash_html_components", **props) -> dict:
+    """html.<tag> (or dcc.<tag>) in the form Dash sends it to the browser. The table's cells
+    are built this way because constructing a Dash component object per cell cost more than
+    the query and the rest of the callback together; the browser receives the same tree."""
+    if children is not None:
+        props["children"] = children
+    return {"type": tag, "namespace": namespace, "props": props}
+
+
+def _row(
+    row: dict, inds, cat: Catalog, f: Filters, lang: str, facilities: bool, sc, words: tuple
+) -> dict:
+    labels, shorts = words
+    unit = cat.by_code[row["org_unit"]]
+    link = unit_href("desempeno", f, unit, cat, sort=None)
+    cells = [
+        _el("Td", fmt_number(row["rank"], lang), className="text-end"),
+        _el(
+            "Th",
+            _el("Link", unit.name, namespace="dash_core_components", href=link),
+            scope="row",
+        ),
+    ]
+    if facilities:
+        code = row["facility_type"]
+        cells.append(
+            _el("Td", _el("Abbr", code, title=facility_type_name(code, lang)) if code else "")
+        )
+    for ind in inds:
+        v = row.get(f"{ind.code}|value")
+        status = row.get(f"{ind.code}|status") or "no_data"
+        if is_missing(v):
+            cells.append(
+                _el(
+                    "Td",
+                    "—",
+                    className="score-cell status-no_data text-end",
+                    title=t("no_data", lang),
+                )
+            )
+            continue
+        trend = row.get(f"{ind.code}|trend") or ""
+        quality = row.get(f"{ind.code}|quality")
+        quality = quality if isinstance(quality, tuple) else ()
+        doubt = bool(quality) and status in JUDGED
+        label = labels.get(quality) or labels.setdefault(
+            quality, quality_label(quality, lang, sc.rules) if quality else ""
+        )
+        children: list = [
+            _el(
+                "Span",
+                STATUS_SYMBOLS[status] + ("?" if doubt else ""),
+                className="cell-symbol",
+                **{"aria-hidden": "true"},
+            ),
+            " " + fmt_number(v, lang, ind.decimals),
+        ]
+        if quality:
+            # Screen readers hear the warning and its kinds; the cell's title (hover) and the
+            # legend under the table say what each means (in full once per cell, not twice).
+            short = shorts.get(quality) or shorts.setdefault(
+                quality,
+                t("dq_mark_label", lang, words=quality_words(quality, lang), detail="").strip(),
+            )
+            children.append(
+                _el(
+                    "Span", QUALITY_SYMBOL, role="img", className="dq-mark", **{"aria-label": short}
+                )
+            )
+        if trend:
+            children.append(
+                _el(
+                    "Span",
+                    f" {TREND_ARROWS[trend]}",
+                    className="cell-trend",
+                    **{"aria-hidden": "true"},
+                )
+            )
+        cells.append(
+            _el(
+                "Td",
+                children,
+                className=f"score-cell status-{status} text-end" + (" uncertain" if doubt else ""),
+                title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
+                + (f"; {t('trend_' + trend, lang)}" if trend else "")
+                + (f". {label}" if quality else ""),
+            )
+        )
+    return _el("Tr", cells)
 
 
 def note(sc: Scorecard, lang: str) -> list:

@@ -3,6 +3,7 @@ that says what it ranks by, area chips that keep the header's "Mostrando" line t
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -19,9 +20,28 @@ def ctx(demo):
     return Context(repo=demo[0], scope=Scope.national(), today=TODAY)
 
 
+def _kids(node):
+    """Children of a Dash component or of the wire-form dict the table's rows are built as."""
+    if isinstance(node, dict):
+        return node["props"].get("children")
+    return getattr(node, "children", None)
+
+
+def _kind(node) -> str:
+    return node["type"] if isinstance(node, dict) else type(node).__name__
+
+
+def prop(node, name: str):
+    if isinstance(node, dict):
+        return node["props"].get(name)
+    if not hasattr(node, "to_plotly_json"):
+        return None  # text
+    return node.to_plotly_json()["props"].get(name)
+
+
 def walk(node):
     yield node
-    children = getattr(node, "children", None)
+    children = _kids(node)
     if isinstance(children, list | tuple):
         for c in children:
             yield from walk(c)
@@ -30,7 +50,7 @@ def walk(node):
 
 
 def of_type(tree, name: str) -> list:
-    return [n for root in tree for n in walk(root) if type(n).__name__ == name]
+    return [n for root in tree for n in walk(root) if _kind(n) == name]
 
 
 def text(node) -> str:
@@ -38,18 +58,22 @@ def text(node) -> str:
         return ""
     if isinstance(node, str | int | float):
         return str(node)
-    children = getattr(node, "children", None)
+    children = _kids(node)
     if isinstance(children, list | tuple):
         return "".join(text(c) for c in children)
     return text(children)
 
 
 def body_rows(tree) -> list:
-    return [tr for tb in of_type(tree, "Tbody") for tr in tb.children]
+    return [tr for tb in of_type(tree, "Tbody") for tr in _kids(tb)]
+
+
+def cells(tr) -> list:
+    return _kids(tr)
 
 
 def query_of(link) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlparse(link.href).query).items()}
+    return {k: v[0] for k, v in parse_qs(urlparse(prop(link, "href")).query).items()}
 
 
 def test_filters_page_number_round_trips_and_junk_is_page_one(ctx):
@@ -69,7 +93,7 @@ def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     tree = page.table(sc, ctx.cat, f, "es")
     rows = body_rows(tree)
     assert len(rows) == page.PAGE_ROWS
-    names = [text(tr.children[1]) for tr in rows]
+    names = [text(cells(tr)[1]) for tr in rows]
     assert names == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[: page.PAGE_ROWS]]
     pages = -(-n // page.PAGE_ROWS)
     status = text(of_type(tree, "Nav")[0])
@@ -81,7 +105,7 @@ def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     assert "« Primera" not in links  # already on the first page: shown, not a link
 
     second = page.table(sc, ctx.cat, f.with_(page=2), "es")
-    names2 = [text(tr.children[1]) for tr in body_rows(second)]
+    names2 = [text(cells(tr)[1]) for tr in body_rows(second)]
     assert names2 == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[100:200]]
 
 
@@ -91,7 +115,7 @@ def test_a_page_past_the_end_shows_the_last_page(ctx):
     rows = body_rows(page.table(sc, ctx.cat, f, "en"))
     last = len(sc.rows) % page.PAGE_ROWS or page.PAGE_ROWS
     assert len(rows) == last
-    assert text(rows[-1].children[1]) == ctx.cat.by_code[sc.rows.org_unit.iloc[-1]].name
+    assert text(cells(rows[-1])[1]) == ctx.cat.by_code[sc.rows.org_unit.iloc[-1]].name
 
 
 def test_the_print_pack_lists_every_facility_and_a_small_table_has_no_pager(ctx):
@@ -107,7 +131,7 @@ def test_headers_name_the_indicator_with_its_code_and_sorting_ranks_by_it(ctx):
     f = Filters(region="PY-1", period="2025", indicator="INM-03")
     sc = scorecard(ctx, f)
     tree = page.table(sc, ctx.cat, f, "en")
-    heads = {th.to_plotly_json()["props"].get("data-col"): th for th in of_type(tree, "Th")}
+    heads = {prop(th, "data-col"): th for th in of_type(tree, "Th")}
     ind = ctx.cat.indicators["INM-01"]
     assert text(heads["INM-01"]).startswith(ind.name("en") + "INM-01")
     link = of_type([heads["INM-01"]], "Link")[0]
@@ -120,9 +144,9 @@ def test_headers_name_the_indicator_with_its_code_and_sorting_ranks_by_it(ctx):
     th = [
         t
         for t in of_type(page.table(sc, ctx.cat, sorted_f, "en"), "Th")
-        if t.to_plotly_json()["props"].get("data-col") == "INM-01"
+        if prop(t, "data-col") == "INM-01"
     ][0]
-    assert th.to_plotly_json()["props"]["aria-sort"] == "descending"
+    assert prop(th, "aria-sort") == "descending"
 
 
 def test_rank_column_names_the_area_first_indicator_when_the_chosen_one_is_elsewhere(ctx):
@@ -139,3 +163,36 @@ def test_area_chips_choose_an_indicator_of_that_area(ctx):
     mni = by_domain["MNI"]
     assert ctx.cat.indicators[mni["indicador"]].domain == "MNI"
     assert "orden" not in mni and "pag" not in mni
+
+
+def test_cells_keep_symbol_value_quality_mark_trend_and_words(ctx):
+    f = Filters(region="PY-11", ftype="USF", period="2025", indicator="INM-03")
+    sc = scorecard(ctx, f)
+    tree = page.table(sc, ctx.cat, f, "es")
+    tds = [
+        c
+        for tr in body_rows(tree)
+        for c in cells(tr)
+        if "score-cell" in (prop(c, "className") or "")
+    ]
+    marked = [td for td in tds if any(prop(n, "className") == "dq-mark" for n in walk(td))]
+    assert marked, "Central's USF have quality-marked values in the demo"
+    td = marked[0]
+    symbol, value = _kids(td)[0], _kids(td)[1]
+    assert prop(symbol, "aria-hidden") == "true" and text(symbol)[0] in "✔▲✖●"
+    assert re.fullmatch(r" \d{1,3}(\.\d{3})*,\d", value)  # es-PY number
+    mark = next(n for n in walk(td) if prop(n, "className") == "dq-mark")
+    assert prop(mark, "role") == "img" and prop(mark, "aria-label")
+    # the mark names the warning; the cell title (hover) says it in full
+    assert prop(mark, "aria-label").rstrip(".") in prop(td, "title")
+    assert prop(td, "title").split(":")[0] in {i.name("es") for i in sc.indicators}
+    # The row's name links to the facility's profile.
+    link = of_type([body_rows(tree)[0]], "Link")[0]
+    assert prop(link, "href").startswith("/establecimiento/E")
+    # What Dash sends: plain JSON, a page of 100 rows well under the old 5 MB.
+    import json
+
+    from dash._utils import to_json
+
+    assert len(json.loads(to_json(tree))) == len(tree)
+    assert len(to_json(tree)) < 400_000
