@@ -24,7 +24,10 @@ def register(app: Dash, deps: Services) -> None:
         c = context(deps)
         f = filters_of(view, c)
         pack = page_of(view)[0] == "paquete"
-        sc = scorecard(c, f, rows="facilities" if pack else None)
+        # The printed pack lists every facility; the screen a page at a time.
+        sc = scorecard(
+            c, f, rows="facilities" if pack else None, page_rows=None if pack else page.PAGE_ROWS
+        )
         unit = sc.unit.name
         title = t(
             "score_title",
@@ -33,7 +36,7 @@ def register(app: Dash, deps: Services) -> None:
             period=fmt_period(sc.period, f.lang),
         )
         return (
-            page.table(sc, c.cat, f, f.lang, paginate=not pack),
+            page.table(sc, c.cat, f, f.lang),
             page.note(sc, f.lang),
             title,
             page.domain_links(f, sc.indicators[0].domain, c.cat),

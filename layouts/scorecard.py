@@ -102,16 +102,12 @@ def _aria_sort(key: str, page_sort: str | None) -> dict:
     return {}
 
 
-def page_count(n_rows: int) -> int:
-    return max(1, -(-n_rows // PAGE_ROWS))
-
-
-def pager(f: Filters, n_rows: int, page: int, lang: str) -> html.Nav | None:
-    """ "Filas 101–200 de 2.065" and links to the first, previous, next and last pages."""
-    last = page_count(n_rows)
+def pager(f: Filters, n_rows: int, page: int, size: int, lang: str) -> html.Nav | None:
+    """Rows shown ("Filas 101–200 de 2.065") and links to the first, previous, next, last page."""
+    last = max(1, -(-n_rows // size))
     if last == 1:
         return None
-    first_row, last_row = (page - 1) * PAGE_ROWS + 1, min(page * PAGE_ROWS, n_rows)
+    first_row, last_row = (page - 1) * size + 1, min(page * size, n_rows)
 
     def link(label: str, target: int, key: str):
         if target == page or not 1 <= target <= last:
@@ -151,7 +147,7 @@ def pager(f: Filters, n_rows: int, page: int, lang: str) -> html.Nav | None:
     )
 
 
-def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = True) -> list:
+def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     if sc.rows.empty:
         return [empty_state(lang)]
     inds = sc.indicators
@@ -161,8 +157,8 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = T
     labels: dict[tuple, str] = {}
     shorts: dict[tuple, str] = {}
     n_rows = len(sc.rows)
-    page = min(f.page, page_count(n_rows)) if paginate else 1
-    rows = sc.rows.iloc[(page - 1) * PAGE_ROWS : page * PAGE_ROWS] if paginate else sc.rows
+    size, page = sc.page_rows, sc.page
+    rows = sc.rows.iloc[(page - 1) * size : page * size] if size else sc.rows
     rank_title = t("score_rank_by", lang, indicator=f"{ranked.name(lang)} ({ranked.code})")
     head_cells = [
         html.Th(
@@ -222,7 +218,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str, paginate: bool = T
         ),
         className="small",
     )
-    nav = pager(f, n_rows, page, lang) if paginate else None
+    nav = pager(f, n_rows, page, size, lang) if size else None
     return [
         html.P(rank_title, className="small text-body-secondary mb-1 score-rank-by"),
         nav,

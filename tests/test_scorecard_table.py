@@ -87,7 +87,7 @@ def test_filters_page_number_round_trips_and_junk_is_page_one(ctx):
 
 def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     f = Filters(region="PY-11", ftype="USF", period="2025", indicator="INM-03")
-    sc = scorecard(ctx, f)
+    sc = scorecard(ctx, f, page_rows=page.PAGE_ROWS)
     n = len(sc.rows)
     assert n > page.PAGE_ROWS  # Central's USF: more than one page
     tree = page.table(sc, ctx.cat, f, "es")
@@ -104,14 +104,31 @@ def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     assert query_of(links["Última »"])["pag"] == str(pages)
     assert "« Primera" not in links  # already on the first page: shown, not a link
 
-    second = page.table(sc, ctx.cat, f.with_(page=2), "es")
-    names2 = [text(cells(tr)[1]) for tr in body_rows(second)]
+    sc2 = scorecard(ctx, f.with_(page=2), page_rows=page.PAGE_ROWS)
+    assert sc2.page == 2
+    names2 = [text(cells(tr)[1]) for tr in body_rows(page.table(sc2, ctx.cat, f, "es"))]
     assert names2 == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[100:200]]
+
+
+def test_a_page_reads_trends_for_its_own_rows_equal_to_the_whole_table(ctx):
+    f = Filters(region="PY-11", ftype="USF", period="2025", page=2)
+    whole = scorecard(ctx, f).rows.set_index("org_unit")
+    paged = scorecard(ctx, f, page_rows=page.PAGE_ROWS).rows
+    on_page = paged.iloc[100:200].set_index("org_unit")
+    cols = [c for c in paged.columns if c.endswith("|trend")]
+    assert len(cols) == 4
+    assert (on_page[cols] == whole.loc[on_page.index, cols]).all().all()
+    assert (on_page[cols] != "").any().any()  # arrows there to compare
+    # Everything but the arrows is the same table in the same order.
+    assert list(paged.org_unit) == list(whole.index)
+    same = [c for c in whole.columns if not c.endswith("|trend")]
+    assert paged.set_index("org_unit")[same].equals(whole[same])
 
 
 def test_a_page_past_the_end_shows_the_last_page(ctx):
     f = Filters(region="PY-11", ftype="USF", period="2025", page=9999)
-    sc = scorecard(ctx, f)
+    sc = scorecard(ctx, f, page_rows=page.PAGE_ROWS)
+    assert sc.page == -(-len(sc.rows) // page.PAGE_ROWS)
     rows = body_rows(page.table(sc, ctx.cat, f, "en"))
     last = len(sc.rows) % page.PAGE_ROWS or page.PAGE_ROWS
     assert len(rows) == last
@@ -121,9 +138,9 @@ def test_a_page_past_the_end_shows_the_last_page(ctx):
 def test_the_print_pack_lists_every_facility_and_a_small_table_has_no_pager(ctx):
     f = Filters(region="PY-11", ftype="USF", period="2025")
     sc = scorecard(ctx, f)
-    assert len(body_rows(page.table(sc, ctx.cat, f, "es", paginate=False))) == len(sc.rows)
+    assert len(body_rows(page.table(sc, ctx.cat, f, "es"))) == len(sc.rows)
     small = Filters(region="PY-1", period="2025")
-    tree = page.table(scorecard(ctx, small), ctx.cat, small, "es")
+    tree = page.table(scorecard(ctx, small, page_rows=page.PAGE_ROWS), ctx.cat, small, "es")
     assert of_type(tree, "Nav") == []
 
 
@@ -167,7 +184,7 @@ def test_area_chips_choose_an_indicator_of_that_area(ctx):
 
 def test_cells_keep_symbol_value_quality_mark_trend_and_words(ctx):
     f = Filters(region="PY-11", ftype="USF", period="2025", indicator="INM-03")
-    sc = scorecard(ctx, f)
+    sc = scorecard(ctx, f, page_rows=page.PAGE_ROWS)
     tree = page.table(sc, ctx.cat, f, "es")
     tds = [
         c
