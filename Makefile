@@ -7,9 +7,10 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # axe-core for the browser tests (tests/browser/): npm ci reinstalls node_modules when the lock file
 # changes (npm rewrites node_modules/.package-lock.json on every install).
 NODE_DEPS := node_modules/.package-lock.json
+PLOTLY_BUNDLE := dashboard/static/plotly.min.js
 PY_DIRS := dashboard layouts callbacks tests benchmarks scripts
 
-.PHONY: install install-test boundaries demo run test test-sqlite test-postgres test-browser \
+.PHONY: install install-test boundaries plotly demo run test test-sqlite test-postgres test-browser \
 	lint check bench
 
 $(PY):
@@ -28,12 +29,25 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 # What the product needs to run (no npm required).
 install: $(VENV)/.installed
 
-# What the tests need as well: pytest, Playwright (driving Debian's chromium), linters, axe-core.
-install-test: $(VENV)/.installed-test $(NODE_DEPS)
+# What the tests need as well: pytest, Playwright (driving Debian's chromium), linters, axe-core,
+# and the partial plotly.js bundle.
+install-test: $(VENV)/.installed-test $(NODE_DEPS) $(PLOTLY_BUNDLE)
 
 $(NODE_DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The plotly.js the charts load: core + the trace types the figures draw (scripts/plotly-bundle.js),
+# bundled by esbuild from the npm registry's plotly.js at install time, served by the app itself
+# (dashboard/app.py). Without npm this says so and the dashboard serves Dash's full plotly.js.
+$(PLOTLY_BUNDLE): scripts/plotly-bundle.js package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(NODE_DEPS) && npm run --silent build:plotly; \
+	else \
+		echo "npm not found: serving Dash's full plotly.js (install npm and run make plotly)"; \
+	fi
+
+plotly: $(PLOTLY_BUNDLE)
 
 demo: install
 	$(PY) -m dashboard demo
@@ -46,7 +60,7 @@ boundaries: install
 
 # Builds the demo database and its two demo accounts on first use (their sign-in names and
 # passwords are printed), then serves the dashboard with a secret key made for this run.
-run: install boundaries
+run: install boundaries plotly
 	DASHBOARD_SECRET_KEY="$${DASHBOARD_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}" \
 		$(PY) -m dashboard serve --ensure-demo
 

@@ -149,7 +149,7 @@ def view_body(page: str, output: str, f) -> dict:
     }
 
 
-def callback_figures(port: int, repeat: int, token: str, pages: list[str] | None = None) -> dict:
+def callback_figures(port: int, repeat: int, token: str, only: list[str] | None = None) -> dict:
     from dashboard.filters import Filters
 
     regions = ["PY-1", "PY-11", "PY-ASU", "PY-19", "PY-10", "PY-7", "PY-15", "PY-2"]
@@ -160,29 +160,41 @@ def callback_figures(port: int, repeat: int, token: str, pages: list[str] | None
         "indicator": [Filters(indicator=i) for i in indicators],
         "period": [Filters(period=p) for p in periods],
     }
+    # The largest table: Central's family health units (USF), by indicator, sort and page.
+    central_usf = Filters(region="PY-11", ftype="USF")
+    facilities = [central_usf.with_(indicator=i) for i in indicators] + [
+        central_usf.with_(sort=s, page=n)
+        for s, n in (("-INM-03", 1), ("org_unit_name", 2), ("rank", 3), ("INM-01", 1))
+    ]
+    cases = [
+        (page, output, kind, variants)
+        for page, output in PAGES.items()
+        for kind, variants in {
+            **changes,
+            **{
+                kind: [Filters(**{kind: v}) for v in values]
+                for kind, values in PAGE_CHANGES.get(page, {}).items()
+            },
+        }.items()
+    ] + [("desempeno", PAGES["desempeno"], "facilities", facilities)]
     out = {}
-    for page, output in PAGES.items():
-        if pages and page not in pages:
+    for page, output, kind, variants in cases:
+        if only and page not in only:
             continue
-        extra = {
-            kind: [Filters(**{kind: v}) for v in values]
-            for kind, values in PAGE_CHANGES.get(page, {}).items()
+        times, sizes = [], []
+        post(port, view_body(page, output, variants[0]), token)  # warm
+        for k in range(repeat):
+            body = view_body(page, output, variants[k % len(variants)])
+            dt, size, status = post(port, body, token)
+            assert status == 200, (page, kind, status)
+            times.append(dt * 1000)
+            sizes.append(size)
+        times.sort()
+        out[f"{page}/{kind}"] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "max_kb_gzip": round(max(sizes) / 1024, 1),
         }
-        for kind, variants in {**changes, **extra}.items():
-            times, sizes = [], []
-            post(port, view_body(page, output, variants[0]), token)  # warm
-            for k in range(repeat):
-                body = view_body(page, output, variants[k % len(variants)])
-                dt, size, status = post(port, body, token)
-                assert status == 200, (page, kind, status)
-                times.append(dt * 1000)
-                sizes.append(size)
-            times.sort()
-            out[f"{page}/{kind}"] = {
-                "p50_ms": round(statistics.median(times), 1),
-                "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
-                "max_kb_gzip": round(max(sizes) / 1024, 1),
-            }
     return out
 
 

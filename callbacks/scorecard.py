@@ -23,7 +23,11 @@ def register(app: Dash, deps: Services) -> None:
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
-        sc = scorecard(c, f, rows="facilities" if page_of(view)[0] == "paquete" else None)
+        pack = page_of(view)[0] == "paquete"
+        # The printed pack lists every facility; the screen a page at a time.
+        sc = scorecard(
+            c, f, rows="facilities" if pack else None, page_rows=None if pack else page.PAGE_ROWS
+        )
         unit = sc.unit.name
         title = t(
             "score_title",
@@ -35,5 +39,5 @@ def register(app: Dash, deps: Services) -> None:
             page.table(sc, c.cat, f, f.lang),
             page.note(sc, f.lang),
             title,
-            page.domain_links(f, sc.indicators[0].domain),
+            page.domain_links(f, sc.indicators[0].domain, c.cat),
         )

@@ -32,6 +32,7 @@ KEYS = {
     "domain": "dominio",
     "facility": "establecimiento",
     "grouping": "agrupar",
+    "page": "pag",
 }
 PAGES = (
     "resumen",
@@ -75,6 +76,7 @@ class Filters:
     domain: str | None = None  # scorecard: indicator domain shown as columns
     facility: str | None = None  # tendencias: one facility's trend (its district and region set)
     grouping: str | None = None  # equidad: how units are grouped (None = each unit)
+    page: int = 1  # scorecard: which page of rows (large tables are paginated on the server)
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
@@ -188,7 +190,15 @@ def from_query(
         domain=get["domain"] if get["domain"] in domains else None,
         facility=facility.code if facility else None,
         grouping=get["grouping"] if get["grouping"] in GROUPINGS[1:] else None,
+        page=_page_number(get["page"]),
     )
+
+
+def _page_number(text: str | None) -> int:
+    """A page number from 1 up; junk is page 1 (the layout clamps past the last page)."""
+    if not text or not text.isdigit() or len(text) > 5:
+        return 1
+    return max(1, int(text))
 
 
 def clamp_period(text: str | None, today: date) -> str:

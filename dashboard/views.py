@@ -320,6 +320,12 @@ class Scorecard:
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)  # long form, for exports
     # The thresholds the marks were computed with (their words state them).
     rules: QualityRules = field(default_factory=QualityRules)
+    # The indicator the "#" column ranks by: the chosen indicator when it is a column, else the
+    # area's first.
+    ranked_by: Indicator | None = None
+    # The page of `rows` the screen shows (1 from the top) and its size; None: every row.
+    page: int = 1
+    page_rows: int | None = None
 
 
 def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
@@ -327,8 +333,13 @@ def scorecard_indicators(cat: Catalog, f: Filters) -> list[Indicator]:
     return [i for i in cat.indicators.values() if i.domain == domain]
 
 
-def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
-    """rows='facilities' lists the unit's facilities whatever its level (the regional pack)."""
+def scorecard(
+    ctx: Context, f: Filters, rows: str | None = None, page_rows: int | None = None
+) -> Scorecard:
+    """rows='facilities' lists the unit's facilities whatever its level (the regional pack).
+    page_rows: the screen shows page f.page (clamped to the last) of that many rows; the
+    year-earlier values behind the trend arrows are then read for that page's rows only, which
+    halves what is read for a region's 2,000 facilities (other rows get no trend)."""
     cat = ctx.cat
     unit = selected_unit(ctx, f)
     p = resolve_period(f, ctx.today)
@@ -338,13 +349,8 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     units = children(ctx, unit, level)
     if level == 3 and f.ftype:
         units = [u for u in units if u.facility_type == f.ftype]
-    res = _evaluate(ctx, inds, units, [p, ly], f.ftypes())
-    now = res[res.period == p.id]
-    before = res[res.period == ly.id].set_index(["indicator", "org_unit"])["value"]
-    now = now.assign(
-        prev_value=before.reindex(list(zip(now.indicator, now.org_unit, strict=True))).to_numpy()
-    )
-    now["trend"] = _trend(now)
+    res = _evaluate(ctx, inds, units, [p] if page_rows else [p, ly], f.ftypes())
+    now = res[res.period == p.id].copy()
     now["small"] = _small(now, ctx)
     wide = pd.DataFrame(
         {
@@ -355,14 +361,43 @@ def scorecard(ctx: Context, f: Filters, rows: str | None = None) -> Scorecard:
     )
     for ind in inds:
         part = now[now.indicator == ind.code].set_index("org_unit")
-        for col in ("value", "status", "trend", "small", "completeness", "quality"):
+        for col in ("value", "status", "small", "completeness", "quality"):
             wide[f"{ind.code}|{col}"] = wide.org_unit.map(part[col]) if len(part) else None
     key = (
         f"{f.indicator}|value" if f.indicator in [i.code for i in inds] else f"{inds[0].code}|value"
     )
     ind0 = cat.indicators[key.split("|")[0]]
     wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
-    return Scorecard(unit, p, ly, inds, _sort(wide, f.sort, ind0), level, now, rules=ctx.rules)
+    wide = _sort(wide, f.sort, ind0)
+    page = 1
+    if page_rows is None:
+        earlier = res[res.period == ly.id]
+    else:
+        page = min(f.page, max(1, -(-len(wide) // page_rows)))
+        on_page = set(wide.org_unit.iloc[(page - 1) * page_rows : page * page_rows])
+        page_units = [u for u in units if u.code in on_page]
+        earlier = _evaluate(ctx, inds, page_units, [ly], f.ftypes()) if page_units else res[:0]
+    before = earlier.set_index(["indicator", "org_unit"])["value"]
+    now["prev_value"] = before.reindex(
+        list(zip(now.indicator, now.org_unit, strict=True))
+    ).to_numpy()
+    now["trend"] = _trend(now)
+    for ind in inds:
+        part = now[now.indicator == ind.code].set_index("org_unit")
+        wide[f"{ind.code}|trend"] = wide.org_unit.map(part["trend"]) if len(part) else None
+    return Scorecard(
+        unit,
+        p,
+        ly,
+        inds,
+        wide,
+        level,
+        now,
+        rules=ctx.rules,
+        ranked_by=ind0,
+        page=page,
+        page_rows=page_rows,
+    )
 
 
 def _trend(frame: pd.DataFrame) -> list[str]:

@@ -10,16 +10,17 @@ from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
 from dashboard.missing import is_missing
+from dashboard.quality import quality_words
 from dashboard.views import Scorecard
 
 from . import ids
 from .components import (
     JUDGED,
+    QUALITY_SYMBOL,
     empty_state,
     loading,
     quality_label,
     quality_legend,
-    quality_mark,
     status_word,
 )
 from .shell import DOMAINS
@@ -52,27 +53,97 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def domain_links(f: Filters, current: str) -> list:
-    return [
-        dcc.Link(
-            t(f"domain_{d}", f.lang),
-            href=href("desempeno", f.with_(domain=d, sort=None)),
-            className="chip" + (" chip-on" if d == current else ""),
+# Rows sent per page: a region's facilities (Central's 2,065 USF) become pages the browser draws
+# at once, rather than one Dash component per cell for every row (37,000 cost 1.4 s a callback).
+PAGE_ROWS = 100
+
+
+def domain_links(f: Filters, current: str, cat: Catalog) -> list:
+    """Area chips. Choosing an area also chooses its first indicator (unless the current one is
+    in it), so the "#" column and the header's "Mostrando" line name the same indicator."""
+    links = []
+    for d in DOMAINS:
+        ind = f.indicator
+        if cat.indicators[ind].domain != d:
+            ind = next((i.code for i in cat.indicators.values() if i.domain == d), ind)
+        links.append(
+            dcc.Link(
+                t(f"domain_{d}", f.lang),
+                href=href("desempeno", f.with_(domain=d, indicator=ind, sort=None, page=1)),
+                className="chip" + (" chip-on" if d == current else ""),
+            )
         )
-        for d in DOMAINS
-    ]
+    return links
 
 
-def _sort_link(label: str, key: str, f: Filters, page_sort: str | None) -> dcc.Link:
+def _sort_link(
+    label, key: str, f: Filters, page_sort: str | None, title: str, **changes: object
+) -> dcc.Link:
     """Header link: first click sorts worst/lowest first, a second click reverses."""
     current = page_sort or ""
     new = f"-{key}" if current == key else key
     arrow = " ▲" if current == key else (" ▼" if current == f"-{key}" else "")
     return dcc.Link(
-        [label, html.Span(arrow, **{"aria-hidden": "true"})],
-        href=href("desempeno", f.with_(sort=new)),
+        [
+            *(label if isinstance(label, list) else [label]),
+            html.Span(arrow, **{"aria-hidden": "true"}),
+        ],
+        href=href("desempeno", f.with_(sort=new, page=1, **changes)),
         className="sort-link",
-        title=label,
+        title=title,
+    )
+
+
+def _aria_sort(key: str, page_sort: str | None) -> dict:
+    if page_sort == key:
+        return {"aria-sort": "ascending"}
+    if page_sort == f"-{key}":
+        return {"aria-sort": "descending"}
+    return {}
+
+
+def pager(f: Filters, n_rows: int, page: int, size: int, lang: str) -> html.Nav | None:
+    """Rows shown ("Filas 101–200 de 2.065") and links to the first, previous, next, last page."""
+    last = max(1, -(-n_rows // size))
+    if last == 1:
+        return None
+    first_row, last_row = (page - 1) * size + 1, min(page * size, n_rows)
+
+    def link(label: str, target: int, key: str):
+        if target == page or not 1 <= target <= last:
+            return html.Span(label, className="pager-off", **{"aria-disabled": "true"})
+        return dcc.Link(
+            label,
+            href=href("desempeno", f.with_(page=target)),
+            title=t(key, lang, page=fmt_number(target, lang), pages=fmt_number(last, lang)),
+        )
+
+    return html.Nav(
+        [
+            html.Span(
+                t(
+                    "score_rows_shown",
+                    lang,
+                    first=fmt_number(first_row, lang),
+                    last=fmt_number(last_row, lang),
+                    total=fmt_number(n_rows, lang),
+                    page=fmt_number(page, lang),
+                    pages=fmt_number(last, lang),
+                ),
+                className="pager-status",
+            ),
+            html.Span(
+                [
+                    link("« " + t("pager_first", lang), 1, "pager_page_title"),
+                    link("‹ " + t("pager_previous", lang), page - 1, "pager_page_title"),
+                    link(t("pager_next", lang) + " ›", page + 1, "pager_page_title"),
+                    link(t("pager_last", lang) + " »", last, "pager_page_title"),
+                ],
+                className="pager-links d-print-none",
+            ),
+        ],
+        className="score-pager small",
+        **{"aria-label": t("pager_label", lang)},
     )
 
 
@@ -81,86 +152,63 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         return [empty_state(lang)]
     inds = sc.indicators
     facilities = sc.row_level == 3
+    ranked = sc.ranked_by or inds[0]
+    # A region's grid repeats a handful of quality code sets: word each once per table.
     labels: dict[tuple, str] = {}
+    shorts: dict[tuple, str] = {}
+    n_rows = len(sc.rows)
+    size, page = sc.page_rows, sc.page
+    rows = sc.rows.iloc[(page - 1) * size : page * size] if size else sc.rows
+    rank_title = t("score_rank_by", lang, indicator=f"{ranked.name(lang)} ({ranked.code})")
     head_cells = [
-        html.Th(_sort_link("#", "rank", f, f.sort), scope="col", className="text-end"),
-        html.Th(_sort_link(t("col_unit", lang), "org_unit_name", f, f.sort), scope="col"),
+        html.Th(
+            _sort_link(
+                ["#", html.Span(ranked.code, className="col-code")],
+                "rank",
+                f,
+                f.sort,
+                rank_title,
+            ),
+            scope="col",
+            className="text-end",
+            **{"data-col": "rank"},
+            **_aria_sort("rank", f.sort),
+        ),
+        html.Th(
+            _sort_link(t("col_unit", lang), "org_unit_name", f, f.sort, t("col_unit", lang)),
+            scope="col",
+            **{"data-col": "org_unit_name"},
+            **_aria_sort("org_unit_name", f.sort),
+        ),
     ]
     if facilities:
-        head_cells.append(html.Th(t("col_type", lang), scope="col"))
+        head_cells.append(html.Th(t("col_type", lang), scope="col", **{"data-col": "type"}))
     for ind in inds:
         head_cells.append(
             html.Th(
-                _sort_link(ind.code, ind.code, f, f.sort),
+                _sort_link(
+                    [
+                        html.Span(ind.name(lang), className="col-name"),
+                        html.Span(ind.code, className="col-code"),
+                    ],
+                    ind.code,
+                    f,
+                    f.sort,
+                    f"{ind.name(lang)} ({ind.unit(lang)}) · {ind.code}",
+                    # Sorting by a column also ranks by it: "#" and the header line follow it.
+                    indicator=ind.code,
+                ),
                 scope="col",
                 className="text-end ind-col",
-                title=f"{ind.name(lang)} ({ind.unit(lang)})",
+                **{"data-col": ind.code},
+                **_aria_sort(ind.code, f.sort),
             )
         )
-    body = []
-    for row in sc.rows.to_dict("records"):
-        unit = cat.by_code[row["org_unit"]]
-        link = unit_href("desempeno", f, unit, cat, sort=None)
-        name = unit.name
-        cells = [
-            html.Td(
-                fmt_number(row["rank"], lang),
-                className="text-end",
-            ),
-            html.Th(dcc.Link(name, href=link), scope="row"),
-        ]
-        if facilities:
-            code = row["facility_type"]
-            cells.append(
-                html.Td(html.Abbr(code, title=facility_type_name(code, lang)) if code else "")
-            )
-        for ind in inds:
-            v = row.get(f"{ind.code}|value")
-            status = row.get(f"{ind.code}|status") or "no_data"
-            if is_missing(v):
-                cells.append(
-                    html.Td(
-                        "—",
-                        className="score-cell status-no_data text-end",
-                        title=t("no_data", lang),
-                    )
-                )
-                continue
-            trend = row.get(f"{ind.code}|trend") or ""
-            quality = row.get(f"{ind.code}|quality")
-            quality = quality if isinstance(quality, tuple) else ()
-            doubt = bool(quality) and status in JUDGED
-            # A region's grid repeats a handful of code sets: word each once per table.
-            label = labels.get(quality) or labels.setdefault(
-                quality, quality_label(quality, lang, sc.rules) if quality else ""
-            )
-            cells.append(
-                html.Td(
-                    [
-                        html.Span(
-                            STATUS_SYMBOLS[status] + ("?" if doubt else ""),
-                            className="cell-symbol",
-                            **{"aria-hidden": "true"},
-                        ),
-                        " ",
-                        fmt_number(v, lang, ind.decimals),
-                        quality_mark(quality, lang, focusable=False, label=label),
-                        html.Span(
-                            f" {TREND_ARROWS[trend]}",
-                            className="cell-trend",
-                            **{"aria-hidden": "true"},
-                        )
-                        if trend
-                        else None,
-                    ],
-                    className=f"score-cell status-{status} text-end"
-                    + (" uncertain" if doubt else ""),
-                    title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
-                    + (f"; {t('trend_' + trend, lang)}" if trend else "")
-                    + (f". {label}" if quality else ""),
-                )
-            )
-        body.append(html.Tr(cells))
+    first_page = f.with_(page=1)  # a district's row opens its own scorecard at its first page
+    body = [
+        _row(row, inds, cat, first_page, lang, facilities, sc, (labels, shorts))
+        for row in rows.to_dict("records")
+    ]
     caption = html.Caption(
         [
             t(
@@ -174,7 +222,10 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         ],
         className="small",
     )
+    nav = pager(f, n_rows, page, size, lang) if size else None
     return [
+        html.P(rank_title, className="small text-body-secondary mb-1 score-rank-by"),
+        nav,
         html.Div(
             dbc.Table(
                 [caption, html.Thead(html.Tr(head_cells)), html.Tbody(body)],
@@ -184,8 +235,100 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
                 className="scorecard mb-1",
             ),
             className="table-responsive scorecard-wrap",
-        )
+        ),
+        nav,
     ]
+
+
+def _el(tag: str, children=None, namespace: str = "dash_html_components", **props) -> dict:
+    """html.<tag> (or dcc.<tag>) in the form Dash sends it to the browser. The table's cells
+    are built this way because constructing a Dash component object per cell cost more than
+    the query and the rest of the callback together; the browser receives the same tree."""
+    if children is not None:
+        props["children"] = children
+    return {"type": tag, "namespace": namespace, "props": props}
+
+
+def _row(
+    row: dict, inds, cat: Catalog, f: Filters, lang: str, facilities: bool, sc, words: tuple
+) -> dict:
+    labels, shorts = words
+    unit = cat.by_code[row["org_unit"]]
+    link = unit_href("desempeno", f, unit, cat, sort=None)
+    cells = [
+        _el("Td", fmt_number(row["rank"], lang), className="text-end"),
+        _el(
+            "Th",
+            _el("Link", unit.name, namespace="dash_core_components", href=link),
+            scope="row",
+        ),
+    ]
+    if facilities:
+        code = row["facility_type"]
+        cells.append(
+            _el("Td", _el("Abbr", code, title=facility_type_name(code, lang)) if code else "")
+        )
+    for ind in inds:
+        v = row.get(f"{ind.code}|value")
+        status = row.get(f"{ind.code}|status") or "no_data"
+        if is_missing(v):
+            cells.append(
+                _el(
+                    "Td",
+                    "—",
+                    className="score-cell status-no_data text-end",
+                    title=t("no_data", lang),
+                )
+            )
+            continue
+        trend = row.get(f"{ind.code}|trend") or ""
+        quality = row.get(f"{ind.code}|quality")
+        quality = quality if isinstance(quality, tuple) else ()
+        doubt = bool(quality) and status in JUDGED
+        label = labels.get(quality) or labels.setdefault(
+            quality, quality_label(quality, lang, sc.rules) if quality else ""
+        )
+        children: list = [
+            _el(
+                "Span",
+                STATUS_SYMBOLS[status] + ("?" if doubt else ""),
+                className="cell-symbol",
+                **{"aria-hidden": "true"},
+            ),
+            " " + fmt_number(v, lang, ind.decimals),
+        ]
+        if quality:
+            # Screen readers hear the warning and its kinds; the cell's title (hover) and the
+            # legend under the table say what each means (in full once per cell, not twice).
+            short = shorts.get(quality) or shorts.setdefault(
+                quality,
+                t("dq_mark_label", lang, words=quality_words(quality, lang), detail="").strip(),
+            )
+            children.append(
+                _el(
+                    "Span", QUALITY_SYMBOL, role="img", className="dq-mark", **{"aria-label": short}
+                )
+            )
+        if trend:
+            children.append(
+                _el(
+                    "Span",
+                    f" {TREND_ARROWS[trend]}",
+                    className="cell-trend",
+                    **{"aria-hidden": "true"},
+                )
+            )
+        cells.append(
+            _el(
+                "Td",
+                children,
+                className=f"score-cell status-{status} text-end" + (" uncertain" if doubt else ""),
+                title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
+                + (f"; {t('trend_' + trend, lang)}" if trend else "")
+                + (f". {label}" if quality else ""),
+            )
+        )
+    return _el("Tr", cells)
 
 
 def note(sc: Scorecard, lang: str) -> list:

@@ -123,9 +123,11 @@ def number(text: str, lang: str = "es") -> float | None:
 
 
 def column_index(page, code: str) -> int:
-    """Index of the scorecard column whose header is the indicator code (arrows ignored)."""
-    headers = [h.strip(" ▲▼") for h in page.locator("#score-table thead th").all_inner_texts()]
-    return headers.index(code)
+    """Index of the scorecard column of an indicator (its header names it; data-col has the code)."""
+    cols = page.eval_on_selector_all(
+        "#score-table thead th", "ths => ths.map(th => th.dataset.col || '')"
+    )
+    return cols.index(code)
 
 
 def score_rows(page) -> list[list[str]]:
@@ -298,7 +300,8 @@ def test_scorecard_copied_link_restores_filters_heading_and_rows(open_page, sett
     shown = page.locator("#score-table tbody th").all_inner_texts()
     assert sorted(s.strip() for s in shown) == sorted(districts)
     assert "MNI-05" in [
-        h.strip(" ▲▼") for h in page.locator("#score-table thead th").all_inner_texts()
+        h.split("\n")[-1].strip(" ▲▼")
+        for h in page.locator("#score-table thead th").all_inner_texts()
     ]
     # The link is already in canonical form: loading it rewrites nothing.
     assert query(page) == {
@@ -407,17 +410,21 @@ def test_scorecard_sorts_by_column_and_opens_facility(open_page, settle, page_lo
     assert len(rows) >= 3 and all(r[2] == "USF" for r in rows)
     unsorted = [number(r[col]) for r in rows]
 
-    page.get_by_role("link", name="INM-03", exact=True).click()
+    head = page.locator('#score-table thead th[data-col="INM-03"]')
+    expect(head).to_contain_text("Cobertura")  # the indicator's name, its code under it
+    head.locator("a").click()
     page.wait_for_url(url_has(orden="INM-03", region="PY-16", tipo="USF"))
-    expect(page.locator("#score-table thead th").nth(col)).to_have_text("INM-03 ▲")
+    expect(head).to_have_attribute("aria-sort", "ascending")
+    expect(head).to_contain_text("INM-03 ▲")
     settle(page)
     up = [number(r[col]) for r in score_rows(page)]
     assert ascending(up), up
     assert sorted(v for v in up if v is not None) == sorted(v for v in unsorted if v is not None)
 
-    page.get_by_role("link", name="INM-03", exact=True).click()
+    head.locator("a").click()
     page.wait_for_url(url_has(orden="-INM-03"))
-    expect(page.locator("#score-table thead th").nth(col)).to_have_text("INM-03 ▼")
+    expect(head).to_have_attribute("aria-sort", "descending")
+    expect(head).to_contain_text("INM-03 ▼")
     settle(page)
     down = [number(r[col]) for r in score_rows(page)]
     known = [v for v in down if v is not None]
@@ -430,6 +437,45 @@ def test_scorecard_sorts_by_column_and_opens_facility(open_page, settle, page_lo
     expect(page.locator("h1")).to_have_text(name)
     settle(page)
     assert query(page).get("region") == "PY-16"
+    assert page_log.problems() == {}
+
+
+def test_facility_scorecard_pages_through_its_rows(open_page, settle, page_log, demo, snap):
+    """Central's USF: a page of 100 rows at a time, the rest one link away (issue 10, 21)."""
+    cat = demo[0].catalog()
+    total = len([u for u in cat.descendants(cat.unit("PY-11"), 3) if u.facility_type == "USF"])
+    assert total > 100
+    page = open_page("/desempeno?region=PY-11&tipo=USF")
+    settle(page)
+    first = score_rows(page)
+    assert len(first) == 100
+    expect(page.locator(".score-pager").first).to_contain_text(
+        f"Filas 1–100 de {total:,}".replace(",", ".")
+    )
+    snap(page, "scorecard-facilities-page-1")
+    page.locator(".score-pager").first.get_by_role("link", name="Siguiente ›").click()
+    page.wait_for_url(url_has(pag="2", region="PY-11", tipo="USF"))
+    settle(page)
+    second = score_rows(page)
+    assert len(second) == min(100, total - 100)
+    assert {r[1] for r in first}.isdisjoint({r[1] for r in second})
+    # Sorting starts again at the first page.
+    page.locator('#score-table thead th[data-col="rank"] a').click()
+    page.wait_for_url(url_has(orden="rank", pag=None))
+    assert page_log.problems() == {}
+
+
+def test_scorecard_area_chip_keeps_the_showing_line_true(open_page, settle, page_log, demo):
+    page = open_page("/desempeno?region=PY-1&indicador=INM-03")
+    settle(page)
+    expect(page.locator("#filter-summary")).to_contain_text("Pentavalente")
+    page.locator("#score-domain").get_by_role("link", name="Salud materna e infantil").click()
+    page.wait_for_url(url_has(dominio="MNI"))
+    settle(page)
+    ind = demo[0].catalog().indicators[query(page)["indicador"]]
+    assert ind.domain == "MNI"
+    expect(page.locator("#filter-summary")).to_contain_text(ind.name("es"))
+    expect(page.locator(".score-rank-by")).to_contain_text(ind.name("es"))
     assert page_log.problems() == {}
 
 
