@@ -17,9 +17,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.OVERVIEW_CARDS, "children"),
         Output(ids.OVERVIEW_ATTENTION, "children"),
         Output(ids.OVERVIEW_TITLE, "children"),
+        Output(ids.OVERVIEW_ATTENTION_TITLE, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(3, page=("resumen", "paquete"))
+    @guarded(4, page=("resumen", "paquete"))
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -37,4 +38,5 @@ def register(app: Dash, deps: Services) -> None:
             page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),
             title,
+            f"{t('attention_title', f.lang)} · {c.cat.indicators[f.indicator].name(f.lang)}",
         )

@@ -12,10 +12,18 @@ from dash.exceptions import PreventUpdate
 from dashboard.accounts import IMPORT_ROLES
 from dashboard.availability import classify
 from dashboard.catalog import facility_type_name
-from dashboard.filters import Filters, from_query, path_page, resolve_period
+from dashboard.filters import (
+    Filters,
+    from_query,
+    ignored_params,
+    page_exists,
+    path_page,
+    resolve_period,
+)
 from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
 from dashboard.services import Services
+from dashboard.titles import page_title, tab_title
 from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
 from layouts.components import db_state
@@ -169,7 +177,13 @@ def register(app: Dash, deps: Services) -> None:
             f.indicator,
             period_opts,
             f.period,
-            view_data(page, code, pathname or "/", f),
+            {
+                **view_data(page, code, pathname or "/", f),
+                # What the address asked that the view could not take (said in a notice, and
+                # the address bar is rewritten without it); none after a control change.
+                "ignored": [] if trigger in CONTROLS else ignored_params(search, f)[:6],
+                "exists": page_exists(pathname, cat, c.scope),
+            },
         )
 
     @app.callback(
@@ -187,6 +201,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FILTER_SUMMARY, "children"),
         Output(ids.EXPORT_LINKS, "children"),
         Output(ids.FOOTER, "children"),
+        Output(ids.NOTICE, "children"),
+        Output(ids.DOC_TITLE, "data"),
+        Output(ids.FILTER_TOGGLE_LABEL, "children"),
+        Output(ids.FILTER_TOGGLE_SUMMARY, "children"),
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
@@ -198,6 +216,9 @@ def register(app: Dash, deps: Services) -> None:
         path = view.get("path") if isinstance(view.get("path"), str) else "/"
         # Without the database the frame still renders, from the URL's language alone.
         as_of, source, showing, f = "—", "MSPBS", "", Filters(lang=lang)
+        short = ""
+        title = tab_title(lang, t(f"page_{page}", lang) if page in PAGE_LAYOUTS else None)
+        exists = view.get("exists") is not False and page in PAGE_LAYOUTS
         available = not view.get("unavailable")
         if available:
             try:
@@ -207,6 +228,8 @@ def register(app: Dash, deps: Services) -> None:
                 source = c.repo.get_meta("data_source") or "MSPBS"
                 source = t("source_demo", lang) if source == "demo" else source
                 showing = summary(c, f)
+                short = short_summary(c, f)
+                title = page_title(c.cat, f, page if exists else "not_found", facility)
             except Exception as exc:
                 if classify(exc) is None:
                     raise
@@ -226,10 +249,12 @@ def register(app: Dash, deps: Services) -> None:
             t("filter_indicator", lang),
             t("filter_period", lang),
             showing,
-            shell.export_links(page, facility, f, lang)
-            if page in PAGE_LAYOUTS and available
-            else [],
+            shell.export_links(page, facility, f, lang) if exists and available else [],
             shell.footer(lang, as_of, source),
+            shell.ignored_notice(view.get("ignored"), lang),
+            title,
+            t("filters", lang),
+            short,
         )
 
     def account_links(lang: str) -> list:
@@ -242,6 +267,15 @@ def register(app: Dash, deps: Services) -> None:
             public,
             can_import=bool(p and p.role in IMPORT_ROLES),
         )
+
+    def short_summary(c: Context, f: Filters) -> str:
+        """One line for the folded filter bar on a phone: unit · indicator code · period."""
+        unit = c.cat.unit(f.unit_code())
+        p = resolve_period(f, c.today)
+        parts = [unit.name, f.indicator, fmt_period(p, f.lang)]
+        if f.ftype:
+            parts.insert(1, f.ftype)
+        return " · ".join(parts)
 
     def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""
@@ -271,30 +305,42 @@ def register(app: Dash, deps: Services) -> None:
             # The store comes back from the browser: only the two kinds we know.
             kind = "timeout" if view["unavailable"] == "timeout" else "unavailable"
             return db_state(kind, lang_of(view)), None
-        f = filters_of(view, context(deps))
-        key = {"page": page, "facility": facility, "lang": f.lang}
+        c = context(deps)
+        f = filters_of(view, c)
+        # Decided here again (the store's own "exists" is the browser's word).
+        exists = page in PAGE_LAYOUTS and page_exists(_path(view), c.cat, c.scope)
+        key = {"page": page, "facility": facility, "lang": f.lang, "exists": exists}
         if key == rendered:
             raise PreventUpdate
-        make = PAGE_LAYOUTS.get(page)
-        if make is None:
-            return not_found(f), key
-        return make(lang=f.lang), key
+        if not exists:
+            return shell.not_found(f, facility if page == "establecimiento" else None), key
+        return PAGE_LAYOUTS[page](lang=f.lang), key
 
-    def not_found(f: Filters):
-        from dash import dcc, html
-
-        from dashboard.filters import href
-
-        return html.Div(
-            [
-                html.H1(t("not_found_title", f.lang), className="h3"),
-                html.P(t("not_found_detail", f.lang)),
-                dcc.Link(t("back_home", f.lang), href=href("resumen", f)),
-            ]
-        )
+    def _path(view: dict) -> str:
+        path = view.get("path")
+        return path[:400] if isinstance(path, str) else "/"
 
     app.clientside_callback(
         "function(view){ if(view && view.filters){ document.documentElement.lang = view.filters.lang; } return window.dash_clientside.no_update; }",
         Output(ids.LANG_SINK, "data"),
         Input(ids.VIEW, "data"),
+    )
+    # Parameters the view ignored leave the address bar (replaced, not a new history entry, so
+    # Back does not return to the bad address); the notice says which they were.
+    app.clientside_callback(
+        "function(view){ if(view && view.ignored && view.ignored.length && typeof view.path === 'string' && typeof view.query === 'string'){ window.history.replaceState(window.history.state, '', view.path + view.query + window.location.hash); } return window.dash_clientside.no_update; }",
+        Output(ids.URL_SINK, "data"),
+        Input(ids.VIEW, "data"),
+    )
+    app.clientside_callback(
+        "function(title){ if(typeof title === 'string' && title){ document.title = title; } return window.dash_clientside.no_update; }",
+        Output(ids.TITLE_SINK, "data"),
+        Input(ids.DOC_TITLE, "data"),
+    )
+    # The phone's folded filter bar: a class on the bar and the button's aria-expanded.
+    app.clientside_callback(
+        "function(n){ const open = (n || 0) % 2 === 1; return [open ? 'filter-bar border-bottom py-2 d-print-none open' : 'filter-bar border-bottom py-2 d-print-none', open ? 'true' : 'false']; }",
+        Output(ids.FILTER_BAR, "className"),
+        Output(ids.FILTER_TOGGLE, "aria-expanded"),
+        Input(ids.FILTER_TOGGLE, "n_clicks"),
     )

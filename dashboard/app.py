@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app = dash.Dash(
         __name__,
         assets_folder=str(ROOT / "assets"),
-        title="Tablero MSPBS",
+        title="Tablero de desempeño",  # each page sets its own (dashboard.titles)
         serve_locally=True,
         suppress_callback_exceptions=False,
         update_title=None,  # type: ignore[arg-type]  # Dash documents None: no "Updating…"
@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     )
     for module in (shell_cb, overview_cb, map_cb, trends_cb, scorecard_cb, facility_cb, pack_cb):
         module.register(app, deps)
+    from .web import pages
+
+    pages.install(app, deps)  # after auth: a visitor without a session goes to /login first
     from .web import health, security
 
     health.install(server, engine)

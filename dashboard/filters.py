@@ -216,3 +216,41 @@ def unit_href(page: str, f: Filters, unit: OrgUnit, catalog: Catalog, **changes:
     if unit.level == 3:
         return href("establecimiento", f, facility=unit.code)
     return href(page, f.focus(unit, catalog).with_(**changes))
+
+
+def ignored_params(search: str | None, f: Filters) -> list[tuple[str, str]]:
+    """The address's known parameters whose value the view did not take, as (name, value) in
+    the codec's order: an unknown or out-of-scope code, a period that cannot be read or
+    lies ahead, a language the product does not have. Defaults written out in full, letter
+    case, and parameters the product does not know (e.g. utm_source) are not reported."""
+    asked = parse_query(search)
+    out = []
+    for field, key in KEYS.items():
+        if key not in asked:
+            continue
+        value = getattr(f, field)
+        if field == "compare":
+            taken = ",".join(value)
+        elif field == "points":
+            taken = "" if value is None else ("1" if value else "0")
+        else:
+            taken = "" if value is None else str(value)
+        if asked[key].casefold() != taken.casefold():
+            out.append((key, asked[key]))
+    return out
+
+
+def page_exists(pathname: str | None, catalog: Catalog, scope: Scope | None = None) -> bool:
+    """Whether a path names a page of the product: a known page, or the profile of a facility
+    of the catalogue within the caller's scope (anything else answers 404)."""
+    page, code = path_page(pathname)
+    if page == "not_found":
+        return False
+    if page == "establecimiento":
+        unit = catalog.unit(code) if code else None
+        return (
+            unit is not None
+            and unit.level == 3
+            and catalog.in_scope(unit, scope or Scope.national())
+        )
+    return True

@@ -25,12 +25,21 @@ LABEL_TYPE = "label-type"
 LABEL_INDICATOR = "label-indicator"
 LABEL_PERIOD = "label-period"
 FILTER_SUMMARY = "filter-summary"
+FILTER_TOGGLE = "filter-toggle"  # phone: the "Filtros" button that unfolds the filter bar
+FILTER_TOGGLE_LABEL = "filter-toggle-label"
+FILTER_TOGGLE_SUMMARY = "filter-toggle-summary"
+FILTER_BODY = "filter-body"
+NOTICE = "notice"  # what the address asked that the view could not take
+DOC_TITLE = "doc-title"  # dcc.Store: the tab title, set in the page by a clientside callback
+TITLE_SINK = "title-sink"
+URL_SINK = "url-sink"  # dcc.Store written by the clientside address-bar clean-up
 EXPORT_LINKS = "export-links"
 
 # Resumen
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_ATTENTION = "overview-attention"
 OVERVIEW_TITLE = "overview-title"
+OVERVIEW_ATTENTION_TITLE = "overview-attention-title"
 
 # Mapa
 MAP_GRAPH = "map-graph"
