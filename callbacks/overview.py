@@ -40,3 +40,18 @@ def register(app: Dash, deps: Services) -> None:
             title,
             f"{t('attention_title', f.lang)} · {c.cat.indicators[f.indicator].name(f.lang)}",
         )
+
+    # A card's link (…#atencion) brings the attention list, now of that indicator, into view
+    # and moves the focus there (a screen reader hears the new heading); the anchor then
+    # leaves the address so a copied link opens at the top.
+    app.clientside_callback(
+        "function(view){ if(window.location.hash === '#"
+        + page.ATTENTION_ANCHOR
+        + "'){ const h = document.getElementById('"
+        + ids.OVERVIEW_ATTENTION_TITLE
+        + "'); if(h){ h.scrollIntoView({block: 'start'}); h.focus({preventScroll: true}); }"
+        " window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search); }"
+        " return window.dash_clientside.no_update; }",
+        Output(ids.OVERVIEW_SCROLL_SINK, "data"),
+        Input(ids.OVERVIEW_ATTENTION_TITLE, "children"),
+    )

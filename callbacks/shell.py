@@ -14,6 +14,7 @@ from dashboard.availability import classify
 from dashboard.catalog import facility_type_name
 from dashboard.filters import (
     Filters,
+    find_indicator,
     from_query,
     ignored_params,
     page_exists,
@@ -186,6 +187,41 @@ def register(app: Dash, deps: Services) -> None:
             },
         )
 
+    search_class = "form-control form-control-sm"
+
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.INDICATOR_SEARCH, "value"),
+        Output(ids.INDICATOR_SEARCH, "className"),
+        Input(ids.INDICATOR_SEARCH, "value"),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def search_indicator(text, search):
+        """The search box names an indicator (a suggestion, a code, or a name only one
+        indicator has): the view takes it and the box empties; otherwise the box is marked."""
+        if not isinstance(text, str) or not text.strip():
+            return no_update, no_update, search_class
+        c = context(deps)
+        code = find_indicator(text, c.cat)
+        if code is None:
+            return no_update, no_update, search_class + " is-invalid"
+        f = from_query(search, c.cat, c.today, c.scope).with_(indicator=code)
+        return f.to_query(), "", search_class
+
+    @app.callback(
+        Output(ids.INDICATOR_LIST, "children"),
+        Output(ids.INDICATOR_LIST, "className"),
+        Input(ids.VIEW, "data"),
+        State(ids.INDICATOR_LIST, "className"),
+    )
+    def suggestions(view, shown):
+        """The search box's suggestions, once per language (the class says which is shown)."""
+        lang = lang_of(view)
+        if shown == f"lang-{lang}" or not isinstance(view, dict) or view.get("unavailable"):
+            raise PreventUpdate
+        return shell.indicator_suggestions(context(deps).cat, lang), f"lang-{lang}"
+
     @app.callback(
         Output(ids.SKIP_LINK, "children"),
         Output(ids.NAV_LINKS, "aria-label"),
@@ -197,6 +233,8 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.LABEL_DISTRICT, "children"),
         Output(ids.LABEL_TYPE, "children"),
         Output(ids.LABEL_INDICATOR, "children"),
+        Output(ids.LABEL_INDICATOR_SEARCH, "children"),
+        Output(ids.INDICATOR_SEARCH, "placeholder"),
         Output(ids.LABEL_PERIOD, "children"),
         Output(ids.FILTER_SUMMARY, "children"),
         Output(ids.EXPORT_LINKS, "children"),
@@ -247,6 +285,8 @@ def register(app: Dash, deps: Services) -> None:
             t("filter_district", lang),
             t("filter_type", lang),
             t("filter_indicator", lang),
+            t("indicator_search", lang),
+            t("indicator_search_hint", lang),
             t("filter_period", lang),
             showing,
             shell.export_links(page, facility, f, lang) if exists and available else [],

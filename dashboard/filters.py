@@ -254,3 +254,24 @@ def page_exists(pathname: str | None, catalog: Catalog, scope: Scope | None = No
             and catalog.in_scope(unit, scope or Scope.national())
         )
     return True
+
+
+def find_indicator(text: str | None, catalog: Catalog) -> str | None:
+    """The indicator a search box's text names: a suggestion as offered ('Name · CODE'), a
+    code in any letter case, or a name (either language, accents and case ignored) that one
+    indicator alone contains; None when nothing or more than one matches."""
+    from .i18n import collation_key
+
+    q = (text or "").strip()[:200]
+    if not q:
+        return None
+    code = q.rsplit("·", 1)[-1].strip().upper()
+    if code in catalog.indicators:
+        return code
+    needle = collation_key(q)
+    hits = [
+        i.code
+        for i in catalog.indicators.values()
+        if needle in collation_key(i.name_es) or needle in collation_key(i.name_en)
+    ]
+    return hits[0] if len(hits) == 1 else None

@@ -25,6 +25,9 @@ LABEL_TYPE = "label-type"
 LABEL_INDICATOR = "label-indicator"
 LABEL_PERIOD = "label-period"
 FILTER_SUMMARY = "filter-summary"
+INDICATOR_SEARCH = "indicator-search"  # type a name or code; suggestions from INDICATOR_LIST
+INDICATOR_LIST = "indicator-list"
+LABEL_INDICATOR_SEARCH = "label-indicator-search"
 FILTER_TOGGLE = "filter-toggle"  # phone: the "Filtros" button that unfolds the filter bar
 FILTER_TOGGLE_LABEL = "filter-toggle-label"
 FILTER_TOGGLE_SUMMARY = "filter-toggle-summary"
@@ -40,6 +43,7 @@ OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_ATTENTION = "overview-attention"
 OVERVIEW_TITLE = "overview-title"
 OVERVIEW_ATTENTION_TITLE = "overview-attention-title"
+OVERVIEW_SCROLL_SINK = "overview-scroll-sink"
 
 # Mapa
 MAP_GRAPH = "map-graph"

@@ -24,6 +24,8 @@ from .components import (
     value_text,
 )
 
+ATTENTION_ANCHOR = "atencion"  # a card's link ends here: the answer to "where is it worst?"
+
 
 def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
@@ -31,9 +33,13 @@ def layout(lang: str = "es", **_query) -> html.Div:
             html.H1(t("page_resumen", lang), id=ids.OVERVIEW_TITLE, className="h3 mb-3"),
             loading(ids.OVERVIEW_CARDS),
             html.H2(
-                t("attention_title", lang), id=ids.OVERVIEW_ATTENTION_TITLE, className="h5 mt-4"
+                t("attention_title", lang),
+                id=ids.OVERVIEW_ATTENTION_TITLE,
+                className="h5 mt-4 attention-title",
+                tabIndex="-1",  # the card's link moves the focus here (callbacks.overview)
             ),
             loading(ids.OVERVIEW_ATTENTION),
+            dcc.Store(id=ids.OVERVIEW_SCROLL_SINK),
         ]
     )
 
@@ -88,7 +94,7 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                                 className="visually-hidden",
                             ),
                         ],
-                        href=href("resumen", f.with_(indicator=ind.code)),
+                        href=href("resumen", f.with_(indicator=ind.code)) + "#" + ATTENTION_ANCHOR,
                         className="kpi-title stretched-link",
                         title=t("kpi_card_hint", lang),
                     ),
@@ -219,8 +225,13 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     head = html.Thead(
         html.Tr(
             [
-                html.Th(t(k, lang), scope="col")
-                for k in ("col_unit", "col_value", "col_status", "col_completeness")
+                html.Th(t(k, lang), scope="col", className=cls)
+                for k, cls in (
+                    ("col_unit", None),
+                    ("col_value", "text-end"),
+                    ("col_status", None),
+                    ("col_completeness", "text-end"),
+                )
             ]
         )
     )

@@ -56,6 +56,7 @@ def layout(**_query) -> html.Div:
             dcc.Store(id=ids.DOC_TITLE),
             dcc.Store(id=ids.TITLE_SINK),
             dcc.Store(id=ids.URL_SINK),
+            html.Datalist(id=ids.INDICATOR_LIST),
             html.A(
                 t("skip_to_content", lang),
                 id=ids.SKIP_LINK,
@@ -141,26 +142,35 @@ def layout(**_query) -> html.Div:
                                             t("filter_type", lang),
                                             dbc.Select(id=ids.FILTER_TYPE, **select),
                                         ),
-                                        # 38 indicators: a searchable list, grouped by area, names first
-                                        # (type a name, a word or a code).
+                                        # 38 indicators: a native select grouped by area, names first
+                                        # (keyboard, screen readers and phones' own pickers), and beside
+                                        # it a search box whose suggestions the browser filters as the
+                                        # user types (a native <datalist>: no script of ours).
                                         _filter(
                                             ids.LABEL_INDICATOR,
                                             t("filter_indicator", lang),
-                                            dcc.Dropdown(
-                                                id=ids.FILTER_INDICATOR,
-                                                clearable=False,
-                                                searchable=True,
-                                                className="filter-dropdown",
-                                                maxHeight=360,
-                                                optionHeight=34,
-                                                placeholder=t("loading", lang),
+                                            dbc.Select(id=ids.FILTER_INDICATOR, **select),
+                                            lg=3,
+                                        ),
+                                        _filter(
+                                            ids.LABEL_INDICATOR_SEARCH,
+                                            t("indicator_search", lang),
+                                            dcc.Input(
+                                                id=ids.INDICATOR_SEARCH,
+                                                type="search",
+                                                list=ids.INDICATOR_LIST,
+                                                placeholder=t("indicator_search_hint", lang),
+                                                debounce=True,
+                                                autoComplete="off",
+                                                className="form-control form-control-sm",
                                             ),
-                                            lg=4,
+                                            lg=2,
                                         ),
                                         _filter(
                                             ids.LABEL_PERIOD,
                                             t("filter_period", lang),
                                             dbc.Select(id=ids.FILTER_PERIOD, **select),
+                                            lg=2,
                                         ),
                                     ],
                                     className="g-2 align-items-end",
@@ -312,9 +322,7 @@ def type_options(lang: str) -> list[dict]:
 
 
 def indicator_options(cat: Catalog, lang: str) -> list[dict]:
-    """For the searchable select: grouped by area (a disabled heading before each group), the
-    name first and the code after it; typing matches the name in either language, the code or
-    the area."""
+    """Grouped by area (a disabled heading before each group), the name first, the code after."""
     out: list[dict] = []
     for domain in DOMAINS:
         inds = sorted(
@@ -323,26 +331,21 @@ def indicator_options(cat: Catalog, lang: str) -> list[dict]:
         if not inds:
             continue
         area = t(f"domain_{domain}", lang)
-        out.append(
-            {
-                "label": html.Span(area, className="opt-group"),
-                "value": f"__{domain}",
-                "disabled": True,
-                "search": area,
-            }
-        )
-        out.extend(
-            {
-                "label": html.Span(
-                    [i.name(lang), html.Span(f" · {i.code}", className="opt-code")],
-                    title=f"{i.code} · {i.name(lang)} ({area})",
-                ),
-                "value": i.code,
-                "search": f"{i.name(lang)} {i.code} {i.name_es} {i.name_en} {area}",
-            }
-            for i in inds
-        )
+        out.append({"label": f"— {area.upper()} —", "value": f"__{domain}", "disabled": True})
+        out.extend({"label": f"{i.name(lang)} · {i.code}", "value": i.code} for i in inds)
     return out
+
+
+def indicator_suggestions(cat: Catalog, lang: str) -> list:
+    """The search box's <datalist>: 'Name · CODE' (what filters.find_indicator reads back),
+    with the area as the suggestion's second line."""
+    return [
+        html.Option(value=f"{i.name(lang)} · {i.code}", label=t(f"domain_{i.domain}", lang))
+        for domain in DOMAINS
+        for i in sorted(
+            (i for i in cat.indicators.values() if i.domain == domain), key=lambda i: i.sort
+        )
+    ]
 
 
 def period_options(today: date, first_month: int, lang: str) -> list[dict]:

@@ -124,3 +124,25 @@ def test_tab_titles_name_page_unit_and_product_in_the_language(cat):
     )
     assert page_title(cat, f, "not_found") == "Página no encontrada · Tablero de desempeño"
     assert tab_title("en") == "Performance dashboard"
+
+
+def test_kpi_cards_keep_their_places_when_one_is_chosen(cat):
+    from dashboard.filters import Filters
+    from dashboard.views import KEY_INDICATORS, kpi_codes
+
+    assert kpi_codes(Filters(indicator="MNI-04"), cat) == list(KEY_INDICATORS)
+    other = next(c for c in cat.indicators if c not in KEY_INDICATORS)
+    assert kpi_codes(Filters(indicator=other), cat) == [other, *KEY_INDICATORS[:-1]]
+
+
+def test_find_indicator_reads_codes_and_names_only_when_one_matches(cat):
+    from dashboard.filters import find_indicator
+
+    assert find_indicator("mni-05", cat) == "MNI-05"
+    assert find_indicator("  INM-03 ", cat) == "INM-03"
+    assert find_indicator("Cobertura Pentavalente 3 · INM-03", cat) == "INM-03"
+    assert find_indicator("captacion precoz", cat) == "MNI-05"  # accents and case ignored
+    assert find_indicator("early antenatal", cat) == "MNI-05"  # English names too
+    assert find_indicator("cobertura", cat) is None  # several indicators: ask for more
+    assert find_indicator("zzz", cat) is None
+    assert find_indicator("", cat) is None and find_indicator(None, cat) is None
