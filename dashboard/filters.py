@@ -236,7 +236,9 @@ def ignored_params(search: str | None, f: Filters) -> list[tuple[str, str]]:
         else:
             taken = "" if value is None else str(value)
         if asked[key].casefold() != taken.casefold():
-            out.append((key, asked[key]))
+            # Cut short: the address is the user's (or anyone's) text and goes back into a store.
+            value = asked[key]
+            out.append((key, value if len(value) <= 60 else value[:59] + "…"))
     return out
 
 

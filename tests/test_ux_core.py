@@ -96,6 +96,9 @@ def test_ignored_params_reports_what_the_scope_or_the_tree_refused(cat):
     # a district of another region is dropped; the region stays
     q = "?region=PY-1&distrito=1101"
     assert ignored_params(q, from_query(q, cat, TODAY)) == [("distrito", "1101")]
+    q = "?comparar=" + ",".join(["PY-XX"] * 1000)
+    [(key, value)] = ignored_params(q, from_query(q, cat, TODAY))
+    assert key == "comparar" and len(value) == 60 and value.endswith("…")
     q = "?lang=fr&periodo=2031"
     assert ignored_params(q, from_query(q, cat, TODAY)) == [("lang", "fr"), ("periodo", "2031")]
 
