@@ -27,7 +27,7 @@ from dashboard.services import Services
 from dashboard.titles import page_title, tab_title
 from dashboard.views import Context
 from layouts import facility, ids, map_page, overview, pack, scorecard, shell, trends
-from layouts.components import db_state
+from layouts.components import db_state, indicator_info
 
 from .common import context, filters_of, lang_of, page_of, view_data
 
@@ -243,6 +243,7 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.DOC_TITLE, "data"),
         Output(ids.FILTER_TOGGLE_LABEL, "children"),
         Output(ids.FILTER_TOGGLE_SUMMARY, "children"),
+        Output(ids.FILTER_INDICATOR_INFO, "children"),
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
@@ -254,7 +255,7 @@ def register(app: Dash, deps: Services) -> None:
         path = view.get("path") if isinstance(view.get("path"), str) else "/"
         # Without the database the frame still renders, from the URL's language alone.
         as_of, source, showing, f = "—", "MSPBS", "", Filters(lang=lang)
-        short = ""
+        short, info = "", None
         title = tab_title(lang, t(f"page_{page}", lang) if page in PAGE_LAYOUTS else None)
         exists = view.get("exists") is not False and page in PAGE_LAYOUTS
         available = not view.get("unavailable")
@@ -267,6 +268,7 @@ def register(app: Dash, deps: Services) -> None:
                 source = t("source_demo", lang) if source == "demo" else source
                 showing = summary(c, f)
                 short = short_summary(c, f)
+                info = indicator_info_of(c, f)
                 title = page_title(c.cat, f, page if exists else "not_found", facility)
             except Exception as exc:
                 if classify(exc) is None:
@@ -295,6 +297,7 @@ def register(app: Dash, deps: Services) -> None:
             title,
             t("filters", lang),
             short,
+            info,
         )
 
     def account_links(lang: str) -> list:
@@ -307,6 +310,14 @@ def register(app: Dash, deps: Services) -> None:
             public,
             can_import=bool(p and p.role in IMPORT_ROLES),
         )
+
+    def indicator_info_of(c: Context, f: Filters):
+        """The chosen indicator's (i): its definition with the target of the unit and year."""
+        cat = c.cat
+        ind = cat.indicators[f.indicator]
+        year = resolve_period(f, c.today).end // 100
+        target = cat.target_for(ind, cat.unit(f.unit_code()), year)
+        return indicator_info(ind, f.lang, target=target, elements=cat.data_elements)
 
     def short_summary(c: Context, f: Filters) -> str:
         """One line for the folded filter bar on a phone: unit · indicator code · period."""

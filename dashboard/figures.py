@@ -163,8 +163,16 @@ def trend_figure(
             separators=separators(lang),
             shapes=shapes,
             hovermode="closest",
-            legend={"orientation": "h", "y": -0.18, "x": 0},
-            xaxis={"type": "category", "showgrid": False, "tickangle": -45 if len(x) > 12 else 0},
+            # The legend above the plot: turned tick labels below it never run into it.
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+            # Level while the labels fit, turned 45° when they would overlap (a phone's
+            # 390 px), with the margin grown to hold them.
+            xaxis={
+                "type": "category",
+                "showgrid": False,
+                "automargin": True,
+                "autotickangles": [0, 45],
+            },
             yaxis={
                 "title": {"text": y_title},
                 "gridcolor": "#e5e5e5",

@@ -25,6 +25,7 @@ LABEL_TYPE = "label-type"
 LABEL_INDICATOR = "label-indicator"
 LABEL_PERIOD = "label-period"
 FILTER_SUMMARY = "filter-summary"
+FILTER_INDICATOR_INFO = "filter-indicator-info"  # the chosen indicator's (i) definition
 INDICATOR_SEARCH = "indicator-search"  # type a name or code; suggestions from INDICATOR_LIST
 INDICATOR_LIST = "indicator-list"
 LABEL_INDICATOR_SEARCH = "label-indicator-search"

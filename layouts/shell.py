@@ -25,15 +25,18 @@ NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno")
 DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
 
 
-def _filter(label_id: str, label: str, control, lg: int | bool = True) -> dbc.Col:
+def _filter(label_id: str, label: str, control, lg: int | bool = True, beside=None) -> dbc.Col:
+    head = html.Label(
+        label,
+        id=label_id,
+        htmlFor=control.id,
+        className="form-label small fw-semibold mb-1",
+    )
+    if beside is not None:  # e.g. the indicator's (i), outside the <label>
+        head = html.Div([head, beside], className="filter-head d-flex align-items-start")
     return dbc.Col(
         [
-            html.Label(
-                label,
-                id=label_id,
-                htmlFor=control.id,
-                className="form-label small fw-semibold mb-1",
-            ),
+            head,
             control,
         ],
         xs=12,
@@ -151,6 +154,7 @@ def layout(**_query) -> html.Div:
                                             t("filter_indicator", lang),
                                             dbc.Select(id=ids.FILTER_INDICATOR, **select),
                                             lg=3,
+                                            beside=html.Div(id=ids.FILTER_INDICATOR_INFO),
                                         ),
                                         _filter(
                                             ids.LABEL_INDICATOR_SEARCH,
