@@ -24,7 +24,7 @@ def skeleton(lang: str) -> str:
     """The frame before React draws it: the product bar, the filter bar's outline and a
     "loading" line (static markup, no script; Dash replaces it on its first render)."""
     esc = html.escape
-    boxes = "".join('<span class="boot-box"></span>' for _ in range(5))
+    boxes = "".join('<span class="boot-box"></span>' for _ in range(6))
     return (
         '<div id="react-entry-point">'
         '<div class="_dash-loading boot-skeleton">'
