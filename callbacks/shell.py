@@ -193,21 +193,25 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.URL, "search", allow_duplicate=True),
         Output(ids.INDICATOR_SEARCH, "value"),
         Output(ids.INDICATOR_SEARCH, "className"),
+        Output(ids.INDICATOR_SEARCH_HINT, "children"),
         Input(ids.INDICATOR_SEARCH, "value"),
         State(ids.URL, "search"),
         prevent_initial_call=True,
     )
     def search_indicator(text, search):
         """The search box names an indicator (a suggestion, a code, or a name only one
-        indicator has): the view takes it and the box empties; otherwise the box is marked."""
+        indicator has): the view takes it and the box empties; otherwise the box is marked
+        and a line (read out by screen readers) says why."""
         if not isinstance(text, str) or not text.strip():
-            return no_update, no_update, search_class
+            return no_update, no_update, search_class, ""
         c = context(deps)
+        f = from_query(search, c.cat, c.today, c.scope)
         code = find_indicator(text, c.cat)
         if code is None:
-            return no_update, no_update, search_class + " is-invalid"
-        f = from_query(search, c.cat, c.today, c.scope).with_(indicator=code)
-        return f.to_query(), "", search_class
+            return no_update, no_update, search_class + " is-invalid", t("search_none", f.lang)
+        ind = c.cat.indicators[code]
+        found = t("search_found", f.lang, indicator=ind.name(f.lang))
+        return f.with_(indicator=code).to_query(), "", search_class, found
 
     @app.callback(
         Output(ids.INDICATOR_LIST, "children"),

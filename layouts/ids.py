@@ -28,6 +28,7 @@ FILTER_SUMMARY = "filter-summary"
 FILTER_INDICATOR_INFO = "filter-indicator-info"  # the chosen indicator's (i) definition
 INDICATOR_SEARCH = "indicator-search"  # type a name or code; suggestions from INDICATOR_LIST
 INDICATOR_LIST = "indicator-list"
+INDICATOR_SEARCH_HINT = "indicator-search-hint"
 LABEL_INDICATOR_SEARCH = "label-indicator-search"
 FILTER_TOGGLE = "filter-toggle"  # phone: the "Filtros" button that unfolds the filter bar
 FILTER_TOGGLE_LABEL = "filter-toggle-label"

@@ -25,7 +25,9 @@ NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno")
 DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
 
 
-def _filter(label_id: str, label: str, control, lg: int | bool = True, beside=None) -> dbc.Col:
+def _filter(
+    label_id: str, label: str, control, lg: int | bool = True, beside=None, after=None
+) -> dbc.Col:
     head = html.Label(
         label,
         id=label_id,
@@ -38,6 +40,7 @@ def _filter(label_id: str, label: str, control, lg: int | bool = True, beside=No
         [
             head,
             control,
+            after,
         ],
         xs=12,
         sm=6,
@@ -169,6 +172,12 @@ def layout(**_query) -> html.Div:
                                                 className="form-control form-control-sm",
                                             ),
                                             lg=2,
+                                            # what the search found or why not, read out
+                                            after=html.Div(
+                                                id=ids.INDICATOR_SEARCH_HINT,
+                                                role="status",
+                                                className="search-hint small",
+                                            ),
                                         ),
                                         _filter(
                                             ids.LABEL_PERIOD,

@@ -117,12 +117,18 @@ def test_indicator_select_is_grouped_names_first_and_a_search_box_finds_by_typin
     assert urlsplit(page.url).path == "/mapa"
     assert page.input_value("#filter-indicator") == "MNI-05"
     assert page.input_value("#indicator-search") == ""
+    expect(page.locator("#indicator-search-hint")).to_have_text(
+        "Elegido: Captación precoz del embarazo (< 12 semanas)"
+    )
     expect(page.locator("#filter-summary")).to_contain_text("Captación precoz del embarazo")
 
     # a word several indicators share changes nothing and marks the box
     page.locator("#indicator-search").fill("cobertura")
     page.keyboard.press("Enter")
     expect(page.locator("#indicator-search")).to_have_class(re.compile("is-invalid"))
+    expect(page.locator("#indicator-search-hint")).to_have_text(
+        "Ningún indicador, o más de uno, coincide: elija una de las sugerencias."
+    )
     assert url_has(indicador="MNI-05")(page.url)
     assert serious(axe, page) == []
     assert page_log.problems() == {}
