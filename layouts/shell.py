@@ -241,7 +241,8 @@ def loading_state(lang: str) -> html.Div:
             html.Span(className="spinner-border spinner-border-sm", **{"aria-hidden": "true"}),
             html.Span(t("loading", lang)),
         ],
-        className="loading-state d-flex align-items-center gap-2 text-body-secondary",
+        # print-wait: the PDF printer (dashboard.report.pdf) waits until the page replaces it.
+        className="loading-state print-wait d-flex align-items-center gap-2 text-body-secondary",
         role="status",
     )
 

@@ -144,3 +144,11 @@ def test_not_found_content_offers_the_ways_on_and_no_export(cat):
     assert "region=XX, periodo=garbage" in text(notice)
     assert shell.ignored_notice("forged", "es") == []
     assert shell.ignored_notice([["a", 1]], "es") == []
+
+
+def test_the_first_loading_block_holds_the_pdf_printer_until_the_page_replaces_it():
+    # dashboard.report.pdf waits while any .print-wait is on the page; without it the printer
+    # took the "Cargando…" placeholder for the page and printed it.
+    block = shell.loading_state("es")
+    assert "print-wait" in block.className.split()
+    assert block.role == "status" and "Cargando…" in text(block)
