@@ -17,9 +17,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.OVERVIEW_CARDS, "children"),
         Output(ids.OVERVIEW_ATTENTION, "children"),
         Output(ids.OVERVIEW_TITLE, "children"),
+        Output(ids.OVERVIEW_ATTENTION_TITLE, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(3, page=("resumen", "paquete"))
+    @guarded(4, page=("resumen", "paquete"))
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -37,4 +38,20 @@ def register(app: Dash, deps: Services) -> None:
             page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),
             title,
+            f"{t('attention_title', f.lang)} · {c.cat.indicators[f.indicator].name(f.lang)}",
         )
+
+    # A card's link (…#atencion) brings the attention list, now of that indicator, into view
+    # and moves the focus there (a screen reader hears the new heading); the anchor then
+    # leaves the address so a copied link opens at the top.
+    app.clientside_callback(
+        "function(view){ if(window.location.hash === '#"
+        + page.ATTENTION_ANCHOR
+        + "'){ const h = document.getElementById('"
+        + ids.OVERVIEW_ATTENTION_TITLE
+        + "'); if(h){ h.scrollIntoView({block: 'start'}); h.focus({preventScroll: true}); }"
+        " window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search); }"
+        " return window.dash_clientside.no_update; }",
+        Output(ids.OVERVIEW_SCROLL_SINK, "data"),
+        Input(ids.OVERVIEW_ATTENTION_TITLE, "children"),
+    )

@@ -12,10 +12,19 @@ from dash.exceptions import PreventUpdate
 from dashboard.accounts import IMPORT_ROLES
 from dashboard.availability import classify
 from dashboard.catalog import facility_type_name
-from dashboard.filters import Filters, from_query, path_page, resolve_period
+from dashboard.filters import (
+    Filters,
+    find_indicator,
+    from_query,
+    ignored_params,
+    page_exists,
+    path_page,
+    resolve_period,
+)
 from dashboard.i18n import fmt_period, t
 from dashboard.periods import month_period
 from dashboard.services import Services
+from dashboard.titles import page_title, tab_title
 from dashboard.views import Context
 from layouts import (
     calidad,
@@ -30,7 +39,7 @@ from layouts import (
     shell,
     trends,
 )
-from layouts.components import db_state
+from layouts.components import db_state, indicator_info
 
 from .common import context, filters_of, lang_of, page_of, view_data
 
@@ -184,8 +193,53 @@ def register(app: Dash, deps: Services) -> None:
             f.indicator,
             period_opts,
             f.period,
-            view_data(page, code, pathname or "/", f),
+            {
+                **view_data(page, code, pathname or "/", f),
+                # What the address asked that the view could not take (said in a notice, and
+                # the address bar is rewritten without it); none after a control change.
+                "ignored": [] if trigger in CONTROLS else ignored_params(search, f)[:6],
+                "exists": page_exists(pathname, cat, c.scope),
+            },
         )
+
+    search_class = "form-control form-control-sm"
+
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.INDICATOR_SEARCH, "value"),
+        Output(ids.INDICATOR_SEARCH, "className"),
+        Output(ids.INDICATOR_SEARCH_HINT, "children"),
+        Input(ids.INDICATOR_SEARCH, "value"),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def search_indicator(text, search):
+        """The search box names an indicator (a suggestion, a code, or a name only one
+        indicator has): the view takes it and the box empties; otherwise the box is marked
+        and a line (read out by screen readers) says why."""
+        if not isinstance(text, str) or not text.strip():
+            return no_update, no_update, search_class, ""
+        c = context(deps)
+        f = from_query(search, c.cat, c.today, c.scope)
+        code = find_indicator(text, c.cat)
+        if code is None:
+            return no_update, no_update, search_class + " is-invalid", t("search_none", f.lang)
+        ind = c.cat.indicators[code]
+        found = t("search_found", f.lang, indicator=ind.name(f.lang))
+        return f.with_(indicator=code).to_query(), "", search_class, found
+
+    @app.callback(
+        Output(ids.INDICATOR_LIST, "children"),
+        Output(ids.INDICATOR_LIST, "className"),
+        Input(ids.VIEW, "data"),
+        State(ids.INDICATOR_LIST, "className"),
+    )
+    def suggestions(view, shown):
+        """The search box's suggestions, once per language (the class says which is shown)."""
+        lang = lang_of(view)
+        if shown == f"lang-{lang}" or not isinstance(view, dict) or view.get("unavailable"):
+            raise PreventUpdate
+        return shell.indicator_suggestions(context(deps).cat, lang), f"lang-{lang}"
 
     @app.callback(
         Output(ids.SKIP_LINK, "children"),
@@ -198,10 +252,17 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.LABEL_DISTRICT, "children"),
         Output(ids.LABEL_TYPE, "children"),
         Output(ids.LABEL_INDICATOR, "children"),
+        Output(ids.LABEL_INDICATOR_SEARCH, "children"),
+        Output(ids.INDICATOR_SEARCH, "placeholder"),
         Output(ids.LABEL_PERIOD, "children"),
         Output(ids.FILTER_SUMMARY, "children"),
         Output(ids.EXPORT_LINKS, "children"),
         Output(ids.FOOTER, "children"),
+        Output(ids.NOTICE, "children"),
+        Output(ids.DOC_TITLE, "data"),
+        Output(ids.FILTER_TOGGLE_LABEL, "children"),
+        Output(ids.FILTER_TOGGLE_SUMMARY, "children"),
+        Output(ids.FILTER_INDICATOR_INFO, "children"),
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
@@ -213,6 +274,9 @@ def register(app: Dash, deps: Services) -> None:
         path = view.get("path") if isinstance(view.get("path"), str) else "/"
         # Without the database the frame still renders, from the URL's language alone.
         as_of, source, showing, f = "—", "MSPBS", "", Filters(lang=lang)
+        short, info = "", None
+        title = tab_title(lang, t(f"page_{page}", lang) if page in PAGE_LAYOUTS else None)
+        exists = view.get("exists") is not False and page in PAGE_LAYOUTS
         available = not view.get("unavailable")
         if available:
             try:
@@ -222,6 +286,9 @@ def register(app: Dash, deps: Services) -> None:
                 source = c.repo.get_meta("data_source") or "MSPBS"
                 source = t("source_demo", lang) if source == "demo" else source
                 showing = summary(c, f)
+                short = short_summary(c, f)
+                info = indicator_info_of(c, f)
+                title = page_title(c.cat, f, page if exists else "not_found", facility)
             except Exception as exc:
                 if classify(exc) is None:
                     raise
@@ -239,12 +306,17 @@ def register(app: Dash, deps: Services) -> None:
             t("filter_district", lang),
             t("filter_type", lang),
             t("filter_indicator", lang),
+            t("indicator_search", lang),
+            t("indicator_search_hint", lang),
             t("filter_period", lang),
             showing,
-            shell.export_links(page, facility, f, lang)
-            if page in PAGE_LAYOUTS and available
-            else [],
+            shell.export_links(page, facility, f, lang) if exists and available else [],
             shell.footer(lang, as_of, source),
+            shell.ignored_notice(view.get("ignored"), lang),
+            title,
+            t("filters", lang),
+            short,
+            info,
         )
 
     def account_links(lang: str) -> list:
@@ -257,6 +329,23 @@ def register(app: Dash, deps: Services) -> None:
             public,
             can_import=bool(p and p.role in IMPORT_ROLES),
         )
+
+    def indicator_info_of(c: Context, f: Filters):
+        """The chosen indicator's (i): its definition with the target of the unit and year."""
+        cat = c.cat
+        ind = cat.indicators[f.indicator]
+        year = resolve_period(f, c.today).end // 100
+        target = cat.target_for(ind, cat.unit(f.unit_code()), year)
+        return indicator_info(ind, f.lang, target=target, elements=cat.data_elements)
+
+    def short_summary(c: Context, f: Filters) -> str:
+        """One line for the folded filter bar on a phone: unit · indicator code · period."""
+        unit = c.cat.unit(f.unit_code())
+        p = resolve_period(f, c.today)
+        parts = [unit.name, f.indicator, fmt_period(p, f.lang)]
+        if f.ftype:
+            parts.insert(1, f.ftype)
+        return " · ".join(parts)
 
     def summary(c: Context, f: Filters) -> str:
         """The filters in words (also what a screen reader announces after a change)."""
@@ -286,30 +375,42 @@ def register(app: Dash, deps: Services) -> None:
             # The store comes back from the browser: only the two kinds we know.
             kind = "timeout" if view["unavailable"] == "timeout" else "unavailable"
             return db_state(kind, lang_of(view)), None
-        f = filters_of(view, context(deps))
-        key = {"page": page, "facility": facility, "lang": f.lang}
+        c = context(deps)
+        f = filters_of(view, c)
+        # Decided here again (the store's own "exists" is the browser's word).
+        exists = page in PAGE_LAYOUTS and page_exists(_path(view), c.cat, c.scope)
+        key = {"page": page, "facility": facility, "lang": f.lang, "exists": exists}
         if key == rendered:
             raise PreventUpdate
-        make = PAGE_LAYOUTS.get(page)
-        if make is None:
-            return not_found(f), key
-        return make(lang=f.lang), key
+        if not exists:
+            return shell.not_found(f, facility if page == "establecimiento" else None), key
+        return PAGE_LAYOUTS[page](lang=f.lang), key
 
-    def not_found(f: Filters):
-        from dash import dcc, html
-
-        from dashboard.filters import href
-
-        return html.Div(
-            [
-                html.H1(t("not_found_title", f.lang), className="h3"),
-                html.P(t("not_found_detail", f.lang)),
-                dcc.Link(t("back_home", f.lang), href=href("resumen", f)),
-            ]
-        )
+    def _path(view: dict) -> str:
+        path = view.get("path")
+        return path[:400] if isinstance(path, str) else "/"
 
     app.clientside_callback(
         "function(view){ if(view && view.filters){ document.documentElement.lang = view.filters.lang; } return window.dash_clientside.no_update; }",
         Output(ids.LANG_SINK, "data"),
         Input(ids.VIEW, "data"),
+    )
+    # Parameters the view ignored leave the address bar (replaced, not a new history entry, so
+    # Back does not return to the bad address); the notice says which they were.
+    app.clientside_callback(
+        "function(view){ if(view && view.ignored && view.ignored.length && typeof view.path === 'string' && typeof view.query === 'string'){ window.history.replaceState(window.history.state, '', view.path + view.query + window.location.hash); } return window.dash_clientside.no_update; }",
+        Output(ids.URL_SINK, "data"),
+        Input(ids.VIEW, "data"),
+    )
+    app.clientside_callback(
+        "function(title){ if(typeof title === 'string' && title){ document.title = title; } return window.dash_clientside.no_update; }",
+        Output(ids.TITLE_SINK, "data"),
+        Input(ids.DOC_TITLE, "data"),
+    )
+    # The phone's folded filter bar: a class on the bar and the button's aria-expanded.
+    app.clientside_callback(
+        "function(n){ const open = (n || 0) % 2 === 1; return [open ? 'filter-bar border-bottom py-2 d-print-none open' : 'filter-bar border-bottom py-2 d-print-none', open ? 'true' : 'false']; }",
+        Output(ids.FILTER_BAR, "className"),
+        Output(ids.FILTER_TOGGLE, "aria-expanded"),
+        Input(ids.FILTER_TOGGLE, "n_clicks"),
     )

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
     app = dash.Dash(
         __name__,
         assets_folder=str(ROOT / "assets"),
-        title="Tablero MSPBS",
+        title="Tablero de desempeño",  # each page sets its own (dashboard.titles)
         serve_locally=True,
         suppress_callback_exceptions=False,
         update_title=None,  # type: ignore[arg-type]  # Dash documents None: no "Updating…"
@@ -113,6 +113,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         briefing_cb,
     ):
         module.register(app, deps)
+    from .web import pages
+
+    pages.install(app, deps)  # after auth: a visitor without a session goes to /login first
     from .web import health, security
 
     health.install(server, engine)

@@ -19,7 +19,10 @@ STATUS_COLORS = {
     "no_target": "#56B4E9",
     "no_data": "#BBBBBB",
 }
-STATUS_SYMBOLS = {"met": "✔", "near": "▲", "not_met": "✖", "no_target": "●", "no_data": "–"}
+# The one definition of the status marks (screen, PDF, tables). "Near" is a diamond, as on the map:
+# ▲/▼ are kept for sort direction and ↑/↓ for change over time, so no mark means two things.
+STATUS_SYMBOLS = {"met": "✔", "near": "◆", "not_met": "✖", "no_target": "●", "no_data": "–"}
+CHANGE_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 SERIES_COLORS = [
     "#0072B2",
     "#444444",
@@ -50,47 +53,6 @@ def base_layout(height: int = 320, **extra) -> dict:
 def separators(lang: str) -> str:
     """plotly's number separators: decimal first, then thousands."""
     return ",." if lang == "es" else ".,"
-
-
-def sparkline(values: Sequence[float | None], *, color: str = "#0072B2", height: int = 48) -> dict:
-    """A small line with no axes; gaps where a month has no value."""
-    x = list(range(len(values)))
-    y = [None if is_missing(v) else v for v in values]
-    last = max((i for i, v in enumerate(y) if v is not None), default=None)
-    data = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "x": x,
-            "y": y,
-            "line": {"color": color, "width": 2},
-            "hoverinfo": "skip",
-            "connectgaps": False,
-        },
-    ]
-    if last is not None:
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "x": [last],
-                "y": [y[last]],
-                "marker": {"color": color, "size": 6},
-                "hoverinfo": "skip",
-            }
-        )
-    return {
-        "data": data,
-        "layout": {
-            "height": height,
-            "margin": {"l": 2, "r": 2, "t": 2, "b": 2},
-            "showlegend": False,
-            "xaxis": {"visible": False, "fixedrange": True},
-            "yaxis": {"visible": False, "fixedrange": True},
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-        },
-    }
 
 
 # Trend lines: the unit in blue, the country in dark grey (dotted), a facility's region in reddish
@@ -302,13 +264,16 @@ def trend_figure(
             hovermode="closest",
             showlegend=showlegend,
             margin=margin or {"l": 56, "r": 16, "t": 24, "b": 40},
-            legend={"orientation": "h", "y": -0.22, "x": 0},
+            # The legend above the plot: turned tick labels below it never run into it.
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+            # Level while the labels fit, turned 45° when they would overlap (a phone's
+            # 390 px), with the margin grown to hold them.
             xaxis={
                 "type": "category",
                 "showgrid": False,
-                "tickangle": -45 if min(n, max_ticks) > 8 else 0,
                 "tickvals": x[::-1][::step][::-1],
                 "automargin": True,
+                "autotickangles": [0, 45],
             },
             yaxis={
                 "title": {"text": y_title},

@@ -254,3 +254,64 @@ def unit_href(page: str, f: Filters, unit: OrgUnit, catalog: Catalog, **changes:
     if unit.level == 3:
         return href("establecimiento", f, facility=unit.code)
     return href(page, f.focus(unit, catalog).with_(**changes))
+
+
+def ignored_params(search: str | None, f: Filters) -> list[tuple[str, str]]:
+    """The address's known parameters whose value the view did not take, as (name, value) in
+    the codec's order: an unknown or out-of-scope code, a period that cannot be read or
+    lies ahead, a language the product does not have. Defaults written out in full, letter
+    case, and parameters the product does not know (e.g. utm_source) are not reported."""
+    asked = parse_query(search)
+    out = []
+    for field, key in KEYS.items():
+        if key not in asked:
+            continue
+        value = getattr(f, field)
+        if field == "compare":
+            taken = ",".join(value)
+        elif field == "points":
+            taken = "" if value is None else ("1" if value else "0")
+        else:
+            taken = "" if value is None else str(value)
+        if asked[key].casefold() != taken.casefold():
+            # Cut short: the address is the user's (or anyone's) text and goes back into a store.
+            value = asked[key]
+            out.append((key, value if len(value) <= 60 else value[:59] + "…"))
+    return out
+
+
+def page_exists(pathname: str | None, catalog: Catalog, scope: Scope | None = None) -> bool:
+    """Whether a path names a page of the product: a known page, or the profile of a facility
+    of the catalogue within the caller's scope (anything else answers 404)."""
+    page, code = path_page(pathname)
+    if page == "not_found":
+        return False
+    if page == "establecimiento":
+        unit = catalog.unit(code) if code else None
+        return (
+            unit is not None
+            and unit.level == 3
+            and catalog.in_scope(unit, scope or Scope.national())
+        )
+    return True
+
+
+def find_indicator(text: str | None, catalog: Catalog) -> str | None:
+    """The indicator a search box's text names: a suggestion as offered ('Name · CODE'), a
+    code in any letter case, or a name (either language, accents and case ignored) that one
+    indicator alone contains; None when nothing or more than one matches."""
+    from .i18n import collation_key
+
+    q = (text or "").strip()[:200]
+    if not q:
+        return None
+    code = q.rsplit("·", 1)[-1].strip().upper()
+    if code in catalog.indicators:
+        return code
+    needle = collation_key(q)
+    hits = [
+        i.code
+        for i in catalog.indicators.values()
+        if needle in collation_key(i.name_es) or needle in collation_key(i.name_en)
+    ]
+    return hits[0] if len(hits) == 1 else None

@@ -88,9 +88,12 @@ def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0)
     return text
 
 
+NBSP = "\u00a0"  # number and unit stay on one line ('52,1 %' never wraps on a phone)
+
+
 def percent_sign(lang: str = DEFAULT_LANG) -> str:
-    """'84,1 %' in Spanish (RAE and INE style), '84.1%' in English."""
-    return " %" if lang_or_default(lang) == "es" else "%"
+    """'84,1 %' in Spanish (RAE and INE style, a no-break space), '84.1%' in English."""
+    return NBSP + "%" if lang_or_default(lang) == "es" else "%"
 
 
 def fmt_percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
@@ -102,7 +105,7 @@ def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals
     if is_missing(value):
         return "—"
     number = fmt_number(value, lang, decimals)
-    return number + percent_sign(lang) if unit == "%" else f"{number} {unit}".strip()
+    return number + percent_sign(lang) if unit == "%" else f"{number}{NBSP}{unit}".strip()
 
 
 def fmt_month(yyyymm: int, lang: str = DEFAULT_LANG, long: bool = False) -> str:

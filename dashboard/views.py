@@ -143,8 +143,12 @@ class Overview:
 
 
 def kpi_codes(f: Filters, cat: Catalog) -> list[str]:
-    codes = [f.indicator, *[c for c in KEY_INDICATORS if c != f.indicator]]
-    return [c for c in codes if c in cat.indicators][: len(KEY_INDICATORS)]
+    """The key indicators in a fixed order (a card clicked stays where it was); an indicator
+    chosen outside them comes first, in place of the last."""
+    key = [c for c in KEY_INDICATORS if c in cat.indicators]
+    if f.indicator in key:
+        return key
+    return [f.indicator, *key][: len(KEY_INDICATORS)]
 
 
 def overview(ctx: Context, f: Filters) -> Overview:

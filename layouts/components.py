@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import Indicator
-from dashboard.figures import STATUS_SYMBOLS, empty_figure
-from dashboard.i18n import fmt_number, fmt_percent, fmt_value, t
+from dashboard.catalog import DataElement, Expression, Indicator, Target
+from dashboard.figures import CHANGE_ARROWS, STATUS_SYMBOLS, empty_figure
+from dashboard.i18n import NBSP, fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.quality import QualityRules, quality_text, quality_words
 
@@ -97,25 +99,146 @@ def value_text(v, ind, lang: str) -> str:
 def change_text(
     now: float | None, before: float | None, ind: Indicator, lang: str, label_key: str
 ) -> html.Span:
-    """'▲ +2,3 vs. T2 2025' with the direction judged good or bad for this indicator."""
+    """'↑ +2,3 vs. T2 2025', coloured and worded (for screen readers) as better or worse for this
+    indicator: a rising coverage is better, a rising dropout rate worse. ↑/↓ say change over
+    time only (▲/▼ are sort marks, ◆ is the status "near")."""
     if now is None or before is None or is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")
     diff = now - before
-    arrow = "▲" if diff > 0 else ("▼" if diff < 0 else "■")
+    arrow = CHANGE_ARROWS["up" if diff > 0 else "down" if diff < 0 else "flat"]
     good = None
     if ind.direction == "up":
         good = diff > 0
     elif ind.direction == "down":
         good = diff < 0
-    cls = "change " + ("good" if good else "bad" if good is not None and diff != 0 else "muted")
+    if diff == 0:
+        verdict, cls = t("change_same", lang), "muted"
+    elif good is None:  # a band: up or down is neither better nor worse in itself
+        verdict, cls = t("change_up" if diff > 0 else "change_down", lang), "muted"
+    else:
+        verdict, cls = (
+            t("change_better" if good else "change_worse", lang),
+            ("good" if good else "bad"),
+        )
     sign = "+" if diff > 0 else ""
     return html.Span(
         [
             html.Span(arrow, **{"aria-hidden": "true"}),
             f" {sign}{fmt_number(diff, lang, ind.decimals)} ",
+            html.Span(f"({verdict}) ", className="visually-hidden"),
             t(label_key, lang),
         ],
-        className=cls,
+        className="change " + cls,
+        title=verdict,
+    )
+
+
+def _expression_text(expr: Expression, elements: Mapping[str, DataElement] | None, lang: str):
+    """'Dosis Penta 3 (PENTA3) − …': data element names when known, codes always."""
+    parts = []
+    for i, (coef, code) in enumerate(expr.terms):
+        el = elements.get(code) if elements else None
+        name = (el.name_en if lang == "en" else el.name_es) if el else code
+        word = f"{name} ({code})" if el else code
+        if abs(coef) != 1:
+            word = f"{fmt_number(abs(coef), lang, 2).rstrip('0').rstrip(',.')} × {word}"
+        sign = ("− " if coef < 0 else "+ ") if i else ("− " if coef < 0 else "")
+        parts.append(sign + word)
+    return " ".join(parts)
+
+
+def target_lines(ind: Indicator, target: Target, lang: str) -> tuple[str, str]:
+    """(target, near threshold) in words: ('≥ 90 %', '≥ 80 % and below the target')."""
+    pct = ind.unit(lang) == "%"
+
+    def num(v: float) -> str:
+        return fmt_value(v, "%" if pct else "", lang, ind.decimals).strip()
+
+    if ind.direction == "band":
+        if target.band_low is None or target.band_high is None:
+            return t("target_none", lang), "—"
+        goal = t("info_between", lang, low=num(target.band_low), high=num(target.band_high))
+        if target.near is None:
+            return goal, "—"
+        return goal, t("info_near_band", lang, margin=num(target.near))
+    if target.target is None:
+        return t("target_none", lang), "—"
+    sign = "≥" if ind.direction == "up" else "≤"
+    goal = f"{sign}{NBSP}{num(target.target)}"
+    if target.near is None:
+        return goal, "—"
+    return goal, t(
+        "info_near_up" if ind.direction == "up" else "info_near_down",
+        lang,
+        value=f"{sign}{NBSP}{num(target.near)}",
+    )
+
+
+def indicator_info(
+    ind: Indicator,
+    lang: str,
+    *,
+    target: Target | None = None,
+    elements: Mapping[str, DataElement] | None = None,
+    align: str = "start",
+) -> html.Details:
+    """The (i) beside an indicator's name, wherever it is shown (card, column header, map or
+    chart title, facility profile): a native <details> (keyboard and screen-reader friendly, no
+    script) that opens the definition: what it measures, numerator, denominator, factor, unit,
+    target, the "near" threshold, the target's source, and whether higher is better.
+
+    ind: the catalogue's indicator. lang: 'es' or 'en'.
+    target: the target that applies to the unit and year shown (Catalog.target_for); the
+        indicator's default target when None.
+    elements: Catalog.data_elements, to name the numerator's and denominator's data elements
+        (codes alone without it).
+    align: 'start' opens the box to the right of the mark, 'end' to its left (for a mark near
+        the right edge of the screen or of a table)."""
+    tg = target or ind.target
+    goal, near = target_lines(ind, tg, lang)
+    rows = [
+        ("info_numerator", _expression_text(ind.numerator, elements, lang)),
+        ("info_denominator", _expression_text(ind.denominator, elements, lang)),
+        ("info_factor", f"× {fmt_number(ind.factor, lang, 0)} ({ind.unit(lang)})"),
+        ("info_target", goal),
+        ("info_near", near),
+        ("info_direction", t(f"info_direction_{ind.direction}", lang)),
+        ("info_source", tg.source or "—"),
+    ]
+    label = t("info_label", lang, indicator=ind.name(lang))
+    return html.Details(
+        [
+            html.Summary(
+                [
+                    html.Span("i", className="info-mark", **{"aria-hidden": "true"}),
+                    html.Span(label, className="visually-hidden"),
+                ],
+                title=label,
+                className="info-summary",
+            ),
+            html.Div(
+                [
+                    html.P(
+                        [
+                            html.Strong(f"{ind.name(lang)} ({ind.code})"),
+                            html.Br(),
+                            ind.definition(lang),
+                        ],
+                        className="mb-1",
+                    ),
+                    html.Dl(
+                        [
+                            item
+                            for key, value in rows
+                            for item in (html.Dt(t(key, lang)), html.Dd(value))
+                        ],
+                        className="info-list mb-0",
+                    ),
+                ],
+                className="info-body",
+            ),
+        ],
+        className="ind-info" + (" ind-info-end" if align == "end" else ""),
     )
 
 

@@ -25,12 +25,27 @@ LABEL_TYPE = "label-type"
 LABEL_INDICATOR = "label-indicator"
 LABEL_PERIOD = "label-period"
 FILTER_SUMMARY = "filter-summary"
+FILTER_INDICATOR_INFO = "filter-indicator-info"  # the chosen indicator's (i) definition
+INDICATOR_SEARCH = "indicator-search"  # type a name or code; suggestions from INDICATOR_LIST
+INDICATOR_LIST = "indicator-list"
+INDICATOR_SEARCH_HINT = "indicator-search-hint"
+LABEL_INDICATOR_SEARCH = "label-indicator-search"
+FILTER_TOGGLE = "filter-toggle"  # phone: the "Filtros" button that unfolds the filter bar
+FILTER_TOGGLE_LABEL = "filter-toggle-label"
+FILTER_TOGGLE_SUMMARY = "filter-toggle-summary"
+FILTER_BODY = "filter-body"
+NOTICE = "notice"  # what the address asked that the view could not take
+DOC_TITLE = "doc-title"  # dcc.Store: the tab title, set in the page by a clientside callback
+TITLE_SINK = "title-sink"
+URL_SINK = "url-sink"  # dcc.Store written by the clientside address-bar clean-up
 EXPORT_LINKS = "export-links"
 
 # Resumen
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_ATTENTION = "overview-attention"
 OVERVIEW_TITLE = "overview-title"
+OVERVIEW_ATTENTION_TITLE = "overview-attention-title"
+OVERVIEW_SCROLL_SINK = "overview-scroll-sink"
 
 # Mapa
 MAP_GRAPH = "map-graph"

@@ -6,9 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.catalog import Catalog
-from dashboard.figures import sparkline
 from dashboard.filters import Filters, href, unit_href
-from dashboard.i18n import fmt_number, fmt_period, percent_sign, t
+from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_period, percent_sign, t
+from dashboard.sparkline import data_uri, sparkline_alt, sparkline_svg
 from dashboard.views import Overview
 
 from . import briefing, ids
@@ -16,12 +16,15 @@ from .components import (
     change_text,
     completeness_text,
     empty_state,
+    indicator_info,
     loading,
     quality_legend,
     quality_mark,
     status_badge,
     value_text,
 )
+
+ATTENTION_ANCHOR = "atencion"  # a card's link ends here: the answer to "where is it worst?"
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -30,8 +33,14 @@ def layout(lang: str = "es", **_query) -> html.Div:
             html.H1(t("page_resumen", lang), id=ids.OVERVIEW_TITLE, className="h3 mb-3"),
             briefing.layout(lang),
             loading(ids.OVERVIEW_CARDS),
-            html.H2(t("attention_title", lang), className="h5 mt-4"),
+            html.H2(
+                t("attention_title", lang),
+                id=ids.OVERVIEW_ATTENTION_TITLE,
+                className="h5 mt-4 attention-title",
+                tabIndex="-1",  # the card's link moves the focus here (callbacks.overview)
+            ),
             loading(ids.OVERVIEW_ATTENTION),
+            dcc.Store(id=ids.OVERVIEW_SCROLL_SINK),
         ]
     )
 
@@ -52,7 +61,7 @@ def target_text(ind, target, lang: str) -> str:
     if target.target is None:
         return t("target_none", lang)
     sign = "≥" if ind.direction == "up" else "≤"
-    return f"{t('target', lang)}: {sign} {fmt_number(target.target, lang, ind.decimals)}{unit}"
+    return f"{t('target', lang)}: {sign}{NBSP}{fmt_number(target.target, lang, ind.decimals)}{unit}"
 
 
 def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
@@ -60,24 +69,45 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
         return [empty_state(lang)]
     same_span = ov.previous == ov.year_earlier
     spark = {
-        code: grp.sort_values("period")["value"].tolist()
+        code: (
+            grp.sort_values("period")["value"].tolist(),
+            [fmt_month(int(p), lang) for p in grp.sort_values("period")["period"]],
+        )
         for code, grp in ov.sparks.groupby("indicator")
     }
     out = []
     for row in ov.cards.itertuples(index=False):
         ind = cat.indicators[row.indicator]
         target = cat.target_for(ind, ov.unit, ov.period.end // 100)
+        selected = ind.code == f.indicator
+        values, labels = spark.get(ind.code, ([], []))
         body = [
             html.Div(
-                dcc.Link(
-                    [
-                        html.Span(ind.name(lang)),
-                        html.Span(f" {ind.code}", className="text-body-secondary small"),
-                    ],
-                    href=href("tendencias", f.with_(indicator=ind.code)),
-                    className="kpi-title stretched-link-off",
-                ),
-                className="mb-1",
+                [
+                    # The card answers "where is this indicator worst?": it sets the indicator
+                    # of the attention list below (the whole card is the link's target).
+                    dcc.Link(
+                        [
+                            html.Span(ind.name(lang)),
+                            html.Span(f" {ind.code}", className="text-body-secondary small"),
+                            html.Span(
+                                f" ({t('kpi_selected', lang)})" if selected else "",
+                                className="visually-hidden",
+                            ),
+                        ],
+                        href=href("resumen", f.with_(indicator=ind.code)) + "#" + ATTENTION_ANCHOR,
+                        className="kpi-title stretched-link",
+                        title=t("kpi_card_hint", lang),
+                    ),
+                    indicator_info(
+                        ind,
+                        lang,
+                        target=target,
+                        elements=cat.data_elements,
+                        align="end",
+                    ),
+                ],
+                className="kpi-head mb-1",
             ),
             html.Div(
                 [
@@ -107,15 +137,30 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
             html.Div(
                 change_text(row.value, row.ly_value, ind, lang, "vs_last_year"), className="small"
             ),
-            dcc.Graph(
-                figure=sparkline(spark.get(ind.code, [])),
-                config={"staticPlot": True, "displayModeBar": False},
-                style={"height": "48px"},
+            # Plain SVG from the server: the home page needs no plotly.js.
+            html.Img(
+                src=data_uri(sparkline_svg(values)),
+                alt=sparkline_alt(values, labels, ind.unit(lang), ind.decimals, lang),
                 className="kpi-spark",
+                width=240,
+                height=48,
             ),
             html.Div(
-                [t("completeness", lang), ": ", completeness_text(row.completeness, lang)],
-                className="small text-body-secondary",
+                [
+                    html.Span(
+                        [t("completeness", lang), ": ", completeness_text(row.completeness, lang)],
+                        className="small text-body-secondary",
+                    ),
+                    dcc.Link(
+                        [
+                            t("see_trend", lang),
+                            html.Span(f" · {ind.name(lang)}", className="visually-hidden"),
+                        ],
+                        href=href("tendencias", f.with_(indicator=ind.code)),
+                        className="kpi-trend-link small",
+                    ),
+                ],
+                className="d-flex flex-wrap justify-content-between gap-2",
             ),
         ]
         out.append(
@@ -123,7 +168,7 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                 dbc.Card(
                     dbc.CardBody(body),
                     className=f"kpi-card h-100 kpi-{row.status}"
-                    + (" kpi-selected" if ind.code == f.indicator else ""),
+                    + (" kpi-selected" if selected else ""),
                 ),
                 xs=12,
                 sm=6,
@@ -140,15 +185,24 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     level_key = {1: "level_regions", 2: "level_districts", 3: "level_facilities"}[
         ov.attention_level
     ]
-    intro = html.P(
-        t(
-            "attention_intro",
-            lang,
-            indicator=ind.name(lang),
-            level=t(level_key, lang),
-            period=fmt_period(ov.period, lang),
-        ),
-        className="small",
+    intro = html.Div(
+        [
+            t(
+                "attention_intro",
+                lang,
+                indicator=ind.name(lang),
+                level=t(level_key, lang),
+                period=fmt_period(ov.period, lang),
+            ),
+            " ",
+            indicator_info(
+                ind,
+                lang,
+                target=cat.target_for(ind, ov.unit, ov.period.end // 100),
+                elements=cat.data_elements,
+            ),
+        ],
+        className="small mb-2",
     )
     if ov.attention.empty:
         return [intro, dbc.Alert(t("attention_none", lang), color="success")]
@@ -172,8 +226,13 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     head = html.Thead(
         html.Tr(
             [
-                html.Th(t(k, lang), scope="col")
-                for k in ("col_unit", "col_value", "col_status", "col_completeness")
+                html.Th(t(k, lang), scope="col", className=cls)
+                for k, cls in (
+                    ("col_unit", None),
+                    ("col_value", "text-end"),
+                    ("col_status", None),
+                    ("col_completeness", "text-end"),
+                )
             ]
         )
     )

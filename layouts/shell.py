@@ -25,20 +25,26 @@ NAV_PAGES = ("resumen", "mapa", "tendencias", "desempeno", "equidad", "ods", "ca
 DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
 
 
-def _filter(label_id: str, label: str, control) -> dbc.Col:
+def _filter(
+    label_id: str, label: str, control, lg: int | bool = True, beside=None, after=None
+) -> dbc.Col:
+    head = html.Label(
+        label,
+        id=label_id,
+        htmlFor=control.id,
+        className="form-label small fw-semibold mb-1",
+    )
+    if beside is not None:  # e.g. the indicator's (i), outside the <label>
+        head = html.Div([head, beside], className="filter-head d-flex align-items-start")
     return dbc.Col(
         [
-            html.Label(
-                label,
-                id=label_id,
-                htmlFor=control.id,
-                className="form-label small fw-semibold mb-1",
-            ),
+            head,
             control,
+            after,
         ],
         xs=12,
         sm=6,
-        lg=True,
+        lg=lg,
         className="mb-2",
     )
 
@@ -53,6 +59,10 @@ def layout(**_query) -> html.Div:
             dcc.Store(id=ids.VIEW),
             dcc.Store(id=ids.RENDERED),
             dcc.Store(id=ids.LANG_SINK),
+            dcc.Store(id=ids.DOC_TITLE),
+            dcc.Store(id=ids.TITLE_SINK),
+            dcc.Store(id=ids.URL_SINK),
+            html.Datalist(id=ids.INDICATOR_LIST),
             html.A(
                 t("skip_to_content", lang),
                 id=ids.SKIP_LINK,
@@ -78,7 +88,7 @@ def layout(**_query) -> html.Div:
                             ),
                             html.Nav(
                                 id=ids.NAV_LINKS,
-                                className="d-flex flex-wrap gap-1",
+                                className="app-nav d-flex gap-1",
                                 **{"aria-label": t("nav_label", lang)},
                             ),
                             html.Div(id=ids.LANG_SWITCH, className="ms-lg-auto"),
@@ -95,50 +105,106 @@ def layout(**_query) -> html.Div:
             html.Section(
                 dbc.Container(
                     [
-                        dbc.Row(
+                        # On a phone the filters and exports fold behind one button that says
+                        # what is shown, so the content starts on the first screen.
+                        html.Button(
                             [
-                                # Native selects: labelled, keyboard- and screen-reader-friendly,
-                                # and no extra JavaScript to download on a slow connection.
-                                _filter(
-                                    ids.LABEL_REGION,
-                                    t("filter_region", lang),
-                                    dbc.Select(id=ids.FILTER_REGION, **select),
+                                html.Span(
+                                    t("filters", lang),
+                                    id=ids.FILTER_TOGGLE_LABEL,
+                                    className="filter-toggle-label",
                                 ),
-                                _filter(
-                                    ids.LABEL_DISTRICT,
-                                    t("filter_district", lang),
-                                    dbc.Select(id=ids.FILTER_DISTRICT, **select),
+                                html.Span(
+                                    id=ids.FILTER_TOGGLE_SUMMARY, className="filter-toggle-summary"
                                 ),
-                                _filter(
-                                    ids.LABEL_TYPE,
-                                    t("filter_type", lang),
-                                    dbc.Select(id=ids.FILTER_TYPE, **select),
-                                ),
-                                _filter(
-                                    ids.LABEL_INDICATOR,
-                                    t("filter_indicator", lang),
-                                    dbc.Select(id=ids.FILTER_INDICATOR, **select),
-                                ),
-                                _filter(
-                                    ids.LABEL_PERIOD,
-                                    t("filter_period", lang),
-                                    dbc.Select(id=ids.FILTER_PERIOD, **select),
+                                html.Span(
+                                    "▾", className="filter-toggle-caret", **{"aria-hidden": "true"}
                                 ),
                             ],
-                            className="g-2 align-items-end",
+                            id=ids.FILTER_TOGGLE,
+                            type="button",
+                            n_clicks=0,
+                            className="filter-toggle btn btn-outline-secondary btn-sm d-md-none",
+                            **{"aria-expanded": "false", "aria-controls": ids.FILTER_BODY},
                         ),
                         html.Div(
                             [
-                                html.P(
-                                    id=ids.FILTER_SUMMARY,
-                                    className="filter-summary small text-body-secondary mb-0",
-                                    **{"aria-live": "polite"},
+                                dbc.Row(
+                                    [
+                                        # Native selects: labelled, keyboard- and screen-reader-friendly,
+                                        # and no extra JavaScript to download on a slow connection.
+                                        _filter(
+                                            ids.LABEL_REGION,
+                                            t("filter_region", lang),
+                                            dbc.Select(id=ids.FILTER_REGION, **select),
+                                        ),
+                                        _filter(
+                                            ids.LABEL_DISTRICT,
+                                            t("filter_district", lang),
+                                            dbc.Select(id=ids.FILTER_DISTRICT, **select),
+                                        ),
+                                        _filter(
+                                            ids.LABEL_TYPE,
+                                            t("filter_type", lang),
+                                            dbc.Select(id=ids.FILTER_TYPE, **select),
+                                        ),
+                                        # 38 indicators: a native select grouped by area, names first
+                                        # (keyboard, screen readers and phones' own pickers), and beside
+                                        # it a search box whose suggestions the browser filters as the
+                                        # user types (a native <datalist>: no script of ours).
+                                        _filter(
+                                            ids.LABEL_INDICATOR,
+                                            t("filter_indicator", lang),
+                                            dbc.Select(id=ids.FILTER_INDICATOR, **select),
+                                            lg=3,
+                                            beside=html.Div(id=ids.FILTER_INDICATOR_INFO),
+                                        ),
+                                        _filter(
+                                            ids.LABEL_INDICATOR_SEARCH,
+                                            t("indicator_search", lang),
+                                            dcc.Input(
+                                                id=ids.INDICATOR_SEARCH,
+                                                type="search",
+                                                list=ids.INDICATOR_LIST,
+                                                placeholder=t("indicator_search_hint", lang),
+                                                debounce=True,
+                                                autoComplete="off",
+                                                className="form-control form-control-sm",
+                                            ),
+                                            lg=2,
+                                            # what the search found or why not, read out
+                                            after=html.Div(
+                                                id=ids.INDICATOR_SEARCH_HINT,
+                                                role="status",
+                                                className="search-hint small",
+                                            ),
+                                        ),
+                                        _filter(
+                                            ids.LABEL_PERIOD,
+                                            t("filter_period", lang),
+                                            dbc.Select(id=ids.FILTER_PERIOD, **select),
+                                            lg=2,
+                                        ),
+                                    ],
+                                    className="g-2 align-items-end",
                                 ),
                                 html.Div(
-                                    id=ids.EXPORT_LINKS, className="export-links d-flex gap-2"
+                                    [
+                                        html.P(
+                                            id=ids.FILTER_SUMMARY,
+                                            className="filter-summary small text-body-secondary mb-0",
+                                            **{"aria-live": "polite"},
+                                        ),
+                                        html.Div(
+                                            id=ids.EXPORT_LINKS,
+                                            className="export-links d-flex gap-2",
+                                        ),
+                                    ],
+                                    className="d-flex flex-wrap justify-content-between align-items-center gap-2",
                                 ),
                             ],
-                            className="d-flex flex-wrap justify-content-between align-items-center gap-2",
+                            id=ids.FILTER_BODY,
+                            className="filter-body",
                         ),
                     ],
                     fluid=True,
@@ -148,7 +214,16 @@ def layout(**_query) -> html.Div:
                 **{"aria-label": t("filters", lang)},
             ),
             html.Main(
-                dbc.Container(id=ids.CONTENT, fluid=True, className="py-3"),
+                [
+                    html.Div(id=ids.NOTICE, className="container-fluid notice-area"),
+                    dbc.Container(
+                        # Shown from the first paint until the page's own skeleton arrives.
+                        loading_state(lang),
+                        id=ids.CONTENT,
+                        fluid=True,
+                        className="py-3",
+                    ),
+                ],
                 id="main",
                 tabIndex="-1",
             ),
@@ -156,6 +231,19 @@ def layout(**_query) -> html.Div:
                 id=ids.FOOTER, className="app-footer border-top small text-body-secondary py-2 px-3"
             ),
         ]
+    )
+
+
+def loading_state(lang: str) -> html.Div:
+    """A visible "loading" block (the content's place holder until the page arrives)."""
+    return html.Div(
+        [
+            html.Span(className="spinner-border spinner-border-sm", **{"aria-hidden": "true"}),
+            html.Span(t("loading", lang)),
+        ],
+        # print-wait: the PDF printer (dashboard.report.pdf) waits until the page replaces it.
+        className="loading-state print-wait d-flex align-items-center gap-2 text-body-secondary",
+        role="status",
     )
 
 
@@ -201,7 +289,11 @@ def account_links(
         return []
     out: list = [html.Span(" · ", className="text-white-50", **{"aria-hidden": "true"})]
     out.append(
-        html.Span(email, className="text-white small", title=t("signed_in_as", lang, email=email))
+        html.Span(
+            email,
+            className="text-white small account-email",
+            title=t("signed_in_as", lang, email=email),
+        )
     )
     if can_import:
         out += [
@@ -244,24 +336,30 @@ def type_options(lang: str) -> list[dict]:
 
 
 def indicator_options(cat: Catalog, lang: str) -> list[dict]:
-    """Grouped by domain: a disabled heading before each group."""
-    out = []
+    """Grouped by area (a disabled heading before each group), the name first, the code after."""
+    out: list[dict] = []
     for domain in DOMAINS:
-        inds = [i for i in cat.indicators.values() if i.domain == domain]
+        inds = sorted(
+            (i for i in cat.indicators.values() if i.domain == domain), key=lambda i: i.sort
+        )
         if not inds:
             continue
-        out.append(
-            {"label": t(f"domain_{domain}", lang).upper(), "value": f"__{domain}", "disabled": True}
-        )
-        out.extend(
-            {
-                "label": f"{i.code} · {i.name(lang)}",
-                "value": i.code,
-                "search": i.name_es + i.name_en,
-            }
-            for i in inds
-        )
+        area = t(f"domain_{domain}", lang)
+        out.append({"label": f"— {area.upper()} —", "value": f"__{domain}", "disabled": True})
+        out.extend({"label": f"{i.name(lang)} · {i.code}", "value": i.code} for i in inds)
     return out
+
+
+def indicator_suggestions(cat: Catalog, lang: str) -> list:
+    """The search box's <datalist>: 'Name · CODE' (what filters.find_indicator reads back),
+    with the area as the suggestion's second line."""
+    return [
+        html.Option(value=f"{i.name(lang)} · {i.code}", label=t(f"domain_{i.domain}", lang))
+        for domain in DOMAINS
+        for i in sorted(
+            (i for i in cat.indicators.values() if i.domain == domain), key=lambda i: i.sort
+        )
+    ]
 
 
 def period_options(today: date, first_month: int, lang: str) -> list[dict]:
@@ -301,6 +399,52 @@ def ensure_option(options: list[dict], value: str, label: str) -> list[dict]:
     if any(o["value"] == value for o in options):
         return options
     return [{"label": label, "value": value}, *options]
+
+
+def ignored_notice(ignored, lang: str) -> list:
+    """A visible notice naming the address's parameters the view could not take (they come
+    back from the browser's store: shown as text only, a few, each cut short)."""
+    if not isinstance(ignored, list) or not ignored:
+        return []
+    pairs = [
+        f"{p[0][:20]}={p[1][:40]}"
+        for p in ignored[:6]
+        if isinstance(p, list | tuple) and len(p) == 2 and all(isinstance(x, str) for x in p)
+    ]
+    if not pairs:
+        return []
+    return [
+        dbc.Alert(
+            t("notice_ignored", lang, params=", ".join(pairs)),
+            color="warning",
+            dismissable=True,
+            className="notice-ignored small py-2 mt-2 mb-0",
+        )
+    ]
+
+
+def not_found(f: Filters, facility: str | None = None) -> html.Div:
+    """The 404 page's content (the server also answers 404): what was not found and the ways
+    on: every page of the product with the current filters."""
+    lang = f.lang
+    title = (
+        t("facility_not_found_code", lang, code=facility[:40])
+        if facility
+        else t("not_found_title", lang)
+    )
+    detail = t("facility_not_found_detail" if facility else "not_found_detail", lang)
+    return html.Div(
+        [
+            html.H1(title, className="h3"),
+            html.P(detail),
+            html.P(t("not_found_ways", lang), className="mb-1"),
+            html.Ul(
+                [html.Li(dcc.Link(t(f"page_{p}", lang), href=href(p, f))) for p in NAV_PAGES],
+                className="not-found-links",
+            ),
+        ],
+        className="not-found",
+    )
 
 
 def footer(lang: str, as_of: str, source: str) -> list:

@@ -72,8 +72,9 @@ def test_fmt_number_uses_spanish_and_english_separators():
 
 
 def test_fmt_value_and_percent():
-    assert fmt_percent(84.25, "es") == "84,2 %" or fmt_percent(84.25, "es") == "84,3 %"
-    assert fmt_value(12.34, "por 1.000 NV", "es", 1) == "12,3 por 1.000 NV"
+    # A no-break space: "84,2 %" never breaks between number and sign on a narrow screen.
+    assert fmt_percent(84.25, "es") in ("84,2\u00a0%", "84,3\u00a0%")
+    assert fmt_value(12.34, "por 1.000 NV", "es", 1) == "12,3\u00a0por 1.000 NV"
     assert fmt_value(95.0, "%", "en", 1) == "95.0%"
     assert fmt_percent(12.34, "en") == "12.3%"
 
