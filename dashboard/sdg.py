@@ -13,8 +13,10 @@ import pandas as pd
 from .catalog import Catalog, Indicator, OrgUnit, SdgTarget
 from .missing import is_missing
 from .periods import last_complete_month, year_period
-from .views import Context, _evaluate
+from .views import Context, _evaluate, small_numbers
 
+# A year's (value, reporting completeness %, rests on small numbers).
+Year = tuple[float | None, float | None, bool]
 HORIZON = 2030
 WINDOW = 5  # complete years the trend is fitted on
 MIN_YEARS = 3  # usable years below this: not enough data
@@ -147,22 +149,24 @@ def sdg_row(
     ind: Indicator,
     sdg: SdgTarget,
     unit: OrgUnit,
-    yearly: dict[int, tuple[float | None, float | None]],
+    yearly: dict[int, Year],
     window: Sequence[int],
     completeness: float,
 ) -> SdgRow:
-    """One indicator × unit from its yearly (value, completeness) by year: a year is usable
-    with a positive value and completeness at least `completeness` %."""
+    """One indicator × unit from its yearly (value, completeness, small) by year: a year is
+    usable with a positive value, completeness at least `completeness` % and numbers that are
+    not small (one maternal death more or less would swing its trend)."""
     series: list[tuple[int, float | None, bool]] = []
     for y in window:
-        v, comp = yearly.get(y, (None, None))
-        series.append((y, v, v is not None and v > 0 and comp is not None and comp >= completeness))
+        v, comp, small = yearly.get(y, (None, None, False))
+        ok = v is not None and v > 0 and comp is not None and comp >= completeness and not small
+        series.append((y, v, ok))
     used = [(y, v) for y, v, ok in series if ok and v is not None]
     fit = fit_log_linear([y for y, _ in used], [v for _, v in used]) if used else None
     year, current = used[-1] if used else (None, None)
     target = sdg.target_2030
     if sdg.reduction is not None and sdg.baseline_year is not None:
-        base_v = yearly.get(sdg.baseline_year, (None, None))[0]
+        base_v = yearly.get(sdg.baseline_year, (None, None, False))[0]
         target = base_v * (1 - sdg.reduction / 100) if base_v else None
     enough = fit is not None and len(used) >= MIN_YEARS
     projected = fit.at(HORIZON) if enough and fit else None
@@ -246,18 +250,21 @@ def _progress(
     periods = [year_period(y) for y in sorted(extra | set(years))]
     frame = _evaluate(ctx, [p[0] for p in pairs], units, periods)
     # Plain dicts, not frame lookups: 130 rows × 6 years of pandas indexing cost 0.4 s.
-    cells: dict[tuple[str, str], dict[int, tuple[float | None, float | None]]] = {}
-    for code, org, period, value, comp in zip(
+    cells: dict[tuple[str, str], dict[int, Year]] = {}
+    small = small_numbers(frame, ctx.small_count, ctx.rules.small_denominator)
+    for code, org, period, value, comp, tiny in zip(
         frame["indicator"],
         frame["org_unit"],
         frame["period"],
         frame["value"],
         frame["completeness"],
+        small,
         strict=True,
     ):
         cells.setdefault((code, org), {})[int(period)] = (
             None if is_missing(value) else float(value),
             None if is_missing(comp) else float(comp),
+            bool(tiny),
         )
     out = []
     for ind, sdg in pairs:

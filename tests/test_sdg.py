@@ -87,7 +87,9 @@ def test_sdg_window_is_last_five_complete_years():
 def _yearly(values, completeness=None):
     years = [2021, 2022, 2023, 2024, 2025]
     completeness = completeness or [100.0] * 5
-    return {y: (float(v), float(c)) for y, v, c in zip(years, values, completeness, strict=True)}
+    return {
+        y: (float(v), float(c), False) for y, v, c in zip(years, values, completeness, strict=True)
+    }
 
 
 class _U:
@@ -306,3 +308,11 @@ def test_sdg_csv_route_is_scoped(births, tmp_path):
     assert "PY-2;" in text and "PY-1;" not in text and "Concepción" not in text
     r = director.get("/exportar.xlsx?pagina=ods&lang=en")
     assert r.status_code == 200 and r.data[:2] == b"PK"
+
+
+def test_sdg_row_small_number_years_do_not_count():
+    # A region with 2, 1, 3 maternal deaths a year: each year rests on small numbers.
+    values = [50.0, 80.0, 120.0, 60.0, 55.0]
+    yearly = {y: (v, 100.0, y < 2024) for y, v in zip(window(TODAY), values, strict=True)}
+    row = sdg_row(_I(), SdgTarget("3.1.1", "down", 70.0), _U(), yearly, window(TODAY), 90)
+    assert row.usable_years == 2 and row.status == "insufficient"
