@@ -260,7 +260,8 @@ def test_openapi_document_is_valid_and_true(api):
     import jsonschema
     from openapi_spec_validator import validate
 
-    doc = api("/api/v1/openapi.json", token=None).get_json()
+    assert api("/api/v1/openapi.json", token=None).status_code == 401
+    doc = api("/api/v1/openapi.json").get_json()
     validate(doc)
 
     def check(path: str, status: int, schema_ref: str, **kw):
