@@ -238,8 +238,17 @@ def test_etag_gives_304_until_data_changes(api, store, tmp_path):
     assert changed.status_code == 200 and changed.get_json()[0]["numerator"] == 5
 
 
-def test_rate_limit_per_token(store, tmp_path):
-    app = make_app(url_of(store), tmp_path, api_rate=3)
+@pytest.mark.parametrize("shared", [False, True], ids=["memory", "redis"])
+def test_rate_limit_per_token(store, tmp_path, shared):
+    import os
+
+    env = {"api_rate": 3}
+    if shared:
+        url = os.environ.get("DASHBOARD_TEST_REDIS_URL")
+        if not url:
+            pytest.skip("DASHBOARD_TEST_REDIS_URL not set")
+        env["redis_url"] = url
+    app = make_app(url_of(store), tmp_path, **env)
     a = _token(store, "nacional")[1]
     b = _token(store, "regional", "PY-1")[1]
     client = app.server.test_client()
@@ -260,7 +269,8 @@ def test_openapi_document_is_valid_and_true(api):
     import jsonschema
     from openapi_spec_validator import validate
 
-    doc = api("/api/v1/openapi.json", token=None).get_json()
+    assert api("/api/v1/openapi.json", token=None).status_code == 401
+    doc = api("/api/v1/openapi.json").get_json()
     validate(doc)
 
     def check(path: str, status: int, schema_ref: str, **kw):

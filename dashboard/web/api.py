@@ -125,17 +125,16 @@ def install(
 
     @bp.before_request
     def authenticate() -> Response | None:
-        if request.path == f"{BASE}/openapi.json":
-            return None  # the description of the API, no data
-        found = tokens.account_for(_bearer())
-        if found is None:
+        bearer = _bearer()
+        found = tokens.account_for(bearer)
+        if found is None or bearer is None:
             return json_error(401)
-        token_id, acc = found
+        _, acc = found
         principal = Principal(acc.email, acc.role, acc.scope, acc.id)
         if principal.sees_nothing:
             return json_error(403, "no_scope")
-        key = f"token:{token_id}"
-        if limiter.fail(key) > settings.api_rate_per_minute:
+        # Counted per token (the limiter keys on its SHA-256, never the token itself).
+        if limiter.fail("api:" + bearer) > settings.api_rate_per_minute:
             r = json_error(429)
             r.headers["Retry-After"] = "60"
             return r

@@ -161,12 +161,12 @@ def document() -> dict[str, Any]:
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "security": [],
                     "responses": {
                         "200": {
                             "description": "OpenAPI 3 document",
                             "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
+                        },
+                        "401": _ERRORS["401"],
                     },
                 }
             },
