@@ -86,12 +86,12 @@ def test_briefing_finds_the_fall_its_cause_and_the_status_change(diabetes):
     # Oct 2024 252/300 = 84.0 %; Oct 2025 (37 + 84 + 84)/300 = 68.3 %; Sep 2025 86.0 % (met).
     fall = b.findings[kinds.index("deterioration")]
     assert fall.text("es") == (
-        "Concepción: Diabéticos con control glucémico (HbA1c < 8 %) bajó de 84,0 % a 68,3 % "
+        "Concepción: Diabéticos con control glucémico (HbA1c < 8 %) bajó de 84,0\u00a0% a 68,3\u00a0% "
         "respecto a oct 2024; 1 de 2 distritos explica el 100 % de la caída."
     )
     assert fall.href(Filters(region="PY-1")) == "/mapa?region=PY-1&indicador=ENT-03&periodo=202510"
     worse = b.findings[kinds.index("status_worse")]
-    assert worse.text("es").endswith("de «cumple» a «no cumple» (68,3 %; 86,0 % en sep 2025).")
+    assert worse.text("es").endswith("de «cumple» a «no cumple» (68,3\u00a0%; 86,0\u00a0% en sep 2025).")
     assert worse.score > fall.score  # a status lost outranks a fall that kept it
     # 0101 went from 86.0 % (met) to (37 + 84)/200 = 60.5 % (not met); 0102 stays met.
     below = b.findings[kinds.index("children_below")]
@@ -132,7 +132,7 @@ def test_briefing_numbers_equal_the_query_command(diabetes, capsys, monkeypatch)
         values[period] = json.loads(capsys.readouterr().out)[0]["value"]
     text = fall.text("es")
     for v in values.values():
-        assert f"{v:.1f}".replace(".", ",") + " %" in text
+        assert f"{v:.1f}".replace(".", ",") + "\u00a0%" in text
     assert fall.params["value_now"] == values["202510"]
     assert fall.params["value_before"] == values["202410"]
 

@@ -34,7 +34,7 @@ def test_point_hover_fields_fill_the_translated_template():
         }
     )
     fields = hover_fields(frame, IND, "es", 2)
-    assert fields["h_name"] == ["USF Itacuá 1"] and fields["h_value"] == ["64,8 %"]
+    assert fields["h_name"] == ["USF Itacuá 1"] and fields["h_value"] == ["64,8\u00a0%"]
     assert fields["h_rank"] == ["1 / 2"] and fields["h_quality"] == [""]
     template = hover_template("es")
     assert "Numerador: %{customdata[3]}" in template and "Posición: %{customdata[6]}" in template

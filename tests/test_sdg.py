@@ -281,7 +281,7 @@ def test_sdg_page_export_and_figure(births):
     fig = ods.figure(view, "es")
     names = [tr["name"] for tr in fig["data"]]
     assert names[0] == "Observado" and "Banda de predicción del 80 %" in names
-    assert any(n.startswith("Meta 2030: 98,0 %") for n in names)
+    assert any(n.startswith("Meta 2030: 98,0\u00a0%") for n in names)
     # the projection line ends in 2030 at the table's projected value
     line = next(tr for tr in fig["data"] if tr["name"] == "Tendencia y proyección a 2030")
     nat = view.by_unit[0]
