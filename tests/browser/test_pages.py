@@ -24,8 +24,8 @@ except ImportError:  # the browser fixtures skip (or fail on CI) before any test
 pytestmark = pytest.mark.browser
 
 NAV = {
-    "es": ["Resumen", "Mapa", "Tendencias", "Desempeño"],
-    "en": ["Overview", "Map", "Trends", "Scorecard"],
+    "es": ["Resumen", "Mapa", "Tendencias", "Desempeño", "Calidad de datos"],
+    "en": ["Overview", "Map", "Trends", "Scorecard", "Data quality"],
 }
 # Text each page shows in each language, written out here (not read from the locale files), so a
 # wrong or missing translation fails.
