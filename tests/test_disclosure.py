@@ -98,7 +98,7 @@ def test_public_views_never_give_a_hidden_count_away(demo):
         # The parent as its own view shows it (hidden there too when its cube says so).
         top = _evaluate(ctx, inds, [parent], periods)
         hidden_totals = set(
-            zip(top.indicator[top.numerator_small], top.period[top.numerator_small])
+            zip(top.indicator[top.numerator_small], top.period[top.numerator_small], strict=True)
         )
         assert _lone_hidden(shown, ["indicator", "period"], hidden_totals) == [], parent.code
         # Authorised users see the real counts.
