@@ -155,7 +155,8 @@ QUERY_COLUMNS = (
 
 
 def _run_query(args, settings: Settings):
-    """(repo, indicator, results) of the query the arguments describe; UsageError if wrong."""
+    """(repo, indicator, results, unit, period, facility types) of the query the arguments
+    describe; UsageError if they are wrong."""
     from .aggregate import query
     from .catalog import FACILITY_TYPES
     from .periods import PeriodError, parse_period
@@ -193,14 +194,29 @@ def _run_query(args, settings: Settings):
         rules=settings.quality_rules(),
         today=settings.current_date(),
     )
-    return repo, ind, results
+    return repo, ind, results, unit, period, ftypes
 
 
 def cmd_query(args, settings: Settings) -> int:
-    repo, ind, results = _run_query(args, settings)
+    repo, ind, results, unit, period, ftypes = _run_query(args, settings)
     rows = [r.as_dict() for r in results]
     if args.suppress is not None and rows:
-        rows = _suppressed_rows(rows, args.suppress or settings.suppress_threshold)
+        import pandas as pd
+
+        from . import suppression
+        from .aggregate import breakdown_units
+        from .periods import split
+
+        threshold = args.suppress or settings.suppress_threshold
+        scope = _scope(args.scope)
+        units = breakdown_units(repo.catalog(), scope, unit, args.by)
+        periods = split(period, args.by) if args.by in ("month", "quarter", "year") else [period]
+        # The same decisions as the dashboard's: one canonical cube per unit's family.
+        hidden = suppression.hidden_cells(
+            repo, scope, settings.current_date(), [ind], units, periods, threshold
+        )
+        frame = suppression.apply(pd.DataFrame(rows), hidden, periods, ftypes, threshold)
+        rows = _suppressed_rows(rows, frame, threshold)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -223,7 +239,7 @@ def cmd_export(args, settings: Settings) -> int:
     from . import audit
     from .interop.export import ExportError, render
 
-    repo, ind, results = _run_query(args, settings)
+    repo, ind, results, *_ = _run_query(args, settings)
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     try:
         text = render(
@@ -253,13 +269,11 @@ def cmd_export(args, settings: Settings) -> int:
     return 0
 
 
-def _suppressed_rows(rows: list[dict], threshold: int) -> list[dict]:
-    """Rows as a restricted user sees them: hidden counts as "<5", withheld values as null."""
-    import pandas as pd
+def _suppressed_rows(rows: list[dict], frame, threshold: int) -> list[dict]:
+    """Rows as a restricted user sees them (`frame`: their hidden and withheld flags): hidden
+    counts as "<5", withheld values as null."""
+    from .disclosure import small_label
 
-    from .disclosure import small_label, suppress
-
-    frame = suppress(pd.DataFrame(rows), threshold)
     label = small_label(threshold)
     out = []
     for row, hidden in zip(

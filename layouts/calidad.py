@@ -125,7 +125,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 completeness=fmt_number(rules.completeness, lang, 0),
                 timeliness=fmt_number(rules.timeliness, lang, 0),
             ),
-            _table(t("dqr_reporting_caption", lang, rows=rows_word), head, rep_rows),
+            _table(t("dqr_reporting_caption", lang, rows=rows_word.lower()), head, rep_rows),
         )
     )
 
@@ -142,7 +142,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
         for x in r.outlier_counts.itertuples(index=False)
     ]
     count_head = [t("col_unit", lang), t("dqr_values", lang)]
-    count_head += [t("dqr_moderate", lang), t("dqr_extreme", lang)]
+    count_head += [t("dqr_moderate_col", lang), t("dqr_extreme_col", lang)]
     if r.outliers.empty:
         listing: html.Div | html.P = html.P(t("dqr_no_outliers", lang), className="small")
     else:
@@ -195,7 +195,12 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 tracers=", ".join(element_name(cat, c, lang) for c in TRACERS),
             ),
             html.Div(
-                [_table(t("dqr_counts_caption", lang, rows=rows_word), count_head, counts), listing]
+                [
+                    _table(
+                        t("dqr_counts_caption", lang, rows=rows_word.lower()), count_head, counts
+                    ),
+                    listing,
+                ]
             ),
         )
     )

@@ -91,7 +91,9 @@ def test_briefing_finds_the_fall_its_cause_and_the_status_change(diabetes):
     )
     assert fall.href(Filters(region="PY-1")) == "/mapa?region=PY-1&indicador=ENT-03&periodo=202510"
     worse = b.findings[kinds.index("status_worse")]
-    assert worse.text("es").endswith("de «cumple» a «no cumple» (68,3\u00a0%; 86,0\u00a0% en sep 2025).")
+    assert worse.text("es").endswith(
+        "de «cumple» a «no cumple» (68,3\u00a0%; 86,0\u00a0% en sep 2025)."
+    )
     assert worse.score > fall.score  # a status lost outranks a fall that kept it
     # 0101 went from 86.0 % (met) to (37 + 84)/200 = 60.5 % (not met); 0102 stays met.
     below = b.findings[kinds.index("children_below")]

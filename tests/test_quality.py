@@ -282,3 +282,31 @@ def test_query_json_and_csv_carry_the_estimated_denominator(store, monkeypatch, 
     lines = capsys.readouterr().out.splitlines()
     assert "quality" in lines[0].split(",")
     assert any(line.startswith("SER-01,0102") and "estimated_denominator" in line for line in lines)
+
+
+def test_query_suppress_uses_the_dashboards_decisions(store, monkeypatch, capsys):
+    import json
+
+    from dashboard.__main__ import main
+
+    add_facilities(store, [("F3", "USF", "0102")])
+    put_values(
+        store,
+        [
+            ("F1", "CPN_1_T1", 202403, 3),
+            ("F1", "CPN_1", 202403, 60),
+            ("F3", "CPN_1_T1", 202403, 30),
+            ("F3", "CPN_1", 202403, 60),
+        ],
+    )
+    monkeypatch.setenv("DASHBOARD_DATABASE_URL", str(store.engine.url))
+    monkeypatch.setenv("DASHBOARD_TODAY", "2026-11-29")
+    args = ["query", "--indicator", "MNI-05", "--org-unit", "PY-1", "--period", "202403"]
+    assert main([*args, "--by", "district", "--format", "json", "--suppress"]) == 0
+    rows = {r["org_unit"]: r for r in json.loads(capsys.readouterr().out)}
+    # 3 first visits before 12 weeks: hidden, the rate withheld; 0102's 30 is hidden too, or
+    # the region's 33 less 30 would give the 3 away.
+    assert rows["0101"]["numerator"] == "<5" and rows["0101"]["value"] is None
+    assert rows["0102"]["numerator"] == "<5"
+    assert main([*args, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["numerator"] == 33

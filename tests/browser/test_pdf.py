@@ -272,3 +272,16 @@ def test_pdf_for_the_public_hides_small_counts(cli, tmp_path):
     shown, real = text_of(public), text_of(full)
     assert "<5" in shown
     assert "<5" not in real
+
+
+def test_pdf_of_the_annual_data_quality_review_of_a_region(cli, tmp_path):
+    out = tmp_path / "calidad.pdf"
+    args = ["export-pdf", "--page", "calidad", "--region", "PY-1", "--period", "2025"]
+    assert cli(*args, "-o", str(out))[0] == 0
+    text = text_of(out)
+    for words in ("Calidad de datos", "Concepción", "Completitud y oportunidad", "Horqueta"):
+        assert words in text
+    # Every WHO metric's section, printed in full (not the loading skeleton).
+    for code in ("1a · 1b", "2a · 2b", "2d.", "2e.", "4a."):
+        assert code in text
+    assert len(PdfReader(out).pages) >= 3
