@@ -682,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export-pdf", help="PDF snapshot of a page, or a monthly pack per region")
     e.add_argument(
         "--page",
-        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento"),
+        choices=("resumen", "mapa", "tendencias", "desempeno", "establecimiento", "equidad"),
         default="resumen",
     )
     e.add_argument(

@@ -50,23 +50,27 @@ def layout(lang: str = "es", **_query) -> html.Div:
                 className="mb-3 d-print-none",
             ),
             loading(ids.EQ_SUMMARY),
-            html.H2(t("eq_chart_title", lang), className="h5 mt-3"),
-            graph(ids.EQ_GRAPH, height=340),
+            # Printed, each chart section starts a page: Chromium moves a plot that a page end
+            # would cut (break-inside: avoid) without its box, which then prints over the table.
+            html.H2(t("eq_chart_title", lang), className="h5 mt-3 page-break"),
+            _keep(graph(ids.EQ_GRAPH, height=340)),
             html.P(t("eq_chart_hint", lang), className="small text-body-secondary"),
             loading(ids.EQ_TABLE),
-            html.H2(t("eq_access_title", lang), className="h5 mt-4"),
+            html.H2(t("eq_access_title", lang), className="h5 mt-4 page-break"),
             html.P(id=ids.EQ_ACCESS_INTRO, className="small"),
             dbc.Row(
                 [
                     dbc.Col(
-                        graph(
-                            ids.EQ_ACCESS_MAP,
-                            height=480,
-                            config={**GRAPH_CONFIG, **map_graph_config()},
+                        _keep(
+                            graph(
+                                ids.EQ_ACCESS_MAP,
+                                height=480,
+                                config={**GRAPH_CONFIG, **map_graph_config()},
+                            )
                         ),
                         lg=5,
                     ),
-                    dbc.Col(graph(ids.EQ_ACCESS_GRAPH, height=480), lg=7),
+                    dbc.Col(_keep(graph(ids.EQ_ACCESS_GRAPH, height=480)), lg=7),
                 ],
                 className="g-2",
             ),
@@ -74,6 +78,11 @@ def layout(lang: str = "es", **_query) -> html.Div:
             html.Div(id=ids.EQ_NOTE, className="small text-body-secondary mt-3"),
         ]
     )
+
+
+def _keep(child) -> html.Div:
+    """The chart's whole box keeps together on a printed page, not the plot alone."""
+    return html.Div(child, style={"breakInside": "avoid"})
 
 
 def render(
