@@ -306,3 +306,17 @@ def test_equity_files_hold_the_groups_summary_years_and_access(store):
     assert len(access) == 1 + 18 and "Personas por USF" in access[0]
     summary = {r[0]: r[1] for r in wb["Resumen de la brecha"].iter_rows(values_only=True)}
     assert summary["Brecha absoluta"] == pytest.approx(round(143 / 204 * 100 - 10, 1))
+
+
+def test_equity_restricted_users_see_small_counts_as_less_than_five(store):
+    import json
+
+    from layouts import equity as page
+
+    ctx = Context(repo=store, scope=Scope.national(), today=TODAY, suppress=4)
+    f = from_query("?indicador=MNI-05&periodo=2025&agrupar=tipo", store.catalog(), TODAY)
+    v = equity(ctx, f)
+    ps = v.groups.set_index("org_unit").loc["PS"]
+    assert np.isnan(ps["value"])  # 3 of 4: withheld
+    table = json.dumps(page.table(v, store.catalog(), "es"), default=lambda o: o.to_plotly_json())
+    assert "<5" in table
