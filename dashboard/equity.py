@@ -379,7 +379,8 @@ def _rows(
         parts = []
         for ftype in types:
             part = _evaluate(ctx, [ind], [unit], periods, (ftype,))
-            if pd.to_numeric(part["denominator"], errors="coerce").gt(0).any():
+            hidden = part["denominator_small"].any() if "denominator_small" in part else False
+            if hidden or pd.to_numeric(part["denominator"], errors="coerce").gt(0).any():
                 parts.append(part.assign(org_unit=ftype))  # types it has no data for: no row
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if grouping in NATIONAL_ONLY:

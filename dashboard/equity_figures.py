@@ -217,7 +217,13 @@ def access_bars(
             "automargin": True,
             "fixedrange": True,
         },
-        xaxis={"title": {"text": texts["x_title"]}, "fixedrange": True, "gridcolor": "#EEEEEE"},
+        # Whole people with the language's thousands separator ("12.000"), not SI "12k".
+        xaxis={
+            "title": {"text": texts["x_title"]},
+            "fixedrange": True,
+            "gridcolor": "#EEEEEE",
+            "tickformat": ",.0f",
+        },
         shapes=[
             {
                 "type": "line",

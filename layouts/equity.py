@@ -50,23 +50,27 @@ def layout(lang: str = "es", **_query) -> html.Div:
                 className="mb-3 d-print-none",
             ),
             loading(ids.EQ_SUMMARY),
-            html.H2(t("eq_chart_title", lang), className="h5 mt-3"),
-            graph(ids.EQ_GRAPH, height=340),
+            # Printed, each chart section starts a page: Chromium moves a plot that a page end
+            # would cut (break-inside: avoid) without its box, which then prints over the table.
+            html.H2(t("eq_chart_title", lang), className="h5 mt-3 page-break"),
+            _keep(graph(ids.EQ_GRAPH, height=340)),
             html.P(t("eq_chart_hint", lang), className="small text-body-secondary"),
             loading(ids.EQ_TABLE),
-            html.H2(t("eq_access_title", lang), className="h5 mt-4"),
+            html.H2(t("eq_access_title", lang), className="h5 mt-4 page-break"),
             html.P(id=ids.EQ_ACCESS_INTRO, className="small"),
             dbc.Row(
                 [
                     dbc.Col(
-                        graph(
-                            ids.EQ_ACCESS_MAP,
-                            height=480,
-                            config={**GRAPH_CONFIG, **map_graph_config()},
+                        _keep(
+                            graph(
+                                ids.EQ_ACCESS_MAP,
+                                height=480,
+                                config={**GRAPH_CONFIG, **map_graph_config()},
+                            )
                         ),
                         lg=5,
                     ),
-                    dbc.Col(graph(ids.EQ_ACCESS_GRAPH, height=480), lg=7),
+                    dbc.Col(_keep(graph(ids.EQ_ACCESS_GRAPH, height=480)), lg=7),
                 ],
                 className="g-2",
             ),
@@ -74,6 +78,11 @@ def layout(lang: str = "es", **_query) -> html.Div:
             html.Div(id=ids.EQ_NOTE, className="small text-body-secondary mt-3"),
         ]
     )
+
+
+def _keep(child) -> html.Div:
+    """The chart's whole box keeps together on a printed page, not the plot alone."""
+    return html.Div(child, style={"breakInside": "avoid"})
 
 
 def render(
@@ -134,6 +143,9 @@ def grouping_links(ev: EquityView, f: Filters) -> list:
     return out
 
 
+DISCLOSURE_COLUMNS = ("numerator_small", "denominator_small", "small_label")
+
+
 def _records(frame: pd.DataFrame, cols) -> list[SimpleNamespace]:
     """Rows with attribute access, read column by column (itertuples costs a millisecond a
     column on these frames)."""
@@ -141,6 +153,18 @@ def _records(frame: pd.DataFrame, cols) -> list[SimpleNamespace]:
     return [
         SimpleNamespace(**dict(zip(cols, vals, strict=True))) for vals in zip(*arrays, strict=True)
     ]
+
+
+def _hidden_columns(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The disclosure-control columns a restricted user's frame carries (dashboard.disclosure)."""
+    return tuple(c for c in DISCLOSURE_COLUMNS if c in frame)
+
+
+def _count(r, column: str, lang: str) -> str:
+    """A numerator or denominator as shown: "<5" when disclosure control hid it."""
+    if getattr(r, "small_label", None) is not None and bool(getattr(r, f"{column}_small", False)):
+        return str(r.small_label)
+    return _num(getattr(r, column), lang)
 
 
 def _value(v, ev: EquityView, lang: str) -> str:
@@ -243,10 +267,12 @@ def _hover(rows: pd.DataFrame, ev: EquityView, cat: Catalog, lang: str) -> list[
             lang,
             name=group_label(r.org_unit, ev.grouping, cat, lang),
             value=_value(r.value, ev, lang),
-            numerator=_num(r.numerator, lang),
-            denominator=_num(r.denominator, lang),
+            numerator=_count(r, "numerator", lang),
+            denominator=_count(r, "denominator", lang),
         )
-        for r in _records(rows, ("org_unit", "value", "numerator", "denominator"))
+        for r in _records(
+            rows, ("org_unit", "value", "numerator", "denominator", *_hidden_columns(rows))
+        )
     ]
 
 
@@ -308,7 +334,15 @@ def table(ev: EquityView, cat: Catalog, lang: str) -> list:
         head.append(html.Th(t("eq_col_units", lang), scope="col", className="text-end"))
     body = []
     rank = 0
-    cols = ("org_unit", "value", "quality", "small", "numerator", "denominator")
+    cols = (
+        "org_unit",
+        "value",
+        "quality",
+        "small",
+        "numerator",
+        "denominator",
+        *_hidden_columns(g),
+    )
     for r in _records(g, cols + (("units",) if "units" in g else ())):
         has = not is_missing(r.value)
         rank += 1 if has else 0
@@ -324,8 +358,8 @@ def table(ev: EquityView, cat: Catalog, lang: str) -> list:
                 className="text-end",
             ),
             html.Td("—" if diff is None else _signed(diff, lang, dec), className="text-end"),
-            html.Td(_num(r.numerator, lang), className="text-end"),
-            html.Td(_num(r.denominator, lang), className="text-end"),
+            html.Td(_count(r, "numerator", lang), className="text-end"),
+            html.Td(_count(r, "denominator", lang), className="text-end"),
         ]
         if grouped and "units" in g:
             cells.append(html.Td(_num(r.units, lang), className="text-end"))

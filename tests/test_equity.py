@@ -306,3 +306,66 @@ def test_equity_files_hold_the_groups_summary_years_and_access(store):
     assert len(access) == 1 + 18 and "Personas por USF" in access[0]
     summary = {r[0]: r[1] for r in wb["Resumen de la brecha"].iter_rows(values_only=True)}
     assert summary["Brecha absoluta"] == pytest.approx(round(143 / 204 * 100 - 10, 1))
+
+
+def test_equity_restricted_users_see_small_counts_as_less_than_five(store):
+    import json
+
+    from layouts import equity as page
+
+    ctx = Context(repo=store, scope=Scope.national(), today=TODAY, suppress=4)
+    f = from_query("?indicador=MNI-05&periodo=2025&agrupar=tipo", store.catalog(), TODAY)
+    v = equity(ctx, f)
+    ps = v.groups.set_index("org_unit").loc["PS"]
+    assert np.isnan(ps["value"])  # 3 of 4: withheld
+    table = json.dumps(page.table(v, store.catalog(), "es"), default=lambda o: o.to_plotly_json())
+    assert "<5" in table
+
+
+def test_dot_figure_draws_units_per_year_the_mean_and_the_target():
+    from dashboard.equity_figures import access_bars, dot_figure
+
+    hist = pd.DataFrame(
+        {
+            "org_unit": ["A", "B", "A", "B"],
+            "period": ["2024", "2024", "2025", "2025"],
+            "value": [50.0, 70.0, 60.0, np.nan],
+            "small": [False, True, False, False],
+        }
+    )
+    texts = {"units": "U", "small": "S", "national": "N", "target": "T"}
+    fig = dot_figure(
+        hist,
+        period_ids=["2024", "2025"],
+        period_labels={"2024": "2024", "2025": "2025"},
+        names={"A": "Alfa", "B": "Beta"},
+        national={"2024": 62.0, "2025": 60.0},
+        target=80.0,
+        hover=["a", "b", "c", "d"],
+        texts=texts,
+        label_units=["A"],
+    )
+    units, small, mean, target = fig["data"]
+    assert (units["x"], units["y"]) == ([50.0, 60.0], ["2024", "2025"])  # B 2025 has no value
+    assert small["x"] == [70.0] and small["marker"]["symbol"] == "circle-open"
+    assert mean["x"] == [62.0, 60.0] and mean["marker"]["symbol"] == "diamond"
+    assert fig["layout"]["shapes"][0]["x0"] == 80.0 and target["name"] == "T"
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["Alfa"]
+    assert fig["layout"]["yaxis"]["categoryarray"] == ["2024", "2025"]
+    access = pd.DataFrame(
+        {
+            "org_unit": ["X", "Y", "Z"],
+            "org_unit_name": ["X", "Y", "Z"],
+            "per_USF": [9000.0, 4000.0, np.nan],
+            "verdict": ["over", "within", "no_usf"],
+        }
+    )
+    bars = access_bars(
+        access,
+        norm=5000,
+        texts={"over": "o", "within": "w", "norm": "n", "x_title": "x"},
+        hover=["1", "2", "3"],
+    )
+    over, within, _ = bars["data"]
+    assert over["y"] == ["X"] and within["y"] == ["Y"]  # no bar without a USF
+    assert bars["layout"]["shapes"][0]["x0"] == 5000

@@ -32,6 +32,9 @@ READY_JS = """() => {
   if (document.querySelector('[data-dash-is-loading="true"]')) return false;
   const graphs = [...document.querySelectorAll('.js-plotly-plot')];
   if (!graphs.every(g => g.querySelector('.main-svg'))) return false;
+  // dcc.Graph marks a plot whose new figure plotly.js is still drawing; printed then, the plot
+  // comes out blank (seen on the long Equidad page on a busy machine).
+  if (document.querySelector('.dash-graph--pending')) return false;
   const pending = document.querySelectorAll('.print-wait');
   return pending.length === 0;
 }"""
