@@ -96,3 +96,4 @@ lint: check
 bench: install-test
 	$(PY) benchmarks/bench_store.py --scale 1 10
 	$(PY) benchmarks/bench_dashboard.py --scale 1 10
+	$(PY) benchmarks/bench_first_visit.py --scale 1

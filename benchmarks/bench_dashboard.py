@@ -4,7 +4,8 @@ first visit in headless Chromium with an empty cache.
 Usage: python benchmarks/bench_dashboard.py [--scale 1 10] [--repeat 20]
 Builds (or reuses) a demo database per scale, starts `python -m dashboard serve` on a free
 port, then prints JSON figures: p50/p95 latency and compressed bytes of every page's main
-callback for changes of region, indicator and period; first-visit bytes (all, and those that
+callback for changes of region, indicator and period, and of the largest table (Central's USF
+facility scorecard: indicator, sort and page); first-visit bytes (all, and those that
 block the first render); time from navigation until the map is drawn. Figures, not pass/fail.
 """
 

@@ -175,6 +175,17 @@ def from_query(
     )[:6]
     domains = {i.domain for i in catalog.indicators.values()}
     sort = get["sort"] if get["sort"] and len(get["sort"]) <= 40 else None
+    domain = get["domain"] if get["domain"] in domains else None
+    if domain is not None and catalog.indicators[indicator].domain != domain:
+        # The scorecard shows one area and ranks by the indicator, which the header line names:
+        # they must agree. An indicator asked for in the link wins (its area is shown); a bare
+        # area takes its first indicator.
+        if get["indicator"] in catalog.indicators:
+            domain = None
+        else:
+            indicator = next(
+                (c for c, i in catalog.indicators.items() if i.domain == domain), indicator
+            )
     return Filters(
         lang=lang,
         region=region.code if region else None,
@@ -187,7 +198,7 @@ def from_query(
         view=get["view"] if get["view"] in MAP_VIEWS else "map",
         points={"1": True, "0": False}.get(get["points"] or ""),
         sort=sort,
-        domain=get["domain"] if get["domain"] in domains else None,
+        domain=domain,
         facility=facility.code if facility else None,
         grouping=get["grouping"] if get["grouping"] in GROUPINGS[1:] else None,
         page=_page_number(get["page"]),

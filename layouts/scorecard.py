@@ -102,7 +102,9 @@ def _aria_sort(key: str, page_sort: str | None) -> dict:
     return {}
 
 
-def pager(f: Filters, n_rows: int, page: int, size: int, lang: str) -> html.Nav | None:
+def pager(
+    f: Filters, n_rows: int, page: int, size: int, lang: str, landmark: bool = True
+) -> html.Nav | html.Div | None:
     """Rows shown ("Filas 101–200 de 2.065") and links to the first, previous, next, last page."""
     last = max(1, -(-n_rows // size))
     if last == 1:
@@ -118,7 +120,8 @@ def pager(f: Filters, n_rows: int, page: int, size: int, lang: str) -> html.Nav 
             title=t(key, lang, page=fmt_number(target, lang), pages=fmt_number(last, lang)),
         )
 
-    return html.Nav(
+    # One navigation landmark per table; the copy under it is a plain block.
+    return (html.Nav if landmark else html.Div)(
         [
             html.Span(
                 t(
@@ -143,7 +146,7 @@ def pager(f: Filters, n_rows: int, page: int, size: int, lang: str) -> html.Nav 
             ),
         ],
         className="score-pager small",
-        **{"aria-label": t("pager_label", lang)},
+        **({"aria-label": t("pager_label", lang)} if landmark else {}),
     )
 
 
@@ -223,6 +226,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         className="small",
     )
     nav = pager(f, n_rows, page, size, lang) if size else None
+    nav_below = pager(f, n_rows, page, size, lang, landmark=False) if size else None
     return [
         html.P(rank_title, className="small text-body-secondary mb-1 score-rank-by"),
         nav,
@@ -236,7 +240,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
             ),
             className="table-responsive scorecard-wrap",
         ),
-        nav,
+        nav_below,
     ]
 
 

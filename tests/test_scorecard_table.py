@@ -213,3 +213,15 @@ def test_cells_keep_symbol_value_quality_mark_trend_and_words(ctx):
 
     assert len(json.loads(to_json(tree))) == len(tree)
     assert len(to_json(tree)) < 400_000
+
+
+def test_an_area_and_an_indicator_in_the_link_always_agree(ctx):
+    cat = ctx.cat
+    bare = from_query("?dominio=MNI", cat, TODAY)
+    assert bare.domain == "MNI" and cat.indicators[bare.indicator].domain == "MNI"
+    both = from_query("?dominio=MNI&indicador=INM-02", cat, TODAY)
+    assert both.indicator == "INM-02" and both.domain is None  # the indicator's area is shown
+    same = from_query("?dominio=MNI&indicador=MNI-04", cat, TODAY)
+    assert (same.domain, same.indicator) == ("MNI", "MNI-04")
+    sc = scorecard(ctx, bare)
+    assert sc.ranked_by is not None and sc.ranked_by.code == bare.indicator

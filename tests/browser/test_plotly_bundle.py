@@ -9,11 +9,22 @@ from dashboard.app import PLOTLY_BUNDLE
 
 BUNDLED = ["bar", "choropleth", "scatter", "scattergeo"]
 
-pytestmark = pytest.mark.skipif(
+needs_bundle = pytest.mark.skipif(
     not PLOTLY_BUNDLE.is_file(), reason="partial plotly.js bundle not built (make plotly)"
 )
 
 
+def test_a_page_without_charts_downloads_no_plotly(page, open_page, settle, page_log):
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    open_page("/desempeno?region=PY-1")
+    settle(page)
+    page.wait_for_load_state("networkidle")
+    assert requested and not [u for u in requested if "plotly" in u]
+    assert page_log.problems() == {}
+
+
+@needs_bundle
 @pytest.mark.parametrize(
     "path",
     [
