@@ -170,3 +170,17 @@ def test_print_process_reports_a_browser_that_cannot_start(tmp_path):
 
     with pytest.raises(RuntimeError, match="failed to start"):
         PrintProcess(tmp_path / "no-such-chromium", start_timeout_s=30).__enter__()
+
+
+def test_a_starved_print_is_busy_not_an_error():
+    """The idle-priority print process got no CPU in time: 503 + Retry-After, as for a queue."""
+    from dashboard.report.pool import Starved
+
+    class Slow(FakePrinter):
+        def print_url(self, *a, **kw):
+            raise Starved("PDF print timed out")
+
+    pool = PrintPool(queue_timeout_s=7, make_printer=Slow)
+    with pytest.raises(Busy) as exc:
+        pool.print_url("http://127.0.0.1:1/x", BANNER)
+    assert exc.value.retry_after == 7

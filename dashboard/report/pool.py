@@ -30,6 +30,10 @@ class Busy(RuntimeError):
         self.retry_after = retry_after
 
 
+class Starved(RuntimeError):
+    """The low-priority print process got no CPU in time (the host is saturated): say busy."""
+
+
 class PrintPool:
     """Thread-safe front of one Printer. Each print holds a request thread while it waits or
     runs (Chromium also needs threads to load the page it prints), so `concurrency + queue`
@@ -81,9 +85,13 @@ class PrintPool:
                 raise Busy(self._retry_after())
             try:
                 with self._host_slot(deadline):
-                    return self._browser().print_url(
-                        url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
-                    )
+                    try:
+                        return self._browser().print_url(
+                            url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
+                        )
+                    except Starved as exc:
+                        log.warning("PDF print starved of CPU: %s", exc)
+                        raise Busy(self._retry_after()) from exc
             finally:
                 self._slots.release()
         finally:
@@ -200,7 +208,7 @@ class PrintProcess:
         child.close()
         if not self._conn.poll(self.start_timeout_s):
             self.close()
-            raise RuntimeError("PDF print process did not start")
+            raise Starved("PDF print process did not start in time")
         try:
             status, detail = self._conn.recv()
         except EOFError:
@@ -231,13 +239,15 @@ class PrintProcess:
             # Waiting on the pipe releases the GIL: the web threads run meanwhile.
             if not self._conn.poll(timeout_ms / 1000 * 3 + 10):
                 self.close()  # a stuck print: the next one gets a fresh process
-                raise TimeoutError("PDF print timed out")
+                raise Starved("PDF print timed out")
             try:
                 status, payload = self._conn.recv()
             except EOFError:
                 status, payload = "error", "PDF print process ended"
         if status == "ok":
             return payload
+        if status == "timeout" and self.idle:
+            raise Starved(payload)
         raise RuntimeError(payload)
 
     def close(self) -> None:
@@ -285,6 +295,8 @@ def _print_worker(conn, chromium: str, nice: int, idle: bool) -> None:
                 )
                 conn.send(("ok", pdf))
             except Exception as exc:  # reported to the web worker, which logs it
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+                # A page that did not load in time, at idle priority, means no CPU to spare.
+                kind = "timeout" if "Timeout" in type(exc).__name__ else "error"
+                conn.send((kind, f"{type(exc).__name__}: {exc}"))
     finally:
         printer.close()
