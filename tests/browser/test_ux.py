@@ -152,8 +152,11 @@ def test_phone_folds_the_filters_behind_a_summary_button(page, live_server, sett
     # the page's heading and the first card start within the first fifth of the screen
     top = page.locator("h1").bounding_box()["y"]
     assert top < 844 / 5, top
+    # the first content (the month's briefing, then the cards) is on the first screen
+    first = page.locator("section.briefing").bounding_box()
+    assert first["y"] < 844 / 3, first
     card = page.locator(".kpi-card").first.bounding_box()
-    assert card["y"] + card["height"] / 2 < 844
+    assert card["y"] >= first["y"] + first["height"] - 1
 
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
