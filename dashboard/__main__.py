@@ -200,23 +200,15 @@ def _run_query(args, settings: Settings):
 def cmd_query(args, settings: Settings) -> int:
     repo, ind, results, unit, period, ftypes = _run_query(args, settings)
     rows = [r.as_dict() for r in results]
-    if args.suppress is not None and rows:
-        import pandas as pd
-
-        from . import suppression
-        from .aggregate import breakdown_units
-        from .periods import split
+    if args.suppress is not None:
+        from .suppression import restricted_rows
 
         threshold = args.suppress or settings.suppress_threshold
-        scope = _scope(args.scope)
-        units = breakdown_units(repo.catalog(), scope, unit, args.by)
-        periods = split(period, args.by) if args.by in ("month", "quarter", "year") else [period]
+        asked = (ind, unit, period, args.by, ftypes)
         # The same decisions as the dashboard's: one canonical cube per unit's family.
-        hidden = suppression.hidden_cells(
-            repo, scope, settings.current_date(), [ind], units, periods, threshold
+        rows = restricted_rows(
+            repo, _scope(args.scope), settings.current_date(), asked, rows, threshold
         )
-        frame = suppression.apply(pd.DataFrame(rows), hidden, periods, ftypes, threshold)
-        rows = _suppressed_rows(rows, frame, threshold)
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif args.format == "csv":
@@ -267,27 +259,6 @@ def cmd_export(args, settings: Settings) -> int:
         },
     )
     return 0
-
-
-def _suppressed_rows(rows: list[dict], frame, threshold: int) -> list[dict]:
-    """Rows as a restricted user sees them (`frame`: their hidden and withheld flags): hidden
-    counts as "<5", withheld values as null."""
-    from .disclosure import small_label
-
-    label = small_label(threshold)
-    out = []
-    for row, hidden in zip(
-        rows, frame[["numerator_small", "denominator_small", "withheld"]].itertuples(), strict=True
-    ):
-        row = dict(row)
-        if hidden.numerator_small:
-            row["numerator"] = label
-        if hidden.denominator_small:
-            row["denominator"] = label
-        if hidden.withheld:
-            row["value"], row["status"] = None, "no_data"
-        out.append(row)
-    return out
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:

@@ -13,10 +13,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .aggregate import evaluate_frame
+from .aggregate import breakdown_units, evaluate_frame
 from .catalog import FACILITY_TYPES, Catalog, Indicator, OrgUnit, Scope
-from .disclosure import complete_cube
-from .periods import Period, month_period, quarter_period, year_period
+from .disclosure import complete_cube, small_label
+from .periods import Period, month_period, quarter_period, split, year_period
 from .repository import Repository
 
 ALL = "*"  # the cube's facility-type key of "all types"
@@ -222,3 +222,38 @@ def _small(v, threshold: int) -> bool:
     except (TypeError, ValueError):
         return False
     return 1 <= x <= threshold
+
+
+def restricted_rows(
+    repo: Repository,
+    scope: Scope,
+    today: date,
+    query: tuple[Indicator, OrgUnit, Period, str | None, tuple[str, ...] | None],
+    rows: list[dict],
+    threshold: int,
+    cache: CubeCache | None = None,
+) -> list[dict]:
+    """`query` rows (dicts, as `query --format json` prints them) as a restricted user sees
+    them, with the same cube decisions as the dashboard: hidden counts as "<N", withheld values
+    null. `query`: (indicator, unit, period, by, facility types) the rows answer. The command
+    line and the read API both call this, so no channel hides less than the pages."""
+    if not rows:
+        return rows
+    ind, unit, period, by, ftypes = query
+    units = breakdown_units(repo.catalog(), scope, unit, by)
+    periods = split(period, by) if by in ("month", "quarter", "year") else [period]
+    hidden = hidden_cells(repo, scope, today, [ind], units, periods, threshold, cache)
+    frame = apply(pd.DataFrame(rows), hidden, periods, ftypes, threshold)
+    label = small_label(threshold)
+    out = []
+    flags = frame[["numerator_small", "denominator_small", "withheld"]].itertuples()
+    for row, hide in zip(rows, flags, strict=True):
+        row = dict(row)
+        if hide.numerator_small:
+            row["numerator"] = label
+        if hide.denominator_small:
+            row["denominator"] = label
+        if hide.withheld:
+            row["value"], row["status"] = None, "no_data"
+        out.append(row)
+    return out

@@ -23,6 +23,7 @@ from ..interop.export import fhir_bundle
 from ..periods import PeriodError, parse_period
 from ..ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from ..repository import Repository
+from ..suppression import restricted_rows
 from ..tokens import ApiTokens
 from .openapi import document
 
@@ -202,7 +203,8 @@ def install(
         return ind, unit, period, by, ftypes
 
     def run_query(cat: Catalog):
-        ind, unit, period, by, ftypes = analytics_args(cat)
+        asked = analytics_args(cat)
+        ind, unit, period, by, ftypes = asked
         results = query(
             repo,
             scope(),
@@ -214,12 +216,16 @@ def install(
             rules=settings.quality_rules(),
             today=settings.current_date(),
         )
-        return ind, results
+        return ind, results, asked
 
-    def restricted(rows: list[dict]) -> list[dict]:
-        if g.principal.role not in settings.restricted_roles or not rows:
+    def restricted(rows: list[dict], asked) -> list[dict]:
+        """Restricted roles get the dashboard's own disclosure decisions (one canonical cube
+        per unit's family), so the API can never be differenced against the pages."""
+        if g.principal.role not in settings.restricted_roles:
             return rows
-        return suppressed_rows(rows, settings.suppress_threshold)
+        return restricted_rows(
+            repo, scope(), settings.current_date(), asked, rows, settings.suppress_threshold
+        )
 
     def handle(view: Callable[[], Response]) -> Callable[[], Response]:
         def inner() -> Response:
@@ -240,8 +246,8 @@ def install(
         analytics_args(cat)  # a bad request is 400 before any ETag
 
         def payload() -> tuple[str, str]:
-            _, results = run_query(cat)
-            rows = restricted([r.as_dict() for r in results])
+            _, results, asked = run_query(cat)
+            rows = restricted([r.as_dict() for r in results], asked)
             if csv_out:
                 return rows_csv(rows), "text/csv"
             return json.dumps(rows, ensure_ascii=False), "application/json"
@@ -258,7 +264,7 @@ def install(
             return json_error(403, "forbidden")
 
         def payload() -> tuple[str, str]:
-            ind, results = run_query(cat)
+            ind, results, _ = run_query(cat)
             created = datetime.now(UTC).replace(microsecond=0).isoformat()
             bundle = fhir_bundle(results, ind, cat, settings.current_date(), created)
             return json.dumps(bundle, ensure_ascii=False), "application/fhir+json"
@@ -359,25 +365,3 @@ def rows_csv(rows: list[dict]) -> str:
     w.writeheader()
     w.writerows({**r, "quality": " ".join(r["quality"])} for r in rows)
     return buf.getvalue()
-
-
-def suppressed_rows(rows: list[dict], threshold: int) -> list[dict]:
-    """Rows as a restricted account sees them: small counts as "<N", their rates withheld."""
-    import pandas as pd
-
-    from ..disclosure import small_label, suppress
-
-    frame = suppress(pd.DataFrame(rows), threshold)
-    label = small_label(threshold)
-    out = []
-    flags = frame[["numerator_small", "denominator_small", "withheld"]].itertuples()
-    for row, hidden in zip(rows, flags, strict=True):
-        row = dict(row)
-        if hidden.numerator_small:
-            row["numerator"] = label
-        if hidden.denominator_small:
-            row["denominator"] = label
-        if hidden.withheld:
-            row["value"], row["status"] = None, "no_data"
-        out.append(row)
-    return out
