@@ -540,6 +540,18 @@ def population_warnings(
     return out
 
 
+def _indicator_id(r, catalog: Catalog) -> int | None:
+    """The id of the row's `indicator` (required), or None with the problem noted on the row."""
+    code = r.text("indicator", required=True)
+    if not code:
+        return None
+    ind = catalog.indicators.get(code)
+    if ind is None:
+        r.bad("indicator", "unknown_indicator")
+        return None
+    return ind.id
+
+
 # ==== targets ================================================================================
 def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict], _Sheet]:
     table.require(TARGET_REQUIRED)
@@ -547,14 +559,7 @@ def check_targets(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[di
     seen = _Seen()
     out = []
     for _, r in sheet.records():
-        ind_id = None
-        code = r.text("indicator", required=True)
-        if code:
-            ind = catalog.indicators.get(code)
-            if ind is None:
-                r.bad("indicator", "unknown_indicator")
-            else:
-                ind_id = ind.id
+        ind_id = _indicator_id(r, catalog)
         row: dict[str, Any] = {
             "indicator_id": ind_id,
             "org_unit_id": r.org_unit("org_unit", catalog, scope),  # blank: every unit
@@ -642,14 +647,7 @@ def check_sdg(table: Table, catalog: Catalog, scope: Scope) -> tuple[list[dict],
     seen = _Seen()
     out = []
     for _, r in sheet.records():
-        ind_id = None
-        code = r.text("indicator", required=True)
-        if code:
-            ind = catalog.indicators.get(code)
-            if ind is None:
-                r.bad("indicator", "unknown_indicator")
-            else:
-                ind_id = ind.id
+        ind_id = _indicator_id(r, catalog)
         sdg = r.text("sdg_indicator", required=True).lower()
         if sdg and not _SDG.fullmatch(sdg):
             r.bad("sdg_indicator", "bad_sdg_indicator")

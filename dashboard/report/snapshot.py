@@ -5,23 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..exports import describe_filters, file_name
-from ..filters import Filters, href
+from ..filters import PAGES, Filters, href
 from ..i18n import fmt_period, t
 from ..periods import month_period
 from ..views import Context
 from .pdf import Banner
 
-PDF_PAGES = (
-    "resumen",
-    "mapa",
-    "tendencias",
-    "desempeno",
-    "establecimiento",
-    "paquete",
-    "calidad",
-    "equidad",
-    "ods",
-)
+# Every page prints (the pack included).
+PDF_PAGES = PAGES
 
 
 def banner(
