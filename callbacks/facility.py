@@ -38,7 +38,7 @@ def register(app: Dash, deps: Services) -> None:
             )
         return (
             page.header(fp, f, f.lang, c.cat),
-            page.indicators_table(fp, f.lang),
+            page.indicators_table(fp, f.lang, c.cat.data_elements),
             page.completeness(fp, f.lang),
             page.trend_cards(fp, f, f.lang, c.cat),
         )

@@ -9,6 +9,7 @@ from dashboard.services import Services
 from dashboard.views import map_data
 from layouts import ids
 from layouts import map_page as page
+from layouts.components import indicator_info
 
 from .common import context, filters_of, guarded, page_of
 
@@ -22,9 +23,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.MAP_VIEW, "children"),
         Output(ids.MAP_TABLE, "children"),
         Output(ids.MAP_TABLE_TITLE, "children"),
+        Output(ids.MAP_TITLE_INFO, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(7, page=("mapa", "paquete"))
+    @guarded(8, page=("mapa", "paquete"))
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -40,6 +42,7 @@ def register(app: Dash, deps: Services) -> None:
             page.view_links(f, md.unit.level == 0),
             page.areas_table(md, f, c.cat),
             page.table_title(md, f.lang),
+            indicator_info(md.indicator, f.lang, elements=c.cat.data_elements),
         )
 
     @app.callback(

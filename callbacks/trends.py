@@ -7,6 +7,7 @@ from dashboard.services import Services
 from dashboard.views import trends
 from layouts import ids
 from layouts import trends as page
+from layouts.components import indicator_info
 
 from .common import context, filters_of, guarded
 
@@ -19,9 +20,10 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.TREND_GRAIN, "children"),
         Output(ids.TREND_COMPARE, "children"),
         Output(ids.TREND_FACILITY, "children"),
+        Output(ids.TREND_TITLE_INFO, "children"),
         Input(ids.VIEW, "data"),
     )
-    @guarded(6, page="tendencias")
+    @guarded(7, page="tendencias")
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
@@ -41,4 +43,5 @@ def register(app: Dash, deps: Services) -> None:
             page.grain_links(f),
             page.compare_links(f, regions),
             page.facility_chip(f, tr),
+            indicator_info(tr.indicator, f.lang, elements=c.cat.data_elements),
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import Catalog, facility_type_name
+from dashboard.catalog import Catalog, DataElement, facility_type_name
 from dashboard.figures import ROLE_STYLES, completeness_figure, trend_figure
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, fmt_value, t
@@ -17,6 +19,7 @@ from . import ids
 from .components import (
     GRAPH_CONFIG,
     graph,
+    indicator_info,
     loading,
     quality_legend,
     quality_mark,
@@ -119,7 +122,9 @@ def header(fp: FacilityProfile, f: Filters, lang: str, cat: Catalog) -> list:
     ]
 
 
-def indicators_table(fp: FacilityProfile, lang: str) -> list:
+def indicators_table(
+    fp: FacilityProfile, lang: str, elements: Mapping[str, DataElement] | None = None
+) -> list:
     cur = fp.current.set_index("indicator")
     peers = fp.peers
     region_peer = peers[peers.org_unit == fp.region.code].set_index("indicator")["value"]
@@ -153,6 +158,7 @@ def indicators_table(fp: FacilityProfile, lang: str) -> list:
                         [
                             ind.name(lang),
                             html.Span(f" {ind.code}", className="text-body-secondary small"),
+                            indicator_info(ind, lang, elements=elements),
                         ],
                         scope="row",
                     ),

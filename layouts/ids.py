@@ -53,6 +53,7 @@ MAP_VIEW = "map-view"  # radio: map | tiles
 MAP_POINTS = "map-points"  # checklist: facility layer on/off
 MAP_BREADCRUMB = "map-breadcrumb"
 MAP_TITLE = "map-title"
+MAP_TITLE_INFO = "map-title-info"  # the (i) of the indicator the map shows
 MAP_TABLE = "map-table"
 MAP_NOTE = "map-note"
 MAP_TABLE_TITLE = "map-table-title"
@@ -62,6 +63,7 @@ TREND_GRAPH = "trend-graph"
 TREND_GRAIN = "trend-grain"
 TREND_COMPARE = "trend-compare"
 TREND_TITLE = "trend-title"
+TREND_TITLE_INFO = "trend-title-info"
 TREND_NOTE = "trend-note"
 TREND_FACILITY = "trend-facility"  # the facility followed, with a link to drop it
 

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
         [
-            html.H1(t("page_mapa", lang), id=ids.MAP_TITLE, className="h3 mb-2"),
+            html.Div(
+                [
+                    html.H1(t("page_mapa", lang), id=ids.MAP_TITLE, className="h3 mb-0"),
+                    html.Span(id=ids.MAP_TITLE_INFO),
+                ],
+                className="d-flex align-items-start gap-1 mb-2 title-with-info",
+            ),
             html.Div(id=ids.MAP_BREADCRUMB),
             html.Div(
                 [html.Div(id=ids.MAP_VIEW, className="me-3"), html.Div(id=ids.MAP_POINTS)],

@@ -18,6 +18,7 @@ from .components import (
     JUDGED,
     QUALITY_SYMBOL,
     empty_state,
+    indicator_info,
     loading,
     quality_label,
     quality_legend,
@@ -189,18 +190,21 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     for ind in inds:
         head_cells.append(
             html.Th(
-                _sort_link(
-                    [
-                        html.Span(ind.name(lang), className="col-name"),
-                        html.Span(ind.code, className="col-code"),
-                    ],
-                    ind.code,
-                    f,
-                    f.sort,
-                    f"{ind.name(lang)} ({ind.unit(lang)}) · {ind.code}",
-                    # Sorting by a column also ranks by it: "#" and the header line follow it.
-                    indicator=ind.code,
-                ),
+                [
+                    _sort_link(
+                        [
+                            html.Span(ind.name(lang), className="col-name"),
+                            html.Span(ind.code, className="col-code"),
+                        ],
+                        ind.code,
+                        f,
+                        f.sort,
+                        f"{ind.name(lang)} ({ind.unit(lang)}) · {ind.code}",
+                        # Sorting by a column also ranks by it: "#" and the header line follow.
+                        indicator=ind.code,
+                    ),
+                    indicator_info(ind, lang, elements=cat.data_elements, align="end"),
+                ],
                 scope="col",
                 className="text-end ind-col",
                 **{"data-col": ind.code},

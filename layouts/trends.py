@@ -21,7 +21,13 @@ from .components import QUALITY_SYMBOL, graph
 def layout(lang: str = "es", **_query) -> html.Div:
     return html.Div(
         [
-            html.H1(t("page_tendencias", lang), id=ids.TREND_TITLE, className="h3 mb-3"),
+            html.Div(
+                [
+                    html.H1(t("page_tendencias", lang), id=ids.TREND_TITLE, className="h3 mb-0"),
+                    html.Span(id=ids.TREND_TITLE_INFO),
+                ],
+                className="d-flex align-items-start gap-1 mb-3 title-with-info",
+            ),
             html.Div(id=ids.TREND_FACILITY, className="mb-2 d-flex flex-wrap align-items-center"),
             html.Div(
                 [
