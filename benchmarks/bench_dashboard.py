@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 11, 29)
 BOUNDARIES = ROOT / "tests" / "fixtures" / "paraguay_departments.geojson"
 PAGES = {
-    "resumen": "..overview-cards.children...overview-attention.children...overview-title.children..",
-    "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children...map-table-title.children..",
-    "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children..",
+    "resumen": "..overview-cards.children...overview-attention.children...overview-title.children...overview-attention-title.children..",
+    "mapa": "..map-note.children...map-graph.figure...map-title.children...map-breadcrumb.children...map-view.children...map-table.children...map-table-title.children...map-title-info.children..",
+    "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children...trend-title-info.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
     "calidad": "..cal-body.children...cal-title.children...cal-body.className..",
     "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children...eq-note.children..",

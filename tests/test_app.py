@@ -101,3 +101,12 @@ def test_app_page_and_frame_have_no_duplicate_ids(page):
                 seen.append(node.id)
             stack.extend(getattr(node, name, None) for name in node._prop_names)
     assert len(seen) == len(set(seen)), sorted(i for i in seen if seen.count(i) > 1)
+
+
+def test_the_dashboard_benchmark_replays_callbacks_that_exist(app):
+    """benchmarks/bench_dashboard.py posts each page's callback by its output string; a page
+    that gains an output would answer the benchmark 400 (it did, unnoticed, after a merge)."""
+    from benchmarks.bench_dashboard import PAGES
+
+    missing = {page: out for page, out in PAGES.items() if out not in app.callback_map}
+    assert missing == {}
