@@ -204,7 +204,12 @@ def summary(ev: EquityView, cat: Catalog, lang: str) -> list:
         [
             card(t("eq_best", lang), _value(s.best_value, ev, lang), name(s.best)),
             card(t("eq_worst", lang), _value(s.worst_value, ev, lang), name(s.worst)),
-            card(t("eq_gap", lang), _num(s.gap, lang, dec), ev.indicator.unit(lang)),
+            card(
+                t("eq_gap", lang),
+                _num(s.gap, lang, dec),
+                # a gap between two percentages is in points, not a percentage of anything
+                t("eq_points", lang) if ev.indicator.unit(lang) == "%" else ev.indicator.unit(lang),
+            ),
             card(
                 t("eq_ratio", lang),
                 t("eq_ratio_text", lang, ratio=_num(s.ratio, lang, 1))
