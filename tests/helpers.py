@@ -16,6 +16,24 @@ from dashboard.repository import Repository
 BOUNDARIES = Path(__file__).resolve().parent / "fixtures" / "paraguay_departments.geojson"
 TODAY = date(2026, 11, 29)
 PG_URL = os.environ.get("DASHBOARD_TEST_DATABASE_URL")
+# Two facilities in two regions (Concepción's USF, Ñeembucú's regional hospital): the import and
+# export tests' smallest store beside the reference tree.
+TWO_FACILITIES = [
+    {
+        "code": "F001",
+        "name": "USF Concepción",
+        "level": 3,
+        "parent": "0101",
+        "facility_type": "USF",
+    },
+    {
+        "code": "F002",
+        "name": "Hospital Regional de Pilar",
+        "level": 3,
+        "parent": "1201",
+        "facility_type": "HR",
+    },
+]
 
 
 def fresh_engine(tmp_path, name: str = "t"):

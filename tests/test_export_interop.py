@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from helpers import TWO_FACILITIES
 
 from dashboard.__main__ import main
 from dashboard.db import make_engine
@@ -15,20 +16,7 @@ from dashboard.repository import Repository
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "interop"
 FACILITIES = [
-    {
-        "code": "F001",
-        "name": "USF Concepción",
-        "level": 3,
-        "parent": "0101",
-        "facility_type": "USF",
-    },
-    {
-        "code": "F002",
-        "name": "Hospital Regional de Pilar",
-        "level": 3,
-        "parent": "1201",
-        "facility_type": "HR",
-    },
+    *TWO_FACILITIES,
     {
         "code": "F003",
         "name": "Hospital Distrital de Horqueta",

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import fresh_engine
+from helpers import TWO_FACILITIES, fresh_engine
 from sqlalchemy import text
 
 from dashboard.aggregate import query
@@ -26,24 +26,7 @@ FAC = "https://mspbs.gov.py/fhir/sid/establecimiento"
 def make_store(tmp_path, name: str = "t") -> Repository:
     repo = Repository(fresh_engine(tmp_path, name))
     load_reference(repo)
-    repo.upsert_org_units(
-        [
-            {
-                "code": "F001",
-                "name": "USF Concepción",
-                "level": 3,
-                "parent": "0101",
-                "facility_type": "USF",
-            },
-            {
-                "code": "F002",
-                "name": "Hospital Regional de Pilar",
-                "level": 3,
-                "parent": "1201",
-                "facility_type": "HR",
-            },
-        ]
-    )
+    repo.upsert_org_units(TWO_FACILITIES)
     return repo
 
 

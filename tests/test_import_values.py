@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import fresh_engine
+from helpers import TWO_FACILITIES, fresh_engine
 from sqlalchemy import text
 
 from dashboard.catalog import Scope
@@ -26,24 +26,7 @@ def store(tmp_path) -> Repository:
     """Reference tree plus two facilities; PostgreSQL when DASHBOARD_TEST_DATABASE_URL is set."""
     repo = Repository(fresh_engine(tmp_path))
     load_reference(repo)
-    repo.upsert_org_units(
-        [
-            {
-                "code": "F001",
-                "name": "USF Concepción",
-                "level": 3,
-                "parent": "0101",
-                "facility_type": "USF",
-            },
-            {
-                "code": "F002",
-                "name": "Hospital Regional de Pilar",
-                "level": 3,
-                "parent": "1201",
-                "facility_type": "HR",
-            },
-        ]
-    )
+    repo.upsert_org_units(TWO_FACILITIES)
     yield repo
     repo.engine.dispose()
 
