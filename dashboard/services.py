@@ -14,7 +14,7 @@ from .config import Settings
 from .dqr import ReviewCache
 from .repository import Repository
 from .suppression import CubeCache
-from .views import Context
+from .views import Context, FrameCache, frame_cache
 
 if TYPE_CHECKING:
     from .boundaries import Boundaries
@@ -37,6 +37,8 @@ class Services:
     reviews: ReviewCache = field(default_factory=ReviewCache)
     # Disclosure decisions of restricted views, reused until the data changes.
     cubes: CubeCache = field(default_factory=CubeCache)
+    # Evaluated frames of recent requests, reused until the data changes.
+    frames: FrameCache = field(default_factory=frame_cache)
 
     def context(self) -> Context:
         """The view context of the current request."""
@@ -53,6 +55,7 @@ class Services:
             suppress=self.settings.suppress_threshold if restricted else None,
             dqr=self.settings.dqr,
             cubes=self.cubes,
+            frames=self.frames,
             usf_norm=self.settings.usf_norm,
             usf_norm_source=self.settings.usf_norm_source,
         )

@@ -5,8 +5,6 @@ side to subtract a hidden count out."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 
@@ -14,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import breakdown_units, evaluate_frame
-from .catalog import FACILITY_TYPES, Catalog, Indicator, OrgUnit, Scope
+from .catalog import FACILITY_TYPES, Indicator, OrgUnit, Scope
 from .disclosure import complete_cube, small_label
+from .memo import CatalogLRU
 from .periods import Period, month_period, quarter_period, split, year_period
 from .repository import Repository
 
@@ -44,29 +43,8 @@ def _canonical(years: Sequence[int]) -> list[Period]:
     return out
 
 
-class CubeCache:
-    """Hidden-cell decisions of recent cubes, reused while the catalog is the same object
-    (the repository reloads it when the data version moves). One per app."""
-
-    def __init__(self, size: int = 256):
-        self.size = size
-        self._entries: OrderedDict[tuple, tuple[Catalog, dict]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple, cat: Catalog) -> dict | None:
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is None or hit[0] is not cat:
-                return None
-            self._entries.move_to_end(key)
-            return hit[1]
-
-    def put(self, key: tuple, cat: Catalog, value: dict) -> None:
-        with self._lock:
-            self._entries[key] = (cat, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+# Hidden-cell decisions of recent cubes (one cache per app).
+CubeCache = CatalogLRU[dict]
 
 
 def hidden_cells(

@@ -14,6 +14,7 @@ from .aggregate import evaluate_frame
 from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
+from .memo import CatalogLRU
 from .missing import is_missing
 from .periods import Period, add_months, period_for_span, trend_window
 from .quality import QualityRules, ReviewRules
@@ -42,6 +43,8 @@ class Context:
     # Equidad's USF catchment norm (Settings.usf_norm); None: dashboard.equity's default.
     usf_norm: float | None = None
     usf_norm_source: str | None = None
+    # Recent evaluated frames (FrameCache), shared by the app's requests; None: no reuse.
+    frames: FrameCache | None = None
 
     @property
     def cat(self) -> Catalog:
@@ -56,7 +59,52 @@ def _evaluate(
     ftypes: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """evaluate_frame in the context's scope and quality rules, with disclosure control when it
-    asks for it: the one place every page, export and PDF reads its numbers from."""
+    asks for it: the one place every page, export and PDF reads its numbers from.
+
+    With ctx.frames the frame is kept for the next request that asks the same (a copy is
+    returned, so callers may change theirs): changing the indicator on Resumen then rebuilds
+    the attention list alone, and a national view most users open is computed once per data
+    version, not once per visit."""
+    cat = ctx.cat
+    key = (
+        ctx.scope,
+        tuple(i.code for i in indicators),
+        tuple(u.id for u in units),
+        tuple((p.id, p.start, p.end) for p in periods),
+        ftypes,
+        ctx.rules,
+        ctx.today,
+        ctx.suppress,
+    )
+    if ctx.frames is not None:
+        hit = ctx.frames.get(key, cat)
+        if hit is not None:
+            return hit.copy()
+    frame = _evaluate_now(ctx, indicators, units, periods, ftypes)
+    if ctx.frames is not None:
+        ctx.frames.put(key, cat, frame.copy())
+    return frame
+
+
+# Recent evaluated frames by request (scope, indicators, units, periods, types, rules, date,
+# disclosure threshold); one per app.
+FrameCache = CatalogLRU[pd.DataFrame]
+# At most this many rows in all (~60 MB a worker: a row is some 300 bytes); the oldest go
+# first, and a frame larger than the whole budget is never kept.
+FRAME_CACHE_ROWS = 200_000
+
+
+def frame_cache() -> FrameCache:
+    return CatalogLRU(512, budget=FRAME_CACHE_ROWS, weight=len)
+
+
+def _evaluate_now(
+    ctx: Context,
+    indicators: Sequence[Indicator],
+    units: Sequence[OrgUnit],
+    periods: Sequence[Period],
+    ftypes: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     frame = evaluate_frame(
         ctx.repo, ctx.scope, indicators, units, periods, ftypes, rules=ctx.rules, today=ctx.today
     )
@@ -356,17 +404,18 @@ def scorecard(
     res = _evaluate(ctx, inds, units, [p] if page_rows else [p, ly], f.ftypes())
     now = res[res.period == p.id].copy()
     now["small"] = _small(now, ctx)
-    wide = pd.DataFrame(
-        {
-            "org_unit": [u.code for u in units],
-            "org_unit_name": [u.name for u in units],
-            "facility_type": [u.facility_type or "" for u in units],
-        }
+    codes = [u.code for u in units]
+    columns: dict[str, object] = {
+        "org_unit": codes,
+        "org_unit_name": [u.name for u in units],
+        "facility_type": [u.facility_type or "" for u in units],
+    }
+    # Built as one dict of columns: inserting fifty columns one at a time cost more than the
+    # database reads of a region's 2,000 facilities.
+    columns.update(
+        _by_indicator(now, inds, codes, ("value", "status", "small", "completeness", "quality"))
     )
-    for ind in inds:
-        part = now[now.indicator == ind.code].set_index("org_unit")
-        for col in ("value", "status", "small", "completeness", "quality"):
-            wide[f"{ind.code}|{col}"] = wide.org_unit.map(part[col]) if len(part) else None
+    wide = pd.DataFrame(columns)
     key = (
         f"{f.indicator}|value" if f.indicator in [i.code for i in inds] else f"{inds[0].code}|value"
     )
@@ -386,9 +435,8 @@ def scorecard(
         list(zip(now.indicator, now.org_unit, strict=True))
     ).to_numpy()
     now["trend"] = _trend(now)
-    for ind in inds:
-        part = now[now.indicator == ind.code].set_index("org_unit")
-        wide[f"{ind.code}|trend"] = wide.org_unit.map(part["trend"]) if len(part) else None
+    trends = _by_indicator(now, inds, list(wide.org_unit), ("trend",))
+    wide = pd.concat([wide, pd.DataFrame(trends, index=wide.index)], axis=1)
     return Scorecard(
         unit,
         p,
@@ -402,6 +450,25 @@ def scorecard(
         page=page,
         page_rows=page_rows,
     )
+
+
+def _by_indicator(
+    now: pd.DataFrame, inds: Sequence[Indicator], codes: list[str], cols: Sequence[str]
+) -> dict[str, object]:
+    """Columns "CODE|col" of `now` (one row per indicator and unit) for the units `codes`, in
+    that order (NaN where a unit has no row; None for an indicator with no rows at all)."""
+    out: dict[str, object] = {}
+    parts = {
+        code: part.set_index("org_unit") for code, part in now.groupby("indicator", sort=False)
+    }
+    for ind in inds:
+        part = parts.get(ind.code)
+        for col in cols:
+            if part is None or not len(part):
+                out[f"{ind.code}|{col}"] = None
+            else:
+                out[f"{ind.code}|{col}"] = part[col].reindex(codes).to_numpy()
+    return out
 
 
 def _trend(frame: pd.DataFrame) -> list[str]:
