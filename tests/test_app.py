@@ -110,3 +110,11 @@ def test_the_dashboard_benchmark_replays_callbacks_that_exist(app):
 
     missing = {page: out for page, out in PAGES.items() if out not in app.callback_map}
     assert missing == {}
+
+
+def test_the_benchmark_p95_is_the_nearest_rank_not_the_maximum():
+    from benchmarks.bench_dashboard import nearest_rank
+
+    values = [float(v) for v in range(1, 21)]
+    assert nearest_rank(values, 0.95) == 19.0 and nearest_rank(values, 0.5) == 10.0
+    assert nearest_rank([7.0], 0.95) == 7.0
