@@ -42,9 +42,6 @@ class Repository:
         self._version: str | None = None
         self._checked = -math.inf
         self._reads = reads.PageReads(engine)
-        # Small read-only indexes over the whole store, built on first use and dropped with
-        # the catalog when the data version moves (see catalog()).
-        self._memo: dict[str, object] = {}
 
     def ensure_schema(self) -> None:
         """Upgrade the schema; rebuild rollups written in an older layout."""
@@ -71,7 +68,6 @@ class Repository:
             # never a stale catalog filed under the new version.
             self._version = self.data_version()
             self._checked = now
-            self._memo = {}
             cat = self._catalog = reads.load_catalog(self.engine)
         return cat
 
@@ -81,7 +77,6 @@ class Repository:
 
     def invalidate(self) -> None:
         self._catalog = None
-        self._memo = {}
 
     # ==== metadata writes ===================================================================
     def upsert_org_units(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
@@ -120,7 +115,7 @@ class Repository:
         with self._begin(conn) as c:
             counts = writes.upsert_populations(c, rows)
             writes.bump_data_version(c)
-        self._memo = {}
+        self.invalidate()  # the estimated-population index is memoised on the catalog
         return counts
 
     def upsert_targets(self, rows: Sequence[dict], conn: Connection | None = None) -> WriteCounts:
@@ -192,7 +187,7 @@ class Repository:
         if "estimated" in frame.columns:
             columns.append("estimated")
         writes.copy_rows(conn, "population", columns, frame[columns])
-        self._memo = {}
+        self.invalidate()
 
     def population_conflicts(self, conn: Connection | None = None) -> pd.DataFrame:
         """Regions and the country whose own population differs from the sum of their
@@ -295,16 +290,10 @@ class Repository:
         years rests on an estimated figure (population.estimated, rolled up): the quality mark
         `estimated_denominator`. A year without a figure takes the nearest year's, as
         `populations` does, so ask for the years the value used."""
-        self.catalog()  # a moved data version drops the index
-        index = self._memo.get("estimated")
-        if index is None:
-            index = self._memo["estimated"] = self._reads.estimated_index()
+        # Read once per data version (a new catalogue): a scorecard asks for every indicator.
+        index = self.catalog().memo(("estimated_populations",), self._reads.estimated_index)
         return self._reads.estimated_populations(
-            self._visible(units, scope),
-            ftypes,
-            de_ids,
-            years,
-            index,  # type: ignore[arg-type]
+            self._visible(units, scope), ftypes, de_ids, years, index
         )
 
     def facilities_reporting(
