@@ -430,10 +430,20 @@ def scorecard(
         on_page = set(wide.org_unit.iloc[(page - 1) * page_rows : page * page_rows])
         page_units = [u for u in units if u.code in on_page]
         earlier = _evaluate(ctx, inds, page_units, [ly], f.ftypes()) if page_units else res[:0]
-    before = earlier.set_index(["indicator", "org_unit"])["value"]
-    now["prev_value"] = before.reindex(
-        list(zip(now.indicator, now.org_unit, strict=True))
-    ).to_numpy()
+    before = dict(
+        zip(
+            zip(earlier.indicator.to_numpy(), earlier.org_unit.to_numpy(), strict=True),
+            earlier.value.to_numpy(float),
+            strict=True,
+        )
+    )
+    now["prev_value"] = np.array(
+        [
+            before.get(k, np.nan)
+            for k in zip(now.indicator.to_numpy(), now.org_unit.to_numpy(), strict=True)
+        ],
+        dtype=float,
+    )
     now["trend"] = _trend(now)
     trends = _by_indicator(now, inds, list(wide.org_unit), ("trend",))
     wide = pd.concat([wide, pd.DataFrame(trends, index=wide.index)], axis=1)
@@ -456,18 +466,32 @@ def _by_indicator(
     now: pd.DataFrame, inds: Sequence[Indicator], codes: list[str], cols: Sequence[str]
 ) -> dict[str, object]:
     """Columns "CODE|col" of `now` (one row per indicator and unit) for the units `codes`, in
-    that order (NaN where a unit has no row; None for an indicator with no rows at all)."""
+    that order (NaN where a unit has no row; None for an indicator with no rows at all).
+    Plain arrays: per-column pandas lookups cost more than the scorecard's reads."""
     out: dict[str, object] = {}
-    parts = {
-        code: part.set_index("org_unit") for code, part in now.groupby("indicator", sort=False)
-    }
+    pos = {c: i for i, c in enumerate(codes)}
+    unit_of = now["org_unit"].to_numpy()
+    rows: dict[str, tuple[list[int], list[int]]] = {}
+    for r, (ind, unit) in enumerate(zip(now["indicator"].to_numpy(), unit_of, strict=True)):
+        i = pos.get(unit)
+        if i is not None:
+            src, dst = rows.setdefault(ind, ([], []))
+            src.append(r)
+            dst.append(i)
+    values = {col: now[col].to_numpy() for col in cols}
     for ind in inds:
-        part = parts.get(ind.code)
+        src, dst = rows.get(ind.code, ([], []))
         for col in cols:
-            if part is None or not len(part):
+            if not src:
                 out[f"{ind.code}|{col}"] = None
-            else:
-                out[f"{ind.code}|{col}"] = part[col].reindex(codes).to_numpy()
+                continue
+            v = values[col]
+            if len(src) == len(codes) and len(set(dst)) == len(codes):
+                column = np.empty(len(codes), dtype=v.dtype)
+            else:  # a unit without a row: NaN, as a lookup by code gives
+                column = np.full(len(codes), np.nan, dtype=float if v.dtype.kind == "f" else object)
+            column[dst] = v[src]
+            out[f"{ind.code}|{col}"] = column
     return out
 
 
