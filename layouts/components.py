@@ -13,6 +13,8 @@ from dashboard.i18n import NBSP, fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.quality import QualityRules, quality_text, quality_words
 
+from .wire import el
+
 QUALITY_SYMBOL = "!"
 # Statuses a quality problem makes uncertain (no data and no target claim nothing).
 JUDGED = ("met", "near", "not_met")
@@ -181,10 +183,10 @@ def indicator_info(
     target: Target | None = None,
     elements: Mapping[str, DataElement] | None = None,
     align: str = "start",
-) -> html.Details:
+) -> dict:
     """The (i) beside an indicator's name, wherever it is shown (card, column header, map or
     chart title, facility profile): a native <details> (keyboard and screen-reader friendly, no
-    script) that opens the definition: what it measures, numerator, denominator, factor, unit,
+    script, sent in wire form) that opens the definition: what it measures, numerator, denominator, factor, unit,
     target, the "near" threshold, the target's source, and whether higher is better.
 
     ind: the catalogue's indicator. lang: 'es' or 'en'.
@@ -206,31 +208,37 @@ def indicator_info(
         ("info_source", tg.source or "—"),
     ]
     label = t("info_label", lang, indicator=ind.name(lang))
-    return html.Details(
+    # In wire form (layouts.wire): a page shows one of these beside every card and column.
+    return el(
+        "Details",
         [
-            html.Summary(
+            el(
+                "Summary",
                 [
-                    html.Span("i", className="info-mark", **{"aria-hidden": "true"}),
-                    html.Span(label, className="visually-hidden"),
+                    el("Span", "i", className="info-mark", **{"aria-hidden": "true"}),
+                    el("Span", label, className="visually-hidden"),
                 ],
                 title=label,
                 className="info-summary",
             ),
-            html.Div(
+            el(
+                "Div",
                 [
-                    html.P(
+                    el(
+                        "P",
                         [
-                            html.Strong(f"{ind.name(lang)} ({ind.code})"),
-                            html.Br(),
+                            el("Strong", f"{ind.name(lang)} ({ind.code})"),
+                            el("Br"),
                             ind.definition(lang),
                         ],
                         className="mb-1",
                     ),
-                    html.Dl(
+                    el(
+                        "Dl",
                         [
                             item
                             for key, value in rows
-                            for item in (html.Dt(t(key, lang)), html.Dd(value))
+                            for item in (el("Dt", t(key, lang)), el("Dd", value))
                         ],
                         className="info-list mb-0",
                     ),

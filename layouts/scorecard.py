@@ -25,6 +25,7 @@ from .components import (
     status_word,
 )
 from .shell import DOMAINS
+from .wire import el
 
 TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
 
@@ -248,15 +249,6 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     ]
 
 
-def _el(tag: str, children=None, namespace: str = "dash_html_components", **props) -> dict:
-    """html.<tag> (or dcc.<tag>) in the form Dash sends it to the browser. The table's cells
-    are built this way because constructing a Dash component object per cell cost more than
-    the query and the rest of the callback together; the browser receives the same tree."""
-    if children is not None:
-        props["children"] = children
-    return {"type": tag, "namespace": namespace, "props": props}
-
-
 def _row(
     row: dict, inds, cat: Catalog, f: Filters, lang: str, facilities: bool, sc, words: tuple
 ) -> dict:
@@ -264,24 +256,24 @@ def _row(
     unit = cat.by_code[row["org_unit"]]
     link = unit_href("desempeno", f, unit, cat, sort=None)
     cells = [
-        _el("Td", fmt_number(row["rank"], lang), className="text-end"),
-        _el(
+        el("Td", fmt_number(row["rank"], lang), className="text-end"),
+        el(
             "Th",
-            _el("Link", unit.name, namespace="dash_core_components", href=link),
+            el("Link", unit.name, namespace="dash_core_components", href=link),
             scope="row",
         ),
     ]
     if facilities:
         code = row["facility_type"]
         cells.append(
-            _el("Td", _el("Abbr", code, title=facility_type_name(code, lang)) if code else "")
+            el("Td", el("Abbr", code, title=facility_type_name(code, lang)) if code else "")
         )
     for ind in inds:
         v = row.get(f"{ind.code}|value")
         status = row.get(f"{ind.code}|status") or "no_data"
         if is_missing(v):
             cells.append(
-                _el(
+                el(
                     "Td",
                     "—",
                     className="score-cell status-no_data text-end",
@@ -297,7 +289,7 @@ def _row(
             quality, quality_label(quality, lang, sc.rules) if quality else ""
         )
         children: list = [
-            _el(
+            el(
                 "Span",
                 STATUS_SYMBOLS[status] + ("?" if doubt else ""),
                 className="cell-symbol",
@@ -313,13 +305,11 @@ def _row(
                 t("dq_mark_label", lang, words=quality_words(quality, lang), detail="").strip(),
             )
             children.append(
-                _el(
-                    "Span", QUALITY_SYMBOL, role="img", className="dq-mark", **{"aria-label": short}
-                )
+                el("Span", QUALITY_SYMBOL, role="img", className="dq-mark", **{"aria-label": short})
             )
         if trend:
             children.append(
-                _el(
+                el(
                     "Span",
                     f" {TREND_ARROWS[trend]}",
                     className="cell-trend",
@@ -327,7 +317,7 @@ def _row(
                 )
             )
         cells.append(
-            _el(
+            el(
                 "Td",
                 children,
                 className=f"score-cell status-{status} text-end" + (" uncertain" if doubt else ""),
@@ -336,7 +326,7 @@ def _row(
                 + (f". {label}" if quality else ""),
             )
         )
-    return _el("Tr", cells)
+    return el("Tr", cells)
 
 
 def note(sc: Scorecard, lang: str) -> list:

@@ -155,7 +155,7 @@ def test_headers_name_the_indicator_with_its_code_and_sorting_ranks_by_it(ctx):
     assert query_of(link)["orden"] == "INM-01" and query_of(link)["indicador"] == "INM-01"
     # "#" states its indicator: the chosen one, here a column of the area
     assert text(heads["rank"]).startswith("#INM-03")
-    says = [p for p in of_type(tree, "P") if "score-rank-by" in (p.className or "")]
+    says = [p for p in of_type(tree, "P") if "score-rank-by" in (prop(p, "className") or "")]
     assert says and ctx.cat.indicators["INM-03"].name("en") in text(says[0])
     sorted_f = f.with_(sort="-INM-01")
     th = [

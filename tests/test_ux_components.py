@@ -25,6 +25,8 @@ def text(component) -> str:
         return str(component)
     if isinstance(component, list | tuple):
         return "".join(text(c) for c in component)
+    if isinstance(component, dict):  # a component in wire form (layouts.wire)
+        return text(component["props"].get("children"))
     return text(getattr(component, "children", None))
 
 
@@ -79,7 +81,7 @@ def test_indicator_info_opens_the_whole_definition_in_the_language(cat):
     box = indicator_info(
         ind, "es", target=Target(target=95, near=85, source="PAI"), elements=cat.data_elements
     )
-    assert box.to_plotly_json()["type"] == "Details"
+    assert box["type"] == "Details" and box["namespace"] == "dash_html_components"
     words = text(box)
     assert "Definición de «Cobertura Pentavalente 3»" in words  # the (i)'s accessible name
     for part in (
@@ -98,7 +100,7 @@ def test_indicator_info_opens_the_whole_definition_in_the_language(cat):
     en = text(indicator_info(ind, "en"))
     assert "Numerator" in en and "Definition of “DTP3-containing vaccine coverage”" in en
     assert "PENTA3" in en and ind.target.source in en  # codes alone without elements
-    assert "ind-info-end" in indicator_info(ind, "es", align="end").className
+    assert "ind-info-end" in indicator_info(ind, "es", align="end")["props"]["className"]
 
 
 def test_indicator_options_group_by_area_with_names_first(cat):
