@@ -419,6 +419,7 @@ class ValueCollector:
         self.file = report.file
         self.value_name = "value"
         self.period_name = "period"
+        self.spans = False  # a quarter or year value among the good rows
 
     def add(self, raw: RawValues) -> None:
         self.file, self.dhis2 = raw.file, raw.dhis2
@@ -482,6 +483,7 @@ class ValueCollector:
         good = np.flatnonzero(~bad)
         # Per value: one int64 key, the count (whole, at most MAX_COUNT: int32 holds it) and
         # the row number: 16 bytes; a 200 MB file is about 7.7 million values.
+        self.spans |= bool((checks["period"].values[good] < 100_000).any())
         self.parts["key"].append(
             encode_key(
                 checks["org_unit"].values[good].astype(np.int64),
@@ -604,8 +606,8 @@ class ValueCollector:
             if received is not None:
                 received = np.minimum.reduceat(received, starts)
         spans = pd.DataFrame(columns=SPAN_COLUMNS)
-        is_span = key_slot(key) >= Q_SLOT
-        if is_span.any():
+        is_span = key_slot(key) >= Q_SLOT if self.spans else None
+        if is_span is not None and is_span.any():
             spans = _span_frame(key[is_span], value[is_span])
             key, value = key[~is_span], value[~is_span]
             if received is not None:
@@ -620,9 +622,21 @@ class ValueCollector:
         twice with another of the file or of the store: a quarter or year value and a monthly
         value inside it, or a quarter and its year, of the same facility and data element.
         `first`: the entries to judge (one of each run of equal keys)."""
-        slot = key_slot(key)
-        used = np.flatnonzero(np.bincount(slot, minlength=0x800))
-        span_i = np.flatnonzero(first & (slot >= Q_SLOT))
+        # A slice at a time: a monthly file has millions of keys, and only a few may matter.
+        step = 1 << 20
+        counts = np.zeros(0x800, dtype=np.int64)
+        for a in range(0, len(key), step):
+            counts += np.bincount(key_slot(key[a : a + step]), minlength=0x800)
+        used = np.flatnonzero(counts)
+        span_i = np.empty(0, dtype=np.int64)
+        if counts[Q_SLOT:].any():
+            span_i = np.concatenate(
+                [
+                    a
+                    + np.flatnonzero(first[a : a + step] & (key_slot(key[a : a + step]) >= Q_SLOT))
+                    for a in range(0, len(key), step)
+                ]
+            )
         stored = pd.DataFrame(columns=SPAN_COLUMNS)
         if self.store is not None and len(used):
             stored = self.store.span_values(sorted({int(y) for y in slot_year(used)}))
@@ -632,7 +646,7 @@ class ValueCollector:
         s_unit = np.concatenate([key_unit(key[span_i]), stored.org_unit_id.to_numpy(np.int64)])
         s_de = np.concatenate([key_element(key[span_i]), stored.data_element_id.to_numpy(np.int64)])
         s_slot = np.concatenate(
-            [slot[span_i], period_slot(stored.period.to_numpy(np.int64))]
+            [key_slot(key[span_i]), period_slot(stored.period.to_numpy(np.int64))]
         ).astype(np.int64)
         lo, hi = slot_months(s_slot)
         spans = pd.DataFrame(
@@ -646,10 +660,18 @@ class ValueCollector:
         )
         out: list[tuple[int, str, str, dict]] = []
         # Months of the file inside a span of the file or of the store.
-        month_i = np.flatnonzero(first & (slot < Q_SLOT))
-        m_pair = ((key[month_i] >> 31) << 20) | key_element(key[month_i])
-        near = np.isin(m_pair, spans.pair.to_numpy())
-        months = pd.DataFrame({"pair": m_pair[near], "m": slot[month_i[near]], "i": month_i[near]})
+        hits = []
+        for a in range(0, len(key), step):
+            k = key[a : a + step]
+            k_slot = key_slot(k)
+            pair = ((k >> 31) << 20) | key_element(k)
+            near = np.flatnonzero(
+                first[a : a + step] & (k_slot < Q_SLOT) & np.isin(pair, spans.pair.to_numpy())
+            )
+            hits.append(pd.DataFrame({"pair": pair[near], "m": k_slot[near], "i": a + near}))
+        months = (
+            pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["pair", "m", "i"])
+        )
         inside = months.merge(spans, on="pair")
         inside = inside[(inside.m >= inside.lo) & (inside.m <= inside.hi)]
         for i, span_slot in (
@@ -657,7 +679,7 @@ class ValueCollector:
             .drop_duplicates("i")
             .itertuples(index=False, name=None)
         ):
-            shown = str(int(slot_month(slot[i])))
+            shown = str(int(slot_month(key_slot(key[i]))))
             out.append((int(i), shown, "month_in_span", _span_id(int(span_slot))))
         ranges = inside[inside.idx >= 0][["idx", "m"]].rename(columns={"m": "first"})
         ranges = ranges.assign(last=ranges["first"])
@@ -691,7 +713,7 @@ class ValueCollector:
         if not ranges.empty:
             per = ranges.groupby("idx").agg(first=("first", "min"), last=("last", "max"))
             for i, lo_m, hi_m in per.itertuples(name=None):
-                sid = _span_id(int(slot[i]))
+                sid = _span_id(int(key_slot(key[i])))
                 params = {**sid, "months": _months(int(lo_m), int(hi_m))}
                 out.append((int(i), sid["period"], "span_has_months", params))
         # A quarter and its year (or a stored one), reported once: at the later of the file's.
