@@ -306,6 +306,12 @@ def test_span_refusals_closing_date_scope_future_and_other_period_types(store, t
     assert {(p.where, p.reason) for p in r.problems} == {
         ("entry[0].resource.period", "future_period")
     }
+    # Counts as for months: whole, not negative, not absurd.
+    r = run(store, fhir(tmp_path, report_of("F003", "2025-07-01", "2025-09-30", -1, 10**8)))
+    assert [(p.where, p.reason) for p in r.problems] == [
+        ("entry[0].resource.group[0].population[0].count", "negative_value"),
+        ("entry[0].resource.group[0].population[1].count", "too_large"),
+    ]
     # A region's analyst may not load Ñeembucú's hospital, whatever the period.
     r = run(
         store,
