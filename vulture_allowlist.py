@@ -18,3 +18,4 @@ _.freeze_panes  # read by openpyxl
 _.max_content_length  # read by Flask (the upload's own body cap)
 _.startElement  # called by the SAX parser (ADX import)
 _.endElement  # called by the SAX parser (ADX import)
+_.value_change_span  # a table written by SQL text (writes.write_spans); declared for the schema

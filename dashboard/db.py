@@ -161,6 +161,42 @@ value_change = Table(
     Column("new_value", Float, nullable=False),
 )
 
+# A count a facility reported for a whole quarter ('Q', 20253) or year ('Y', 2025), as FHIR and
+# ADX reports may be: it cannot be split into months, so it is kept as reported and rolled up
+# only into the quarter and year rows that contain its whole span (as DHIS2 aggregates a
+# longer period type, never a shorter one). A facility and element never hold both a span value
+# and a monthly value inside it (the importer refuses the second): it would count twice.
+data_value_span = Table(
+    "data_value_span",
+    metadata,
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("grain", String(1), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("batch_id", Integer, nullable=False),
+    PrimaryKeyConstraint(
+        "org_unit_id", "data_element_id", "grain", "period", name="pk_data_value_span"
+    ),
+    # An import checks and refreshes whole calendar years.
+    Index("ix_data_value_span_period", "grain", "period"),
+    sqlite_with_rowid=False,
+)
+
+# Every quarter or year value an import changed (value_change's twin).
+value_change_span = Table(
+    "value_change_span",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, nullable=False),
+    Column("org_unit_id", Integer, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("grain", String(1), nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("old_value", Float, nullable=False),
+    Column("new_value", Float, nullable=False),
+)
+
 population = Table(
     "population",
     metadata,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
@@ -39,6 +40,7 @@ from .catalog import (
 from .codec import ALL_TYPES, decode_vectors
 from .periods import add_months, pieces
 from .rollups import FACT_COLUMNS
+from .writes import copy_rows
 
 
 def load_catalog(engine: Engine) -> Catalog:
@@ -497,6 +499,57 @@ def raw_values(c: Connection, count_ids: list[int], years: list[int] | None) -> 
             "value": arr[:, 3],
         }
     )[FACT_COLUMNS]
+
+
+SPAN_COLUMNS = ["org_unit_id", "data_element_id", "grain", "period", "value"]
+
+
+def span_values(
+    c: Connection, years: Sequence[int] | None, count_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Quarter and year values (SPAN_COLUMNS) of those calendar years (None: all), of those
+    elements (None: all)."""
+    s = db.data_value_span.c
+    stmt = select(s.org_unit_id, s.data_element_id, s.grain, s.period, s.value)
+    if years is not None:
+        quarters = [y * 10 + q for y in years for q in (1, 2, 3, 4)]
+        stmt = stmt.where(
+            or_(
+                and_(s.grain == "Y", s.period.in_(_ints(years))),
+                and_(s.grain == "Q", s.period.in_(quarters)),
+            )
+        )
+    if count_ids is not None:
+        stmt = stmt.where(s.data_element_id.in_(_ints(count_ids)))
+    frame = pd.DataFrame(c.execute(stmt).all(), columns=SPAN_COLUMNS)
+    return frame.astype({"org_unit_id": np.int64, "data_element_id": np.int64, "period": np.int64})
+
+
+def months_within(c: Connection, spans: pd.DataFrame) -> pd.DataFrame:
+    """For each span (org_unit_id, data_element_id, first_month, last_month, tag) whose facility
+    and element have monthly values inside it: tag, the first and the last of those months."""
+    cols = ["org_unit_id", "data_element_id", "first_month", "last_month", "tag"]
+    out = ["tag", "first", "last"]
+    if spans.empty:
+        return pd.DataFrame(columns=out)
+    c.execute(text("DROP TABLE IF EXISTS staging_range"))
+    c.execute(
+        text(
+            "CREATE TEMPORARY TABLE staging_range (org_unit_id INTEGER NOT NULL, "
+            "data_element_id INTEGER NOT NULL, first_month INTEGER NOT NULL, "
+            "last_month INTEGER NOT NULL, tag INTEGER NOT NULL)"
+        )
+    )
+    copy_rows(c, "staging_range", cols, spans[cols])
+    rows = c.execute(
+        text(
+            "SELECT s.tag, MIN(d.month), MAX(d.month) FROM staging_range s JOIN data_value d "
+            "ON d.org_unit_id = s.org_unit_id AND d.data_element_id = s.data_element_id "
+            "AND d.month BETWEEN s.first_month AND s.last_month GROUP BY s.tag"
+        )
+    ).all()
+    c.execute(text("DROP TABLE staging_range"))
+    return pd.DataFrame(rows, columns=out)
 
 
 def expected_reports(c: Connection, years: list[int] | None) -> pd.DataFrame:

@@ -163,6 +163,30 @@ class Repository:
         writes.bump_data_version(conn)
         return counts
 
+    def diff_spans(self, frame: pd.DataFrame, conn: Connection | None = None) -> WriteCounts:
+        """What writing quarter and year values (org_unit_id, data_element_id, grain 'Q'|'Y',
+        period 20253|2025, value) would insert, update and leave unchanged."""
+        with self._begin(conn) as c:
+            return writes.diff_spans(c, frame)
+
+    def write_spans(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> WriteCounts:
+        """write_values for quarter and year values (changes logged in value_change_span)."""
+        counts = writes.write_spans(conn, frame, batch_id)
+        writes.bump_data_version(conn)
+        return counts
+
+    def span_values(self, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """Stored quarter and year values (org_unit_id, data_element_id, grain, period, value)
+        of those calendar years (None: all)."""
+        with self.engine.connect() as c:
+            return reads.span_values(c, years)
+
+    def months_within(self, spans: pd.DataFrame) -> pd.DataFrame:
+        """spans: org_unit_id, data_element_id, first_month, last_month, tag. For each whose
+        facility and element have stored monthly values inside it: tag, first and last month."""
+        with self.engine.begin() as c:
+            return reads.months_within(c, spans)
+
     def bulk_insert_values(self, frame: pd.DataFrame, batch_id: int, conn: Connection) -> None:
         """Fast path for an empty store (the demo build): plain inserts, no diffing."""
         writes.bulk_insert_values(conn, frame, batch_id)
@@ -212,7 +236,9 @@ class Repository:
         with self._begin(conn) as c:
             t0 = time.perf_counter()
             ids = reads.element_ids(c)
-            raw = reads.raw_values(c, reads.count_element_ids(c), span)
+            count_ids = reads.count_element_ids(c)
+            raw = reads.raw_values(c, count_ids, span)
+            spans = reads.span_values(c, span, count_ids)
             reporting, received = rollups.reporting_counts(reads.expected_reports(c, span), ids)
             derived = reporting + rollups.outlier_counts(raw, ids)
             facts = pd.concat([raw, *derived], ignore_index=True) if derived else raw
@@ -222,7 +248,7 @@ class Repository:
             t0 = time.perf_counter()
             writes.delete_rollup(c, span)
             units = reads.unit_table(c)
-            rows = rollups.rollup_rows(facts, units, ids.get("REP_FACILITIES"))
+            rows = rollups.rollup_rows(facts, units, ids.get("REP_FACILITIES"), spans)
             writes.copy_rows(c, "rollup", rollups.ROLLUP_COLUMNS, rows)
             timings["values_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()

@@ -116,16 +116,43 @@ def _sum_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return s.index.to_numpy(np.int64), s.to_numpy(float)
 
 
+def _with_spans(facts: pd.DataFrame, spans: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Facts and quarter/year values as one frame of facts (a span at its first month), and the
+    smallest grain each may enter: 0 month, 1 quarter, 2 year."""
+    if spans is None or spans.empty:
+        return facts, np.zeros(len(facts), dtype=np.int8)
+    period = spans.period.to_numpy(np.int64)
+    quarter = (spans.grain == "Q").to_numpy()
+    first = np.where(quarter, (period // 10) * 100 + (period % 10) * 3 - 2, period * 100 + 1)
+    extra = pd.DataFrame(
+        {
+            "org_unit_id": spans.org_unit_id.to_numpy(np.int64),
+            "month": first,
+            "data_element_id": spans.data_element_id.to_numpy(np.int64),
+            "value": spans.value.to_numpy(float),
+        }
+    )
+    both = pd.concat([facts[FACT_COLUMNS], extra], ignore_index=True)
+    level = np.concatenate([np.zeros(len(facts), np.int8), np.where(quarter, 1, 2).astype(np.int8)])
+    return both, level
+
+
 def rollup_rows(
-    facts: pd.DataFrame, units: pd.DataFrame, rep_facilities: int | None
+    facts: pd.DataFrame,
+    units: pd.DataFrame,
+    rep_facilities: int | None,
+    spans: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The rollup table's rows (org_unit_id, ftype, grain, period, vals) for facility facts
     (org_unit_id, month, data_element_id, value).
 
     units: id, level, district_id, region_id, facility_type of every org unit. Facilities get
     one row per period; districts, regions and the country one per facility type and one for
-    all types. Grains: months, quarters, years."""
+    all types. Grains: months, quarters, years. spans: facility values reported for a whole
+    quarter or year (org_unit_id, data_element_id, grain 'Q'|'Y', period 20253|2025, value):
+    a quarter's enters its quarter and year rows, a year's its year row, never a month's."""
     country = units.id[units.level == 0].tolist()
+    facts, min_grain = _with_spans(facts, spans)
     if facts.empty or not country:
         return pd.DataFrame(columns=ROLLUP_COLUMNS)
     check_element_ids(facts.data_element_id.unique())
@@ -144,22 +171,32 @@ def rollup_rows(
     org, month = org[keep], facts.month.to_numpy(np.int64)[keep]
     de = facts.data_element_id.to_numpy(np.int64)[keep]
     value = facts.value.to_numpy(float)[keep]
+    min_grain = min_grain[keep]
     if not len(org):
         return pd.DataFrame(columns=ROLLUP_COLUMNS)
 
     periods: list[tuple[str, int]] = []
     chunks: list[tuple[np.ndarray, np.ndarray]] = []
-    for grain, period in (
-        ("M", month),
-        ("Q", (month // 100) * 10 + (month % 100 + 2) // 3),
-        ("Y", month // 100),
+    spanned = bool(min_grain.any())
+    for g, (grain, period) in enumerate(
+        (
+            ("M", month),
+            ("Q", (month // 100) * 10 + (month % 100 + 2) // 3),
+            ("Y", month // 100),
+        )
     ):
+        g_org, g_de, g_value = org, de, value
+        if spanned:
+            sel = min_grain <= g
+            period, g_org, g_de, g_value = period[sel], org[sel], de[sel], value[sel]
+            if not len(period):
+                continue
         uniq, pidx = np.unique(period, return_inverse=True)
         base = len(periods)
         periods += [(grain, int(p)) for p in uniq]
         pidx = pidx + base
         # Facility level first: it is what the district, region and country rows add up.
-        keys, sums = _sum_by(pack_key(org, 0, pidx, de), value)
+        keys, sums = _sum_by(pack_key(g_org, 0, pidx, g_de), g_value)
         f_org, _, f_p, f_de = unpack_key(keys)
         if rep_facilities is not None and grain != "M":
             # "Facilities reporting" over a quarter or year counts each facility once.

@@ -309,6 +309,80 @@ def bulk_insert_values(c: Connection, frame: pd.DataFrame, batch_id: int) -> Non
     copy_rows(c, "data_value", list(f.columns), f)
 
 
+SPAN_COLUMNS = ["org_unit_id", "data_element_id", "grain", "period", "value"]
+_SPAN_JOIN = (
+    "d.org_unit_id = s.org_unit_id AND d.data_element_id = s.data_element_id AND "
+    "d.grain = s.grain AND d.period = s.period"
+)
+
+
+def _stage_spans(c: Connection, frame: pd.DataFrame) -> None:
+    c.execute(text("DROP TABLE IF EXISTS staging_span"))
+    c.execute(
+        text(
+            "CREATE TEMPORARY TABLE staging_span (org_unit_id INTEGER NOT NULL, "
+            "data_element_id INTEGER NOT NULL, grain VARCHAR(1) NOT NULL, period INTEGER NOT NULL, "
+            "value DOUBLE PRECISION NOT NULL, "
+            "PRIMARY KEY (org_unit_id, data_element_id, grain, period))"
+        )
+    )
+    copy_rows(c, "staging_span", SPAN_COLUMNS, frame[SPAN_COLUMNS])
+
+
+def diff_spans(c: Connection, frame: pd.DataFrame) -> WriteCounts:
+    """What writing these quarter and year values (SPAN_COLUMNS) would insert, update and
+    leave as it is."""
+    _stage_spans(c, frame)
+    row = c.execute(
+        text(
+            "SELECT SUM(CASE WHEN d.org_unit_id IS NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN d.value <> s.value THEN 1 ELSE 0 END) "
+            f"FROM staging_span s LEFT JOIN data_value_span d ON {_SPAN_JOIN}"
+        )
+    ).one()
+    c.execute(text("DROP TABLE staging_span"))
+    new, changed = int(row[0] or 0), int(row[1] or 0)
+    return WriteCounts(new, changed, len(frame) - new - changed)
+
+
+def write_spans(c: Connection, frame: pd.DataFrame, batch_id: int) -> WriteCounts:
+    """Insert new quarter and year values, update changed ones (logged in value_change_span),
+    skip identical ones: write_values' rules."""
+    _stage_spans(c, frame)
+    batch = {"batch": int(batch_id)}
+    updated = c.execute(
+        text(
+            "INSERT INTO value_change_span (batch_id, org_unit_id, data_element_id, grain, "
+            "period, old_value, new_value) SELECT :batch, s.org_unit_id, s.data_element_id, "
+            "s.grain, s.period, d.value, s.value "
+            f"FROM staging_span s JOIN data_value_span d ON {_SPAN_JOIN} WHERE d.value <> s.value"
+        ),
+        batch,
+    ).rowcount
+    if updated:
+        c.execute(
+            text(
+                "UPDATE data_value_span SET value = s.value, batch_id = :batch FROM staging_span s "
+                "WHERE s.org_unit_id = data_value_span.org_unit_id "
+                "AND s.data_element_id = data_value_span.data_element_id "
+                "AND s.grain = data_value_span.grain AND s.period = data_value_span.period "
+                "AND s.value <> data_value_span.value"
+            ),
+            batch,
+        )
+    inserted = c.execute(
+        text(
+            "INSERT INTO data_value_span (org_unit_id, data_element_id, grain, period, value, "
+            "batch_id) SELECT s.org_unit_id, s.data_element_id, s.grain, s.period, s.value, :batch "
+            f"FROM staging_span s LEFT JOIN data_value_span d ON {_SPAN_JOIN} "
+            "WHERE d.org_unit_id IS NULL"
+        ),
+        batch,
+    ).rowcount
+    c.execute(text("DROP TABLE staging_span"))
+    return WriteCounts(inserted, updated, len(frame) - inserted - updated)
+
+
 def load_staging(c: Connection, frame: pd.DataFrame) -> None:
     c.execute(text("DROP TABLE IF EXISTS staging_value"))
     c.execute(

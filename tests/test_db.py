@@ -14,7 +14,7 @@ def test_migrations_match_the_declared_schema(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert diff == [], diff
-    assert version == "0006_sdg"
+    assert version == "0007_value_spans"
 
 
 def test_upgrade_is_idempotent(tmp_path):

@@ -24,6 +24,13 @@ FACILITIES = [
         "parent": "0103",
         "facility_type": "HD",
     },
+    {
+        "code": "F004",
+        "name": "Hospital Distrital de Loreto",
+        "level": 3,
+        "parent": "0104",
+        "facility_type": "HD",
+    },
 ]
 MORE = (
     "MUERTE_NEO,202401,F003,1\nNAC_VIVOS,202401,F003,80\n"
@@ -124,6 +131,57 @@ def test_round_trip_is_exact(tmp_path, cli, source, fmt):
     assert sum(r["numerator"] for r in monthly) / sum(r["denominator"] for r in monthly) * 1000 == (
         pytest.approx(4 / 445 * 1000)
     )
+
+
+def _export(cli, url: str, fmt: str, unit: str, path: Path, *extra: str) -> str:
+    code, _, err = cli(
+        url,
+        "export",
+        "--format",
+        fmt,
+        "--indicator",
+        "MNI-02",
+        "--org-unit",
+        unit,
+        "--period",
+        "2024Q1",
+        *extra,
+        "-o",
+        str(path),
+    )
+    assert code == 0, err
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "adx", "dhis2-json", "csv"])
+def test_round_trip_with_a_quarter_value_is_exact(tmp_path, cli, source, fmt):
+    # F004 reports its first quarter as one value (as a FHIR or ADX quarterly report may).
+    quarter = tmp_path / "quarter.csv"
+    quarter.write_text(
+        "data_element,period,org_unit,value\nMUERTE_NEO,2024Q1,F004,2\nNAC_VIVOS,2024Q1,F004,200\n"
+    )
+    code, out, err = cli(source, "import", str(quarter))
+    assert code == 0, out + err
+    target = database(tmp_path, "target")
+    files = [
+        _export(cli, source, fmt, unit, tmp_path / f"{unit}.{SUFFIX[fmt]}", "--by", "month")
+        for unit in ("F002", "F003")
+    ]
+    # F004 has no month to export: its quarter goes as the quarter it is.
+    files.append(_export(cli, source, fmt, "F004", tmp_path / f"F004.{SUFFIX[fmt]}"))
+    text = Path(files[-1]).read_text()
+    assert {"fhir": '"end": "2024-03-31"', "adx": "2024-01-01/P3M"}.get(fmt, "2024Q1") in text
+    code, out, err = cli(target, "import", *files)
+    assert code == 0, out + err
+    before, after = answers(cli, source), answers(cli, target)
+    assert after == before
+    # Hand-computed: the quarter holds F004's 2 / 200; the months never do.
+    national_by_month, by_facility = before[0], before[1]
+    assert [r["numerator"] for r in national_by_month] == [3, 1, 0]
+    f004 = next(r for r in by_facility if r["org_unit"] == "F004")
+    assert (f004["numerator"], f004["denominator"]) == (2, 200)
+    concepcion = before[2][0]  # PY-1: F003's months and F004's quarter
+    assert (concepcion["numerator"], concepcion["denominator"]) == (1 + 0 + 2, 80 + 75 + 200)
 
 
 def _bundle(cli, source, tmp_path, *extra) -> dict:

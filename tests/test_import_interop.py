@@ -267,11 +267,14 @@ def test_fhir_outside_analyst_scope(store):
     }
 
 
-def test_fhir_quarter_is_read_then_refused_as_not_monthly(store, tmp_path):
+def test_fhir_quarter_with_one_of_its_months_is_refused_as_double_counting(store, tmp_path):
+    # Quarters are taken (tests/test_import_periods.py), but entry 1 is February of the same
+    # hospital: the quarter would count it twice.
     path = _bundle(tmp_path, _set(0, "period", {"start": "2024-01-01", "end": "2024-03-31"}))
     report = _refused(store, path)
-    p = next(p for p in report.problems if p.reason == "not_monthly")
+    p = next(p for p in report.problems if p.reason == "span_has_months")
     assert p.value == "2024Q1" and p.where == "entry[0].resource.period"
+    assert p.params["months"] == "2024-02"
 
 
 def test_measure_map_is_metadata(store, tmp_path):

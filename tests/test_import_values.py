@@ -326,22 +326,23 @@ def test_long_csv_population_or_derived_element_is_rejected(store, tmp_path, cod
 @pytest.mark.parametrize(
     ("period", "reason"),
     [
-        ("2024Q1", "not_monthly"),
-        ("2024", "not_monthly"),
-        ("2024W3", "not_monthly"),
+        ("2024W3", "not_month_quarter_year"),
+        ("2024S1", "not_month_quarter_year"),
+        ("2024Q5", "bad_period"),
         ("202413", "bad_period"),
         ("2024-01", "bad_period"),
         ("enero", "bad_period"),
     ],
 )
-def test_long_csv_bad_or_non_monthly_period(store, tmp_path, period, reason):
+def test_long_csv_bad_or_other_period_type(store, tmp_path, period, reason):
     p = only_problem(run(store, put(tmp_path, "v.csv", HEADER + f"NAC_VIVOS,{period},F001,1\n")))
     assert (p.row, p.column, p.value, p.reason) == (2, "period", period, reason)
 
 
-def test_long_csv_not_monthly_reason_says_monthly_only(store, tmp_path):
-    p = only_problem(run(store, put(tmp_path, "v.csv", HEADER + "NAC_VIVOS,2024Q3,F001,1\n")))
-    assert "monthly periods only" in p.message("en") and "mensuales" in p.message("es")
+def test_long_csv_week_reason_names_the_period_types_taken(store, tmp_path):
+    # Quarters and years are taken (tests/test_import_periods.py); a week is not.
+    p = only_problem(run(store, put(tmp_path, "v.csv", HEADER + "NAC_VIVOS,2024W3,F001,1\n")))
+    assert "quarters YYYYQn" in p.message("en") and "trimestres AAAAQn" in p.message("es")
 
 
 def test_long_csv_future_period(store, tmp_path):
@@ -403,14 +404,14 @@ def test_long_csv_lists_every_problem_and_writes_nothing(store, tmp_path):
         tmp_path,
         "v.csv",
         HEADER
-        + "NAC_VIVOS,202401,F001,5\nNAC_VIVOS,202401,F002,-3\nNOPE,2024Q1,0101,x\nPARTOS,202401,F001,1\n",
+        + "NAC_VIVOS,202401,F001,5\nNAC_VIVOS,202401,F002,-3\nNOPE,2024W1,0101,x\nPARTOS,202401,F001,1\n",
     )
     report = run(store, path)
     assert not report.ok
     assert [(p.row, p.column, p.reason) for p in report.problems] == [
         (3, "value", "negative_value"),
         (4, "data_element", "unknown_data_element"),
-        (4, "period", "not_monthly"),
+        (4, "period", "not_month_quarter_year"),
         (4, "org_unit", "not_facility"),
         (4, "value", "non_numeric"),
     ]

@@ -72,6 +72,26 @@ def test_rollup_rows_count_a_reporting_facility_once_per_quarter():
     assert got[(2, "*", "M", 202401)] == {9: 1.0}
 
 
+def test_rollup_rows_put_quarter_and_year_values_only_in_the_grains_that_contain_them():
+    spans = pd.DataFrame(
+        [(11, 7, "Q", 20243, 30.0), (11, 8, "Y", 2024, 400.0)],
+        columns=["org_unit_id", "data_element_id", "grain", "period", "value"],
+    )
+    rows = rollup_rows(facts([(10, 202408, 7, 5.0)]), UNITS, None, spans)
+    got = sums_of(rows)
+    # A quarter value: its quarter and its year, never a month.
+    assert got[(11, "*", "Q", 20243)] == {7: 30.0}
+    assert got[(11, "*", "Y", 2024)] == {7: 30.0, 8: 400.0}
+    assert not [k for k in got if k[0] == 11 and k[2] == "M"]
+    # A year value: the year only (no quarter row holds element 8).
+    assert all(8 not in v for k, v in got.items() if k[2] != "Y")
+    # Up the tree with the monthly value of the USF: the HD's spans under its type.
+    assert got[(3, "*", "M", 202408)] == {7: 5.0}
+    assert got[(3, "*", "Q", 20243)] == {7: 35.0}
+    assert got[(1, "HD", "Y", 2024)] == {7: 30.0, 8: 400.0}
+    assert got[(1, "*", "Y", 2024)] == {7: 35.0, 8: 400.0}
+
+
 def test_rollup_rows_refuse_an_element_id_the_key_cannot_hold():
     with pytest.raises(ValueError):
         rollup_rows(facts([(10, 202401, 1 << DE_BITS, 1.0)]), UNITS, None)

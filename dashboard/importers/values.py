@@ -1,4 +1,5 @@
-"""Import monthly facility data values: the long CSV/XLSX format and DHIS2 dataValueSets."""
+"""Import facility data values (monthly, or for a whole quarter or year): the long CSV/XLSX format
+and DHIS2 dataValueSets; FHIR and ADX come here as cells."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .common import (
 )
 
 LONG_REQUIRED = ("data_element", "period", "org_unit", "value")
+SPAN_COLUMNS = ["org_unit_id", "data_element_id", "grain", "period", "value"]
 # DHIS2 names, lower-cased (CSV export headers and JSON camelCase alike) -> our names.
 DHIS2_NAMES = {
     "dataelement": "data_element",
@@ -62,10 +64,12 @@ _JSON_KEYS = {
 }
 
 _MONTH = re.compile(r"(\d{4})(\d{2})")
-# DHIS2 ids of other period types: year, quarter, six-month, week, bi-week, bi-month, financial
-# years, day. Recognised only to say "monthly periods only" instead of "bad period".
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_YEAR = re.compile(r"\d{4}")
+# DHIS2 ids of other period types: six-month, week, bi-week, bi-month, financial years, day.
+# Recognised only to say "months, quarters or years only" instead of "bad period".
 _OTHER_PERIOD = re.compile(
-    r"\d{4}(?:Q[1-4]|S[12]|W\d{1,2}|BIW\d{1,2}|\d{2}B|APRIL|JULY|OCT|NOV|APRILS[12]|NOVS[12]|\d{4})?"
+    r"\d{4}(?:S[12]|W\d{1,2}|BIW\d{1,2}|\d{2}B|APRIL|JULY|OCT|NOV|APRILS[12]|NOVS[12]|\d{4})"
 )
 _DHIS2_UID = re.compile(r"[A-Za-z][A-Za-z0-9]{10}")
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -244,15 +248,66 @@ MAX_COUNT = 10_000_000
 _NO_CLOSING = 999_999
 
 
+# The 11-bit period slot of a key: the months of 1990-2100 first, then their quarters, then
+# their years (1,887 slots of 2,048), so a quarter or year value is deduplicated, summed and
+# checked by the monthly values' own machinery.
+_N_YEARS = MAX_YEAR - MIN_YEAR + 1
+Q_SLOT = _N_YEARS * 12
+Y_SLOT = Q_SLOT + _N_YEARS * 4
+
+
+def period_slot(period: np.ndarray) -> np.ndarray:
+    """The slot of period codes as the period check gives them: a month 202507, a quarter
+    20253 (year × 10 + quarter) or a year 2025."""
+    p = np.asarray(period, dtype=np.int64)
+    slot = (p // 100 - MIN_YEAR) * 12 + p % 100 - 1
+    short = p < 100_000
+    if short.any():
+        q = p[short]
+        slot[short] = np.where(
+            q >= 10_000, Q_SLOT + (q // 10 - MIN_YEAR) * 4 + q % 10 - 1, Y_SLOT + q - MIN_YEAR
+        )
+    return slot
+
+
+def slot_months(slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last month slots (0 = January 1990) a period slot covers."""
+    s = np.asarray(slot, dtype=np.int64)
+    quarter = (s >= Q_SLOT) & (s < Y_SLOT)
+    first = np.where(s < Q_SLOT, s, np.where(quarter, (s - Q_SLOT) * 3, (s - Y_SLOT) * 12))
+    last = first + np.where(s < Q_SLOT, 0, np.where(quarter, 2, 11))
+    return first, last
+
+
+def slot_month(slot: np.ndarray) -> np.ndarray:
+    """YYYYMM of month slots."""
+    s = np.asarray(slot, dtype=np.int64)
+    return (MIN_YEAR + s // 12) * 100 + s % 12 + 1
+
+
+def slot_span(slot: int) -> tuple[str, int, str]:
+    """(grain, period, DHIS2 id) of a quarter or year slot: ('Q', 20253, '2025Q3')."""
+    if slot >= Y_SLOT:
+        year = MIN_YEAR + slot - Y_SLOT
+        return "Y", year, str(year)
+    year, q = MIN_YEAR + (slot - Q_SLOT) // 4, (slot - Q_SLOT) % 4 + 1
+    return "Q", year * 10 + q, f"{year}Q{q}"
+
+
+def start_month(period: np.ndarray) -> np.ndarray:
+    """The first month (YYYYMM) of period codes (months, quarters 20253, years 2025)."""
+    first, _ = slot_months(period_slot(period))
+    return slot_month(first)
+
+
 def encode_key(unit: np.ndarray, month: np.ndarray, element: np.ndarray) -> np.ndarray:
-    """One int64 per value: unit (32 bits), month since 1990 (11 bits), element (20 bits).
-    Sorted, it is the store's own order (fast inserts) and keeps each facility-month's values
-    side by side (its report). Built in place: a 200 MB file has millions of values."""
+    """One int64 per value: unit (32 bits), period slot (11 bits: a month since 1990, or a
+    quarter or year after them), element (20 bits). Sorted, it is the store's own order (fast
+    inserts) and keeps each facility-month's values side by side (its report). Built in place:
+    a 200 MB file has millions of values."""
     key = unit.astype(np.int64)
     key <<= 31
-    mindex = (month // 100 - MIN_YEAR) * 12 + month % 100 - 1
-    part = mindex.astype(np.int64)
-    del mindex
+    part = period_slot(month)
     part <<= 20
     key |= part
     del part
@@ -264,9 +319,12 @@ def key_unit(key: np.ndarray) -> np.ndarray:
     return key >> 31
 
 
+def key_slot(key: np.ndarray) -> np.ndarray:
+    return (key >> 20) & 0x7FF
+
+
 def key_month(key: np.ndarray) -> np.ndarray:
-    mindex = (key >> 20) & 0x7FF
-    return (MIN_YEAR + mindex // 12) * 100 + mindex % 12 + 1
+    return slot_month(key_slot(key))
 
 
 def key_element(key: np.ndarray) -> np.ndarray:
@@ -277,14 +335,16 @@ def key_element(key: np.ndarray) -> np.ndarray:
 class ParsedValues:
     """Validated values of a whole file, sorted and deduplicated: 12 bytes a value."""
 
-    key: np.ndarray  # encode_key(unit, month, element), ascending, unique
+    key: np.ndarray  # encode_key(unit, month, element), ascending, unique; months only
     value: np.ndarray  # int32, or int64 for DHIS2 sums
     reports: pd.DataFrame  # org_unit_id, month [, received_on]: the monthly reports that arrived
     rows: int
     skipped: int
+    # Values of a whole quarter or year: org_unit_id, data_element_id, grain, period, value.
+    spans: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SPAN_COLUMNS))
 
     def __len__(self) -> int:
-        return len(self.key)
+        return len(self.key) + len(self.spans)
 
     def month_counts(self, step: int = 1 << 20) -> dict[int, int]:
         """{YYYYMM: values}, counted a slice of the key at a time (decoding every key at
@@ -328,8 +388,11 @@ class ValueCollector:
         scope: Scope,
         report: ImportReport,
         limits: ImportLimits,
+        store: Repository | None = None,
     ):
         self.catalog, self.today, self.scope = catalog, today, scope
+        # The store's quarter, year and monthly values that the file's could double count.
+        self.store = store
         self.report, self.limits = report, limits
         self.current = today.year * 100 + today.month
         # Verdicts per distinct code survive between chunks; values are checked per chunk.
@@ -355,10 +418,13 @@ class ValueCollector:
         self.received = False
         self.file = report.file
         self.value_name = "value"
+        self.period_name = "period"
+        self.spans = False  # a quarter or year value among the good rows
 
     def add(self, raw: RawValues) -> None:
         self.file, self.dhis2 = raw.file, raw.dhis2
         self.value_name = raw.names["value"]
+        self.period_name = raw.names["period"]
         problems = list(raw.problems)
         cells, rows = raw.cells, raw.rows
         self.rows += len(rows) + sum(1 for p in raw.problems if p.reason == "bad_entry")
@@ -392,7 +458,8 @@ class ValueCollector:
         # are otherwise fine.
         both = ~(checks["org_unit"].bad | checks["period"].bad)
         units = np.where(both, checks["org_unit"].values, 0).astype(np.int64)
-        months = np.where(both, checks["period"].values, 0).astype(np.int64)
+        # A quarter or year must start before the facility closed.
+        months = np.where(both, start_month(np.where(both, checks["period"].values, 199001)), 0)
         late = both & (months > self._closed[units])
         if late.any():
             period_raw = cells["period"].to_numpy()
@@ -416,6 +483,7 @@ class ValueCollector:
         good = np.flatnonzero(~bad)
         # Per value: one int64 key, the count (whole, at most MAX_COUNT: int32 holds it) and
         # the row number: 16 bytes; a 200 MB file is about 7.7 million values.
+        self.spans |= bool((checks["period"].values[good] < 100_000).any())
         self.parts["key"].append(
             encode_key(
                 checks["org_unit"].values[good].astype(np.int64),
@@ -478,6 +546,7 @@ class ValueCollector:
             received = received[order]
         dup = np.concatenate([[False], full_same])
         del full_same
+        row: np.ndarray | None = None
         if dup.any():
             # The first of each run of equal keys (stable sort: the earliest row) is the reference.
             starts = np.where(~dup, np.arange(len(dup)), 0)
@@ -503,15 +572,30 @@ class ValueCollector:
                 ),
                 self.limits.max_problems,
             )
-            del first, conflict, row
-            if self.report.ok:
-                keep = ~dup
-                self.skipped += int(dup.sum())
-                value, key = value[keep], key[keep]
-                if received is not None:
-                    received = received[keep]
+            del first, conflict
+        overlaps = self._overlaps(key, ~dup)
+        if overlaps:
+            row = row if row is not None else self._take("row")
+            self.report.add_problems(
+                sorted(
+                    (
+                        Problem(
+                            self.file, int(row[order[i]]), self.period_name, shown, reason, params
+                        )
+                        for i, shown, reason, params in overlaps
+                    ),
+                    key=lambda p: p.row,
+                ),
+                self.limits.max_problems,
+            )
+        if dup.any() and self.report.ok:
+            keep = ~dup
+            self.skipped += int(dup.sum())
+            value, key = value[keep], key[keep]
+            if received is not None:
+                received = received[keep]
         self.parts.pop("row", None)
-        del order, dup
+        del order, dup, row
         if not self.report.ok:
             return None
         if self.dhis2 and len(key):
@@ -521,10 +605,131 @@ class ValueCollector:
             key = key[starts]
             if received is not None:
                 received = np.minimum.reduceat(received, starts)
+        spans = pd.DataFrame(columns=SPAN_COLUMNS)
+        is_span = key_slot(key) >= Q_SLOT if self.spans else None
+        if is_span is not None and is_span.any():
+            spans = _span_frame(key[is_span], value[is_span])
+            key, value = key[~is_span], value[~is_span]
+            if received is not None:
+                received = received[~is_span]
         reports = self._reports(key, received)
-        parsed = ParsedValues(key, value, reports, self.rows, self.skipped)
+        parsed = ParsedValues(key, value, reports, self.rows, self.skipped, spans)
         _return_memory()
         return parsed
+
+    def _overlaps(self, key: np.ndarray, first: np.ndarray) -> list[tuple[int, str, str, dict]]:
+        """(index into key, value shown, reason, params) of each value that would be counted
+        twice with another of the file or of the store: a quarter or year value and a monthly
+        value inside it, or a quarter and its year, of the same facility and data element.
+        `first`: the entries to judge (one of each run of equal keys)."""
+        # A slice at a time: a monthly file has millions of keys, and only a few may matter.
+        step = 1 << 20
+        counts = np.zeros(0x800, dtype=np.int64)
+        for a in range(0, len(key), step):
+            counts += np.bincount(key_slot(key[a : a + step]), minlength=0x800)
+        used = np.flatnonzero(counts)
+        span_i = np.empty(0, dtype=np.int64)
+        if counts[Q_SLOT:].any():
+            span_i = np.concatenate(
+                [
+                    a
+                    + np.flatnonzero(first[a : a + step] & (key_slot(key[a : a + step]) >= Q_SLOT))
+                    for a in range(0, len(key), step)
+                ]
+            )
+        stored = pd.DataFrame(columns=SPAN_COLUMNS)
+        if self.store is not None and len(used):
+            stored = self.store.span_values(sorted({int(y) for y in slot_year(used)}))
+        if not len(span_i) and stored.empty:
+            return []
+        # Every span (the file's: idx into key; the store's: idx -1) by facility-element pair.
+        s_unit = np.concatenate([key_unit(key[span_i]), stored.org_unit_id.to_numpy(np.int64)])
+        s_de = np.concatenate([key_element(key[span_i]), stored.data_element_id.to_numpy(np.int64)])
+        s_slot = np.concatenate(
+            [key_slot(key[span_i]), period_slot(stored.period.to_numpy(np.int64))]
+        ).astype(np.int64)
+        lo, hi = slot_months(s_slot)
+        spans = pd.DataFrame(
+            {
+                "pair": (s_unit << 20) | s_de,
+                "slot": s_slot,
+                "lo": lo,
+                "hi": hi,
+                "idx": np.concatenate([span_i, np.full(len(stored), -1)]).astype(np.int64),
+            }
+        )
+        out: list[tuple[int, str, str, dict]] = []
+        # Months of the file inside a span of the file or of the store.
+        hits = []
+        for a in range(0, len(key), step):
+            k = key[a : a + step]
+            k_slot = key_slot(k)
+            pair = ((k >> 31) << 20) | key_element(k)
+            near = np.flatnonzero(
+                first[a : a + step] & (k_slot < Q_SLOT) & np.isin(pair, spans.pair.to_numpy())
+            )
+            hits.append(pd.DataFrame({"pair": pair[near], "m": k_slot[near], "i": a + near}))
+        months = (
+            pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["pair", "m", "i"])
+        )
+        inside = months.merge(spans, on="pair")
+        inside = inside[(inside.m >= inside.lo) & (inside.m <= inside.hi)]
+        for i, span_slot in (
+            inside[inside.idx < 0][["i", "slot"]]
+            .drop_duplicates("i")
+            .itertuples(index=False, name=None)
+        ):
+            shown = str(int(slot_month(key_slot(key[i]))))
+            out.append((int(i), shown, "month_in_span", _span_id(int(span_slot))))
+        ranges = inside[inside.idx >= 0][["idx", "m"]].rename(columns={"m": "first"})
+        ranges = ranges.assign(last=ranges["first"])
+        if self.store is not None and len(span_i):
+            mine = spans[spans.idx >= 0]
+            found = self.store.months_within(
+                pd.DataFrame(
+                    {
+                        "org_unit_id": mine.pair.to_numpy() >> 20,
+                        "data_element_id": mine.pair.to_numpy() & 0xFFFFF,
+                        "first_month": slot_month(mine.lo.to_numpy()),
+                        "last_month": slot_month(mine.hi.to_numpy()),
+                        "tag": mine.idx.to_numpy(),
+                    }
+                )
+            )
+            if not found.empty:
+                ranges = pd.concat(
+                    [
+                        ranges,
+                        pd.DataFrame(
+                            {
+                                "idx": found.tag.to_numpy(np.int64),
+                                "first": period_slot(found["first"].to_numpy(np.int64)),
+                                "last": period_slot(found["last"].to_numpy(np.int64)),
+                            }
+                        ),
+                    ],
+                    ignore_index=True,
+                )
+        if not ranges.empty:
+            per = ranges.groupby("idx").agg(first=("first", "min"), last=("last", "max"))
+            for i, lo_m, hi_m in per.itertuples(name=None):
+                sid = _span_id(int(key_slot(key[i])))
+                params = {**sid, "months": _months(int(lo_m), int(hi_m))}
+                out.append((int(i), sid["period"], "span_has_months", params))
+        # A quarter and its year (or a stored one), reported once: at the later of the file's.
+        both = spans.merge(spans, on="pair", suffixes=("", "_b"))
+        both = both[
+            (both.idx >= 0)
+            & (both.slot != both.slot_b)
+            & (both.lo <= both.hi_b)
+            & (both.lo_b <= both.hi)
+            & (both.idx_b < both.idx)
+        ]
+        pairs = both[["idx", "slot", "slot_b"]].drop_duplicates("idx")
+        for i, mine_slot, other_slot in pairs.itertuples(index=False, name=None):
+            shown = _span_id(int(mine_slot))["period"]
+            out.append((int(i), shown, "span_overlaps_span", _span_id(int(other_slot))))
+        return out
 
     def _reports(self, key: np.ndarray, received: np.ndarray | None) -> pd.DataFrame:
         """One row per facility-month: the report that arrived with these values."""
@@ -541,6 +746,40 @@ class ValueCollector:
 
 
 _EPOCH = date(1970, 1, 1)
+
+
+def slot_year(slot: np.ndarray) -> np.ndarray:
+    """The calendar year of period slots."""
+    s = np.asarray(slot, dtype=np.int64)
+    return MIN_YEAR + np.where(
+        s < Q_SLOT, s // 12, np.where(s < Y_SLOT, (s - Q_SLOT) // 4, s - Y_SLOT)
+    )
+
+
+def _span_id(slot: int) -> dict[str, str]:
+    return {"period": slot_span(slot)[2]}
+
+
+def _months(first: int, last: int) -> str:
+    """Month slots as '2025-07' or '2025-07..2025-09'."""
+    a, b = (f"{m // 100}-{m % 100:02d}" for m in slot_month(np.array([first, last])).tolist())
+    return a if a == b else f"{a}..{b}"
+
+
+def _span_frame(key: np.ndarray, value: np.ndarray) -> pd.DataFrame:
+    """Quarter and year keys as SPAN_COLUMNS rows."""
+    slot = key_slot(key)
+    year = slot_year(slot)
+    is_year = slot >= Y_SLOT
+    return pd.DataFrame(
+        {
+            "org_unit_id": key_unit(key),
+            "data_element_id": key_element(key),
+            "grain": np.where(is_year, "Y", "Q").astype(object),
+            "period": np.where(is_year, year, year * 10 + (slot - Q_SLOT) % 4 + 1),
+            "value": value.astype(np.float64),
+        }
+    )
 
 
 def _shown(v: float) -> str:
@@ -631,8 +870,18 @@ def _period_check(current: int) -> Callable[[str], Verdict]:
             if int(pe) > current:
                 return fail("future_period", month=str(current))
             return ok(int(pe))
+        # A quarter or a year (FHIR and ADX reports may cover one): code 20253 or 2025.
+        q = _QUARTER.fullmatch(pe)
+        if q or _YEAR.fullmatch(pe):
+            year = int(pe[:4])
+            if not MIN_YEAR <= year <= MAX_YEAR:
+                return fail("bad_period")
+            code = year * 10 + int(q.group(2)) if q else year
+            if int(start_month(np.array([code]))[0]) > current:
+                return fail("future_period", month=str(current))
+            return ok(code)
         if _OTHER_PERIOD.fullmatch(pe):
-            return fail("not_monthly")
+            return fail("not_month_quarter_year")
         return fail("bad_period")
 
     return check
@@ -705,6 +954,7 @@ def write_values(
     if not len(parsed):
         return
     size = limits.chunk_rows
+    spans = parsed.spans
     if dry_run:
         with database_errors():
             for frame in parsed.frames(size):
@@ -712,13 +962,21 @@ def write_values(
                 report.inserted += len(new)
                 report.updated += len(changed)
                 report.unchanged += same
+            if not spans.empty:
+                counts = repo.diff_spans(spans)
+                report.inserted += counts.inserted
+                report.updated += counts.updated
+                report.unchanged += counts.unchanged
         return
     t0 = time.perf_counter()
     total = WriteCounts(0, 0, 0)
     with database_errors(), repo.engine.begin() as conn:
         batch_id = repo.start_batch(report.file, report.format, conn)
-        for frame in parsed.frames(size):
-            counts = repo.write_values(frame, batch_id, conn)
+        frames = parsed.frames(size)
+        for counts in itertools.chain(
+            (repo.write_values(frame, batch_id, conn) for frame in frames),
+            [repo.write_spans(spans, batch_id, conn)] if not spans.empty else [],
+        ):
             total = WriteCounts(
                 total.inserted + counts.inserted,
                 total.updated + counts.updated,
@@ -731,6 +989,10 @@ def write_values(
         for y in sorted({m // 100 for m in months}):
             in_year = [m for m in months if m // 100 == y]
             repo.ensure_expected_reports(min(in_year), max(in_year), conn)
+        # A quarter or year value's rollups are those of its calendar year.
+        span_years = slot_year(period_slot(spans.period.to_numpy(np.int64)))
+        for y, n in zip(*np.unique(span_years, return_counts=True), strict=True):
+            months[int(y) * 100 + 1] = months.get(int(y) * 100 + 1, 0) + int(n)
         groups = _year_groups(months, 2 * size)
         # mark_received holds the chunk's reports as Python dicts: smaller chunks.
         reports, step = parsed.reports, max(size // 4, 1)
@@ -762,7 +1024,7 @@ def import_values(
     scope: Scope,
     limits: ImportLimits,
 ) -> ImportReport:
-    collector = ValueCollector(repo.catalog(), today, scope, report, limits)
+    collector = ValueCollector(repo.catalog(), today, scope, report, limits, repo)
     for raw in chunks:
         collector.add(raw)
     if collector.rows == 0 and report.ok:
