@@ -4,8 +4,6 @@ denominator consistency (4a), as frames shared by /calidad, its exports and its 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +13,7 @@ import pandas as pd
 from .aggregate import Axes, evaluate_frame, load_array
 from .catalog import Catalog, OrgUnit
 from .filters import Filters, resolve_period
+from .memo import CatalogLRU
 from .periods import Period, add_months, month_period
 from .quality import ReviewRules
 from .views import Context, children, selected_unit
@@ -173,27 +172,18 @@ class ReviewCache:
     app, built by the composition root, shared by its request threads."""
 
     def __init__(self, size: int = 32):
-        self.size = size
-        self._entries: OrderedDict[tuple, tuple[Catalog, Review]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: CatalogLRU[Review] = CatalogLRU(size)
 
     def review(self, ctx: Context, f: Filters) -> Review:
         cat = ctx.cat
         unit, _ = review_units(ctx, f)
         p = resolve_period(f, ctx.today)
         key = (ctx.scope, unit.code, p.start, p.end, ctx.dqr, ctx.suppress)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] is cat:
-                self._entries.move_to_end(key)
-                return hit[1]
-        r = review(ctx, f)
-        with self._lock:
-            self._entries[key] = (cat, r)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return r
+        hit = self._entries.get(key, cat)
+        if hit is None:
+            hit = review(ctx, f)
+            self._entries.put(key, cat, hit)
+        return hit
 
 
 def _read(
