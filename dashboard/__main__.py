@@ -426,7 +426,7 @@ def cmd_serve(args, settings: Settings) -> int:
     if args.ensure_demo:
         _ensure_demo_accounts(settings)
     # The development server migrates on start, as the embedded demo always has.
-    app = create_app(settings, migrate=True)
+    app = create_app(settings, migrate=True, settle_heap=True)
     print(f"Dashboard on http://{args.host}:{args.port}/  (database: {settings.database_url})")
     app.run(host=args.host, port=args.port, debug=settings.debug)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from . import memo
 from .accounts import Accounts
 from .config import Settings
 from .db import make_engine
@@ -25,10 +26,14 @@ class SchemaOutOfDate(RuntimeError):
     """The database is behind this code: run `python -m dashboard migrate` first."""
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool | None = None):
+def create_app(
+    settings: Settings | None = None, *, migrate: bool | None = None, settle_heap: bool = False
+):
     """The Dash app over the configured database. `migrate`: run the migrations here (the
     embedded demo and `serve`); False: refuse to start unless the schema is current (production
-    workers, where migrating is a release step); None: migrate only the embedded SQLite file."""
+    workers, where migrating is a release step); None: migrate only the embedded SQLite file.
+    `settle_heap`: a serving process (serve, gunicorn) freezes its long-lived objects after
+    each catalogue load (memo.settle_heap); tests, which build many apps, do not."""
     import dash
     from flask_compress import Compress
 
@@ -52,7 +57,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool | None = None)
         pool_timeout_s=settings.pool_timeout_s,
         busy_timeout_s=settings.sqlite_busy_timeout_s,
     )
-    repo = Repository(engine, population_rule=settings.population_rule)
+    repo = Repository(
+        engine,
+        population_rule=settings.population_rule,
+        on_load=memo.settle_heap if settle_heap else None,
+    )
     _schema(repo, migrate, settings)
     app = dash.Dash(
         __name__,

@@ -3,6 +3,7 @@ repository loads a new one when the data version moves: any import, by any proce
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,3 +46,15 @@ class CatalogLRU(Generic[V]):
                 self.budget is not None and self._total > self.budget
             ):
                 self._total -= self._entries.popitem(last=False)[1][2]
+
+
+def settle_heap() -> None:
+    """Collect once, then move every object alive now (the catalogue just loaded, the app, the
+    libraries) out of the cyclic collector's reach (gc.freeze). A serving process holds tens of
+    thousands of long-lived objects (13,000 facilities at 10×); without this every full
+    collection walks them all again, a pause of ~80-100 ms landing on whichever request
+    happens to allocate at that moment. Unfreezing first lets a catalogue an import replaced
+    be collected now rather than stay frozen."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 
@@ -29,7 +29,11 @@ class Repository:
     within that many seconds, for one tiny read a second at most."""
 
     def __init__(
-        self, engine: Engine, version_check_s: float = 1.0, population_rule: str = "parts"
+        self,
+        engine: Engine,
+        version_check_s: float = 1.0,
+        population_rule: str = "parts",
+        on_load: Callable[[], None] | None = None,
     ):
         if population_rule not in rollups.POPULATION_RULES:
             raise ValueError(f"population rule {population_rule!r}")
@@ -38,6 +42,8 @@ class Repository:
         # so a table's total is the sum of its rows) or "own" (its own figure when it has one).
         self.population_rule = population_rule
         self.version_check_s = version_check_s
+        # Called after each catalogue load (a server settles its heap there: memo.settle_heap).
+        self.on_load = on_load
         self._catalog: Catalog | None = None
         self._version: str | None = None
         self._checked = -math.inf
@@ -69,6 +75,8 @@ class Repository:
             self._version = self.data_version()
             self._checked = now
             cat = self._catalog = reads.load_catalog(self.engine)
+            if self.on_load is not None:
+                self.on_load()
         return cat
 
     def data_version(self) -> str | None:

@@ -18,7 +18,7 @@ if not settings.secret_key:
         "  export DASHBOARD_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
     )
 try:
-    server = create_app(settings, migrate=False).server
+    server = create_app(settings, migrate=False, settle_heap=True).server
 except SchemaOutOfDate as exc:
     logging.getLogger("dashboard").critical("%s", exc)
     print(f"dashboard: {exc}", file=sys.stderr)

@@ -1,6 +1,9 @@
 """Reused results: the per-app frame cache, its bounds, and that new data is never hidden by it;
 the reads' own rendering of inlined SQL literals."""
 
+import gc
+import weakref
+
 import pytest
 from helpers import TODAY, add_facilities, put_values
 from sqlalchemy import create_engine
@@ -8,7 +11,7 @@ from sqlalchemy import create_engine
 from dashboard import reads, views
 from dashboard.catalog import Scope
 from dashboard.filters import Filters
-from dashboard.memo import CatalogLRU
+from dashboard.memo import CatalogLRU, settle_heap
 from dashboard.periods import parse_period
 from dashboard.views import Context, frame_cache, overview
 
@@ -85,3 +88,38 @@ def test_inlined_literals_are_written_in_and_anything_else_goes_to_sqlalchemy():
     quoted = {"ids": [1], "types": ["x') OR ('1'='1"], "grain_M": "M", "periods_M": [1]}
     assert reads._render_literals(_sql(reads._sums_statement(("M",))), quoted) is None
     assert reads._render_literals(compiled, {"ids": [True]}) is None
+
+
+def test_a_catalogue_load_calls_the_repository_hook_once_per_data_version(store):
+    loads = []
+    store.on_load = lambda: loads.append(1)
+    store.invalidate()
+    store.catalog()
+    store.catalog()
+    assert len(loads) == 1
+    put_values(store, [("F2", "CPN_1", 202403, 25)])  # a new data version: a new catalogue
+    store.catalog()
+    assert len(loads) == 2
+
+
+def test_settle_heap_freezes_what_is_alive_and_frees_what_is_not():
+    class Node:
+        pass
+
+    def cycle():
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # garbage only the cyclic collector frees
+        return a
+
+    try:
+        kept = cycle()
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        dropped = cycle()
+        gc.freeze()  # frozen while alive ...
+        gone = weakref.ref(dropped)
+        del dropped
+        settle_heap()  # ... and still collected once unreachable: unfreeze comes first
+        assert gone() is None and kept.other.other is kept
+    finally:
+        gc.unfreeze()
