@@ -83,9 +83,12 @@ def fmt_number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0)
     if is_missing(value):
         return "—"
     text = f"{value:,.{decimals}f}"
-    if lang_or_default(lang) == "es":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return text.translate(_ES_SEPARATORS) if lang_or_default(lang) == "es" else text
+
+
+# Swap the thousands and decimal separators in one pass (a map's hover formats ~16,000
+# numbers a request at 10×).
+_ES_SEPARATORS = str.maketrans({",": ".", ".": ","})
 
 
 NBSP = "\u00a0"  # number and unit stay on one line ('52,1 %' never wraps on a phone)

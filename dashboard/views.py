@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -237,7 +237,10 @@ def ranking(
     res = res.assign(rank=rank(res, ind), small=_small(res, ctx))
     res["bad"] = badness(res, ind)
     return res.sort_values(
-        ["bad", "org_unit_name"], ascending=[False, True], na_position="last", key=_by_name
+        ["bad", "org_unit_name"],
+        ascending=[False, True],
+        na_position="last",
+        key=_by_name(ctx.cat),
     )
 
 
@@ -421,7 +424,7 @@ def scorecard(
     )
     ind0 = cat.indicators[key.split("|")[0]]
     wide["rank"] = rank(wide.rename(columns={key: "value"}), ind0)
-    wide = _sort(wide, f.sort, ind0)
+    wide = _sort(wide, f.sort, ind0, cat)
     page = 1
     if page_rows is None:
         earlier = res[res.period == ly.id]
@@ -508,7 +511,8 @@ def _trend(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator) -> pd.DataFrame:
+def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator, cat: Catalog) -> pd.DataFrame:
+    by_name = _by_name(cat)
     if sort:
         col = sort.lstrip("-")
         column = f"{col}|value" if f"{col}|value" in wide else col
@@ -518,16 +522,29 @@ def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator) -> pd.DataFrame
                 ascending=not sort.startswith("-"),
                 na_position="last",
                 kind="stable",
-                key=_by_name,
+                key=by_name,
             )
     return wide.sort_values(
-        ["rank", "org_unit_name"], na_position="last", kind="stable", key=_by_name
+        ["rank", "org_unit_name"], na_position="last", kind="stable", key=by_name
     )
 
 
-def _by_name(column: pd.Series) -> pd.Series:
-    """Names in Spanish alphabetical order (they carry accents); other columns as they are."""
-    return column.map(collation_key) if column.name == "org_unit_name" else column
+def _by_name(cat: Catalog) -> Callable[[pd.Series], pd.Series]:
+    """A sort key: names in Spanish alphabetical order (they carry accents), other columns as
+    they are. Each name's key is worked out once per catalogue (a region's 3,000 facility
+    names cost ~30 ms a request at 10×)."""
+    keys: dict[str, str] = cat.memo(("collation_keys",), dict)
+
+    def key_of(name: str) -> str:
+        k = keys.get(name)
+        if k is None:
+            k = keys[name] = collation_key(name)
+        return k
+
+    def key(column: pd.Series) -> pd.Series:
+        return column.map(key_of) if column.name == "org_unit_name" else column
+
+    return key
 
 
 # ==== Establecimiento ============================================================================
