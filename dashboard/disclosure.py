@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import fmt_number
+from .i18n import fmt_number, fmt_values
 
 DEFAULT_THRESHOLD = 4  # counts 1..4 are shown as "<5"
 
@@ -108,6 +108,22 @@ def count_text(row: Any, column: str, lang: str) -> str:
     if bool(getattr(row, f"{column}_small", False)):
         return str(row.small_label)
     return fmt_number(getattr(row, column), lang)
+
+
+def counts_text(frame: pd.DataFrame, column: str, lang: str) -> list[str]:
+    """count_text of every row of a frame, as a list (a map's thousands of hover labels)."""
+    shown = fmt_values(frame[column], None, lang, 0)
+    hidden = f"{column}_small"
+    if hidden not in frame.columns:
+        return shown
+    flags = frame[hidden].to_numpy()
+    if not any(bool(f) for f in flags):
+        return shown
+    labels = frame["small_label"].to_numpy()
+    return [
+        str(label) if bool(flag) else text
+        for flag, label, text in zip(flags, labels, shown, strict=True)
+    ]
 
 
 def complete_cube(cells: pd.DataFrame, column: str, threshold: int) -> np.ndarray:

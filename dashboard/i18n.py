@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
@@ -109,6 +110,28 @@ def fmt_value(value: float | None, unit: str, lang: str = DEFAULT_LANG, decimals
         return "—"
     number = fmt_number(value, lang, decimals)
     return number + percent_sign(lang) if unit == "%" else f"{number}{NBSP}{unit}".strip()
+
+
+def fmt_values(
+    values: Iterable[object], unit: str | None, lang: str = DEFAULT_LANG, decimals: int = 1
+) -> list[str]:
+    """fmt_value (or, with unit None, fmt_number) of each value, for a column of thousands:
+    the language and the unit's suffix are worked out once, not once a value."""
+    es = lang_or_default(lang) == "es"
+    if unit is None:
+        suffix = ""
+    elif unit == "%":
+        suffix = percent_sign(lang)
+    else:
+        suffix = f"{NBSP}{unit}".rstrip()  # as fmt_value's strip: no unit, no space
+    out = []
+    for v in values:
+        if is_missing(v):
+            out.append("—")
+            continue
+        text = f"{v:,.{decimals}f}"
+        out.append((text.translate(_ES_SEPARATORS) if es else text) + suffix)
+    return out
 
 
 def fmt_month(yyyymm: int, lang: str = DEFAULT_LANG, long: bool = False) -> str:
