@@ -112,3 +112,19 @@ def test_facility_type_names_come_from_the_locales():
     assert facility_type_name("USF", "es") == "Unidad de Salud de la Familia"
     assert facility_type_name("HD", "en") == "District hospital"
     assert facility_type_name(None, "es") == facility_type_name("XX", "en") == ""
+
+
+def test_fmt_values_writes_what_fmt_value_writes_one_at_a_time():
+    import math
+
+    from dashboard.i18n import fmt_number, fmt_value, fmt_values
+
+    values = [1234567.891, 0.0, -0.05, None, math.nan, 52.1, 1e6]
+    for lang in ("es", "en"):
+        for unit in ("%", "por 100.000 hab.", "", " "):
+            for d in (0, 1, 2):
+                assert fmt_values(values, unit, lang, d) == [
+                    fmt_value(v, unit, lang, d) for v in values
+                ]
+        assert fmt_values(values, None, lang, 1) == [fmt_number(v, lang, 1) for v in values]
+    assert fmt_values([1234.5], "%", "es", 1) == ["1.234,5\u00a0%"]
