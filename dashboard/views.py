@@ -206,7 +206,11 @@ def overview(ctx: Context, f: Filters) -> Overview:
     prev, ly = p.previous(), p.year_earlier()
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     spans = list(dict.fromkeys([p, prev, ly]))  # a 12-month period: previous == a year earlier
-    res = _evaluate(ctx, inds, [unit], spans, f.ftypes())
+    months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
+    # One evaluation for the cards and their sparklines: each costs a round of reads.
+    # Months first, so each indicator's sparkline rows stay in month order.
+    both = _evaluate(ctx, inds, [unit], list(dict.fromkeys([*months, *spans])), f.ftypes())
+    res = both[both.period.isin([q.id for q in spans])]
     now = res[res.period == p.id].set_index("indicator")
     before = res[res.period == prev.id].set_index("indicator")["value"]
     last_year = res[res.period == ly.id].set_index("indicator")["value"]
@@ -214,8 +218,7 @@ def overview(ctx: Context, f: Filters) -> Overview:
         prev_value=before.reindex(now.index), ly_value=last_year.reindex(now.index)
     ).reset_index()
     cards["small"] = _small(cards, ctx)
-    months = [period_for_span(m, m) for m in _months_back(p.end, 12)]
-    sparks = _evaluate(ctx, inds, [unit], months, f.ftypes())
+    sparks = both[both.period.isin([q.id for q in months])].reset_index(drop=True)
     level = child_level(unit) if unit.level < 2 else 3
     attention = ranking(ctx, cat.indicators[f.indicator], unit, p, f, level=level)
     attention = attention[attention.status.isin(["not_met", "near"]) & ~attention.small].head(10)
