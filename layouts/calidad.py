@@ -1,4 +1,5 @@
-"""Calidad: the WHO Data Quality Review of the selected region or district, one table a metric."""
+"""Calidad: the WHO Data Quality Review of the selected region or district, one table a metric.
+(Its cells in wire form, layouts.wire: a national review is some 800 of them.)"""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, t
 from dashboard.missing import is_missing
 
 from . import ids
+from .wire import el
 
 FLAG = "⚑"
 
@@ -42,15 +44,16 @@ def _pct(v, lang: str) -> str:
     return "—" if is_missing(v) else fmt_percent(float(v), lang)
 
 
-def _flagged(text: str, flag: bool, lang: str) -> html.Td:
+def _flagged(text: str, flag: bool, lang: str) -> dict:
     """A cell whose value breaks the threshold: the flag says so in words for screen readers."""
     if not flag:
-        return html.Td(text, className="text-end")
-    return html.Td(
+        return el("Td", text, className="text-end")
+    return el(
+        "Td",
         [
-            html.Span(FLAG + " ", className="dqr-flag", **{"aria-hidden": "true"}),
+            el("Span", FLAG + " ", className="dqr-flag", **{"aria-hidden": "true"}),
             text,
-            html.Span(" " + t("dqr_flagged", lang), className="visually-hidden"),
+            el("Span", " " + t("dqr_flagged", lang), className="visually-hidden"),
         ],
         className="text-end dqr-off",
         title=t("dqr_flagged", lang),
@@ -59,14 +62,14 @@ def _flagged(text: str, flag: bool, lang: str) -> html.Td:
 
 def _table(caption: str, head: list[str], rows: list, numeric_from: int = 1) -> html.Div:
     th = [
-        html.Th(h, scope="col", className="text-end" if k >= numeric_from else None)
+        el("Th", h, scope="col", className="text-end" if k >= numeric_from else None)
         for k, h in enumerate(head)
     ]
     return html.Div(
         dbc.Table(
             [
                 html.Caption(caption, className="small"),
-                html.Thead(html.Tr(th)),
+                html.Thead(el("Tr", th)),
                 html.Tbody(rows),
             ],
             size="sm",
@@ -88,8 +91,8 @@ def _section(code: str, title_key: str, lang: str, threshold: str, body) -> html
     )
 
 
-def _name_cell(code: str, name: str, own: str) -> html.Th:
-    return html.Th(name, scope="row", className="fw-semibold" if code == own else "fw-normal")
+def _name_cell(code: str, name: str, own: str) -> dict:
+    return el("Th", name, scope="row", className="fw-semibold" if code == own else "fw-normal")
 
 
 def body(r: Review, cat: Catalog, f: Filters) -> list:
@@ -101,14 +104,15 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
 
     # 1a, 1b
     rep_rows = [
-        html.Tr(
+        el(
+            "Tr",
             [
                 _name_cell(x.org_unit, x.name, own),
-                html.Td(_num(x.expected, lang), className="text-end"),
-                html.Td(_num(x.received, lang), className="text-end"),
+                el("Td", _num(x.expected, lang), className="text-end"),
+                el("Td", _num(x.received, lang), className="text-end"),
                 _flagged(_pct(x.completeness, lang), bool(x.low_completeness), lang),
                 _flagged(_pct(x.timeliness, lang), bool(x.low_timeliness), lang),
-            ]
+            ],
         )
         for x in r.reporting.itertuples(index=False)
     ]
@@ -131,13 +135,14 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
 
     # 2a, 2b
     counts = [
-        html.Tr(
+        el(
+            "Tr",
             [
                 _name_cell(x.org_unit, x.name, own),
-                html.Td(_num(x.values, lang), className="text-end"),
+                el("Td", _num(x.values, lang), className="text-end"),
                 _flagged(_num(x.moderate, lang), x.moderate > 0, lang),
                 _flagged(_num(x.extreme, lang), x.extreme > 0, lang),
-            ]
+            ],
         )
         for x in r.outlier_counts.itertuples(index=False)
     ]
@@ -164,19 +169,23 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 t("dqr_severity", lang),
             ],
             [
-                html.Tr(
+                el(
+                    "Tr",
                     [
-                        html.Td(cat.by_code[x.area].name if x.area in cat.by_code else ""),
-                        html.Th(
-                            f"{x.facility_name} ({x.facility})", scope="row", className="fw-normal"
+                        el("Td", cat.by_code[x.area].name if x.area in cat.by_code else ""),
+                        el(
+                            "Th",
+                            f"{x.facility_name} ({x.facility})",
+                            scope="row",
+                            className="fw-normal",
                         ),
-                        html.Td(element_name(cat, x.element, lang)),
-                        html.Td(fmt_month(int(x.month), lang)),
-                        html.Td(_num(x.value, lang), className="text-end"),
-                        html.Td(_num(x.median, lang, 1), className="text-end"),
-                        html.Td(_num(x.z, lang, 1), className="text-end"),
-                        html.Td(t(f"dqr_{x.severity}", lang), className="text-end"),
-                    ]
+                        el("Td", element_name(cat, x.element, lang)),
+                        el("Td", fmt_month(int(x.month), lang)),
+                        el("Td", _num(x.value, lang), className="text-end"),
+                        el("Td", _num(x.median, lang, 1), className="text-end"),
+                        el("Td", _num(x.z, lang, 1), className="text-end"),
+                        el("Td", t(f"dqr_{x.severity}", lang), className="text-end"),
+                    ],
                 )
                 for x in r.outliers.head(SHOWN_OUTLIERS).itertuples(index=False)
             ],
@@ -219,7 +228,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
             for tracer in TRACERS:
                 ratio, flag = cell.get((code, tracer), (None, False))
                 cells.append(_flagged(_num(ratio, lang, 2), bool(flag), lang))
-            ot_rows.append(html.Tr(cells))
+            ot_rows.append(el("Tr", cells))
     out.append(
         _section(
             "2d",
@@ -250,11 +259,11 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
             for a, _b in RELATIONS:
                 x = by[(code, a)]
                 cells += [
-                    html.Td(_num(x.value_a, lang), className="text-end"),
-                    html.Td(_num(x.value_b, lang), className="text-end"),
+                    el("Td", _num(x.value_a, lang), className="text-end"),
+                    el("Td", _num(x.value_b, lang), className="text-end"),
                     _flagged(_pct(x.dropout, lang), bool(x.flag), lang),
                 ]
-            rel_rows.append(html.Tr(cells))
+            rel_rows.append(el("Tr", cells))
     rel_head = [t("col_unit", lang)]
     for a, b in RELATIONS:
         rel_head += [
@@ -275,21 +284,23 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
     # 4a
     den = r.denominators
     den_rows = [
-        html.Tr(
+        el(
+            "Tr",
             [
                 _name_cell(x.org_unit, x.name, own),
-                html.Td(
+                el(
+                    "Td",
                     [_num(x.official, lang)]
                     + (
-                        [html.Span(" " + t("dqr_estimated", lang), className="small")]
+                        [el("Span", " " + t("dqr_estimated", lang), className="small")]
                         if x.estimated
                         else []
                     ),
                     className="text-end",
                 ),
-                html.Td(_num(x.alternative, lang), className="text-end"),
+                el("Td", _num(x.alternative, lang), className="text-end"),
                 _flagged(_pct(x.difference, lang), bool(x.flag), lang),
-            ]
+            ],
         )
         for x in den.itertuples(index=False)
     ]
@@ -342,18 +353,19 @@ def _summary(r: Review, cat: Catalog, lang: str, rows_word: str) -> html.Section
             "4a": f"± {fmt_number(x.threshold, lang, 0)} %",
         }[x.metric]
         rows.append(
-            html.Tr(
+            el(
+                "Tr",
                 [
-                    html.Td(x.metric),
-                    html.Th(label, scope="row", className="fw-normal"),
-                    html.Td(value, className="text-end"),
-                    html.Td(threshold, className="text-end"),
+                    el("Td", x.metric),
+                    el("Th", label, scope="row", className="fw-normal"),
+                    el("Td", value, className="text-end"),
+                    el("Td", threshold, className="text-end"),
                     _flagged(
                         t("dqr_of", lang, k=int(x.flagged), n=int(x.rows)),
                         int(x.flagged) > 0,
                         lang,
                     ),
-                ]
+                ],
             )
         )
     return html.Section(
