@@ -22,7 +22,7 @@ class RenderServer:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log per print
         self.app = create_app(settings, migrate=migrate).server
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, print_only(self.app), threaded=True)
         self.origin = f"http://127.0.0.1:{self.server.server_port}"
         self.thread: threading.Thread | None = None
 
@@ -49,3 +49,22 @@ class RenderServer:
             self.thread.join(10)
             self.thread = None
         self.server.server_close()
+
+
+def print_only(app):
+    """Only the printing Chromium (which carries a print token) is served: anything else on this
+    machine reaching the loopback port gets 403, not a second sign-in form (with a lock-out
+    count of its own) or a second door to the API. The token itself is checked by the app."""
+    from ..web.auth import PRINT_COOKIE
+
+    def gate(environ, start_response):
+        if PRINT_COOKIE + "=" not in environ.get("HTTP_COOKIE", ""):
+            body = b"forbidden\n"
+            start_response(
+                "403 Forbidden",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return gate

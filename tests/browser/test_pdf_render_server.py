@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -115,3 +116,31 @@ def test_the_render_server_keeps_the_public_disclosure_control(watched_server, t
     shown = text_of(get_pdf(f"{base}/exportar.pdf?{q}"), tmp_path)
     assert "<5" in shown
     assert seen == [("/exportar.pdf", False)]
+
+
+def test_the_render_server_serves_the_printing_browser_only(demo, tmp_path):
+    """Without a print token the loopback port answers 403 (no sign-in form, no API); with one
+    it serves the pages of the token's scope."""
+    from dashboard.catalog import Scope
+    from dashboard.report.render import RenderServer
+
+    settings = Settings.from_env(
+        {
+            "DASHBOARD_DATABASE_URL": demo[1],
+            "DASHBOARD_TODAY": TODAY.isoformat(),
+            "DASHBOARD_DATA_DIR": str(tmp_path),
+            "DASHBOARD_SECRET_KEY": "render-test-secret",
+        }
+    )
+    render = RenderServer(settings, migrate=False)
+    with render as origin:
+        for path in ("/login", "/", "/api/v1/indicators", "/_dash-layout"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(origin + path, timeout=30)
+            assert err.value.code == 403, path
+        [c] = render.print_cookies(Scope.of("PY-1"))
+        req = urllib.request.Request(
+            origin + "/?region=PY-1", headers={"Cookie": f"{c['name']}={c['value']}"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            assert r.status == 200 and b'id="react-entry-point"' in r.read()
