@@ -3,6 +3,7 @@ public API, or as documentation a reader needs. Keep it short; delete code rathe
 
 from dashboard import aggregate, boundaries, catalog, maps
 from dashboard.importers import common, metadata
+from dashboard.web import worker
 
 aggregate.status_of  # the status rule for one value, public API (tests/test_aggregate.py)
 boundaries.Boundaries.bounds  # read by callers that zoom a map to the units
@@ -19,3 +20,5 @@ _.max_content_length  # read by Flask (the upload's own body cap)
 _.startElement  # called by the SAX parser (ADX import)
 _.endElement  # called by the SAX parser (ADX import)
 _.value_change_span  # a table written by SQL text (writes.write_spans); declared for the schema
+worker.HealthFirstWorker  # gunicorn's worker_class (gunicorn.conf.py)
+_.nr_conns  # gunicorn's gthread connection count, kept right when a check is answered

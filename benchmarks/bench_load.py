@@ -1,5 +1,6 @@
-"""Load benchmark: `gunicorn -w 2 --threads 4 dashboard.wsgi:server` on a 1x demo, 50 simulated
-users replaying real page interactions, then the same while 10 PDF requests arrive at once.
+"""Load benchmark: `gunicorn -c gunicorn.conf.py -w 2 --threads 4 dashboard.wsgi:server` on a 1x
+demo, 50 simulated users replaying real page interactions, then the same while 10 PDF requests
+arrive at once.
 
 Usage:
   python benchmarks/bench_load.py [--backend sqlite postgresql] [--pg-url URL]
@@ -139,6 +140,9 @@ def start_gunicorn(url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
         [
             gunicorn,
+            # The production settings the README names (the /healthz-first worker).
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "-w",
             "2",
             "--threads",

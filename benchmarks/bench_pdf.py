@@ -61,12 +61,12 @@ def run_cli(args: list[str], env: dict) -> tuple[float, int, int]:
 def warm_pages(url: str, env: dict, out: Path) -> dict:
     """Browser and server up once; then each page printed 3 times (warm)."""
     os.environ.update(env)
-    from dashboard.__main__ import _LocalServer
     from dashboard.catalog import Scope
     from dashboard.config import Settings
     from dashboard.db import make_engine
     from dashboard.filters import Filters
     from dashboard.report.pdf import printer
+    from dashboard.report.render import RenderServer
     from dashboard.report.snapshot import banner, page_path
     from dashboard.repository import Repository
     from dashboard.views import Context
@@ -83,10 +83,10 @@ def warm_pages(url: str, env: dict, out: Path) -> dict:
         "establecimiento": (Filters(), facility),
     }
     result = {}
-    local = _LocalServer(settings)
+    local = RenderServer(settings)
     with local as base, printer() as pr:
         # Every page needs a session: the printer carries a national print token.
-        cookies = local.print_cookies(base, Scope.national())
+        cookies = local.print_cookies(Scope.national())
         pr.print_url(base + "/", banner(ctx, "resumen", Filters()), cookies=cookies)  # warm
         for page, (f, fac) in views.items():
             times = []

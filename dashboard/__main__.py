@@ -617,40 +617,6 @@ def _ensure_demo_accounts(settings: Settings) -> None:
         print(f"  {email:34} {password:22} {role}{' ' + region if region else ''}")
 
 
-class _LocalServer:
-    """The dashboard on 127.0.0.1 and a free port, in a thread, for Chromium to print."""
-
-    def __init__(self, settings: Settings):
-        import logging
-
-        from werkzeug.serving import make_server
-
-        from .app import create_app
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log on the console
-
-        self.app = create_app(settings).server
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-
-    def print_cookies(self, url: str, scope, restricted: bool = False) -> list[dict]:
-        """The print token Chromium needs to load this server's pages (the CLI is national;
-        `restricted` prints them under disclosure control, as the public sees them)."""
-        from .web.auth import print_cookies
-
-        return print_cookies(self.app, url, scope, restricted)
-
-    def __enter__(self) -> str:
-        import threading
-
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _pdf_filters(args, ctx) -> tuple[Any, str | None]:
     """Filters from the command line, validated: a code that does not exist is an error here
     (on the web it falls back silently; on the command line a typo must not print the nation)."""
@@ -697,6 +663,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
     from .catalog import Scope
     from .i18n import t
     from .report.pdf import engine_problem, printer
+    from .report.render import RenderServer
     from .report.snapshot import banner, page_path, pdf_name
     from .views import Context
 
@@ -726,7 +693,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
             return _fail("--page establecimiento needs --facility CODE")
         jobs = [(f, None)]
     failures = []
-    local = _LocalServer(settings)
+    local = RenderServer(settings)
     with local as base, printer() as pr:
         for i, (view, region) in enumerate(jobs, 1):
             page = "paquete" if args.pack else args.page
@@ -737,7 +704,7 @@ def cmd_export_pdf(args, settings: Settings) -> int:
                     base + page_path(page, view, facility),
                     banner(ctx, page, view, facility),
                     lang=view.lang,
-                    cookies=local.print_cookies(base, ctx.scope, args.suppress),
+                    cookies=local.print_cookies(ctx.scope, args.suppress),
                 )
                 target = out / pdf_name(ctx, page, view, facility) if args.pack else out
                 target.parent.mkdir(parents=True, exist_ok=True)

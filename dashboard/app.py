@@ -262,7 +262,7 @@ def _export_routes(server, deps: Services) -> None:
     from .filters import from_query
     from .i18n import t
     from .report.pdf import EngineMissing
-    from .report.pool import Busy, HostSlots, PrintPool
+    from .report.pool import Busy, HostSlots, NoOrigin, PrintPool
     from .report.snapshot import PDF_PAGES, banner, page_path, pdf_name
     from .web.auth import current_principal, print_cookies
     from .web.security import message_page
@@ -275,6 +275,7 @@ def _export_routes(server, deps: Services) -> None:
         settings.pdf_queue_timeout_s,
         host_slots=HostSlots(settings.pdf_host_concurrency, settings.data_dir / "locks"),
         priority=settings.pdf_priority,
+        render=render_settings(settings, server),
     )
 
     def view_from_request():
@@ -312,18 +313,21 @@ def _export_routes(server, deps: Services) -> None:
         ctx, page, facility, f, found = view_from_request()
         if not found:
             return message(t("export_not_found", f.lang), 404, f.lang)
-        base = internal_origin(settings, request.environ)
-        if base is None:
+        audited(page, facility, f, "pdf")
+        restricted = ctx.suppress is not None
+        try:
+            pdf = pool.print_page(
+                page_path(page, f, facility),
+                banner(ctx, page, f, facility, datetime.now()),
+                # The print token for whichever origin Chromium loads: the print process's own
+                # render server, or (printing in this process) this server's internal address.
+                lambda origin: print_cookies(server, origin, ctx.scope, restricted),
+                fallback_origin=internal_origin(settings, request.environ),
+                lang=f.lang,
+            )
+        except NoOrigin:
             log.error("PDF: set DASHBOARD_INTERNAL_URL (no TCP address to print from)")
             return message(t("pdf_failed", f.lang), 503, f.lang)
-        audited(page, facility, f, "pdf")
-        try:
-            pdf = pool.print_url(
-                base + page_path(page, f, facility),
-                banner(ctx, page, f, facility, datetime.now()),
-                lang=f.lang,
-                cookies=print_cookies(server, base, ctx.scope, ctx.suppress is not None),
-            )
         except Busy as exc:
             response = message(t("pdf_busy", f.lang), 503, f.lang)
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -366,6 +370,22 @@ def _export_routes(server, deps: Services) -> None:
             as_attachment=True,
             download_name=exports.file_name(page, f, ctx, fmt, facility),
         )
+
+
+def render_settings(settings: Settings, server) -> Settings | None:
+    """The settings the print process serves the app with (dashboard.report.render): these,
+    signing with this app's secret (a generated one too) so its print tokens open the pages
+    there. None when it cannot serve the same data (printing off the print process, or a
+    private in-memory database): pages are then printed from this server's internal origin."""
+    from dataclasses import replace
+
+    from .web.auth import EXTENSION
+
+    url = settings.database_url
+    if settings.pdf_priority == "off" or ":memory:" in url or url.rstrip("/") == "sqlite:":
+        return None
+    secret = server.extensions[EXTENSION].secret.decode()
+    return replace(settings, secret_key=secret, debug=False)
 
 
 def internal_origin(settings: Settings, environ: dict) -> str | None:

@@ -59,8 +59,10 @@ class Settings:
     sqlite_busy_timeout_s: float = 5.0
     # Largest request body (callbacks, forms) accepted; uploads set their own cap.
     max_body_bytes: int = 1_000_000
-    # Where Chromium loads pages to print them; None: the address this process listens on.
-    # Never derived from the request's Host header.
+    # Where Chromium loads pages to print them when it prints inside the web worker
+    # (pdf_priority "off", or an in-memory database); None: the address this process listens
+    # on. Never derived from the request's Host header. Otherwise the print process serves the
+    # pages itself on loopback (dashboard.report.render).
     internal_url: str | None = None
     # PDFs printed at once by one process (fewer than its threads), how many more may wait,
     # and how long one waits before the answer is 503 with Retry-After.
@@ -69,7 +71,8 @@ class Settings:
     pdf_queue_timeout_s: float = 10.0
     # PDFs printed at once on the whole host, every worker together (file locks in lock_dir),
     # and whether Chromium runs from a print process of its own at the lowest CPU priority
-    # ("idle": only on cores nothing else wants; "low": nice 10; "off": in the worker itself).
+    # ("idle": only on cores nothing else wants; "low": nice 10; "off": in the worker itself,
+    # which then also serves the printed page to its Chromium).
     pdf_host_concurrency: int = 1
     pdf_priority: str = "idle"
     # Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none;

@@ -184,3 +184,30 @@ def test_a_starved_print_is_busy_not_an_error():
     with pytest.raises(Busy) as exc:
         pool.print_url("http://127.0.0.1:1/x", BANNER)
     assert exc.value.retry_after == 7
+
+
+def test_print_page_loads_from_the_printers_render_server_when_it_has_one():
+    """A print process with a render server prints from its own origin, with the token made for
+    that origin; a printer without one falls back to the internal address, and with neither
+    the print is refused (the route answers 503)."""
+    from dashboard.report.pool import NoOrigin
+
+    class Rendering(FakePrinter):
+        origin = "http://127.0.0.1:4321"
+
+    def token_for(origin):
+        return [{"name": "dashboard_print", "url": origin}]
+
+    rendering = Rendering()
+    pool = PrintPool(make_printer=lambda: rendering)
+    pool.print_page("/mapa?region=PY-1", BANNER, token_for, fallback_origin="http://10.0.0.5:80")
+    [(url, cookies)] = rendering.calls
+    assert url == "http://127.0.0.1:4321/mapa?region=PY-1"
+    assert cookies == token_for("http://127.0.0.1:4321")
+
+    plain = FakePrinter()
+    pool = PrintPool(make_printer=lambda: plain)
+    pool.print_page("/mapa", BANNER, token_for, fallback_origin="http://10.0.0.5:80")
+    assert plain.calls == [("http://10.0.0.5:80/mapa", token_for("http://10.0.0.5:80"))]
+    with pytest.raises(NoOrigin):
+        pool.print_page("/mapa", BANNER, token_for, fallback_origin=None)

@@ -1,8 +1,8 @@
 """The web server's PDF printing: one shared Chromium per process, run from a print process of
-its own at the lowest CPU priority, a bounded number of prints at once on the whole host (file
-locks shared by every worker), a short bounded queue with a timeout, and a refusal (with a retry
-delay) beyond it, so PDF requests can never take every server thread, the GIL or the CPU from
-the other users."""
+its own at the lowest CPU priority that also serves the pages it prints (a render server), a
+bounded number of prints at once on the whole host (file locks shared by every worker), a short
+bounded queue with a timeout, and a refusal (with a retry delay) beyond it, so PDF requests can
+never take every server thread, the GIL or the CPU from the other users."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..config import Settings
 from .pdf import Banner, EngineMissing, Printer, engine_problem, find_chromium
 
 log = logging.getLogger("dashboard")
@@ -34,10 +35,15 @@ class Starved(RuntimeError):
     """The low-priority print process got no CPU in time (the host is saturated): say busy."""
 
 
+class NoOrigin(RuntimeError):
+    """Nowhere to load the page from: no render server and no internal address."""
+
+
 class PrintPool:
     """Thread-safe front of one Printer. Each print holds a request thread while it waits or
-    runs (Chromium also needs threads to load the page it prints), so `concurrency + queue`
-    must stay below the server's threads."""
+    runs, so `concurrency + queue` must stay below the server's threads. With `render` settings
+    (and a print process) the pages are served by the print process itself: the web threads
+    then only wait for the PDF bytes."""
 
     def __init__(
         self,
@@ -48,10 +54,12 @@ class PrintPool:
         make_printer: Callable[[], Any] | None = None,
         host_slots: HostSlots | None = None,
         priority: str = "off",
+        render: Settings | None = None,
     ):
         self.concurrency = max(1, concurrency)
         self.host_slots = host_slots
         self.priority = priority
+        self.render = render
         self.capacity = self.concurrency + max(0, queue)
         self.queue_timeout_s = queue_timeout_s
         self._env = env
@@ -75,6 +83,36 @@ class PrintPool:
     ) -> bytes:
         """Print, waiting at most `queue_timeout_s` for a free slot; Busy when the queue is full
         or the wait ran out; EngineMissing when this machine cannot print."""
+        return self._admitted_print(
+            lambda printer: printer.print_url(
+                url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
+            )
+        )
+
+    def print_page(
+        self,
+        path: str,
+        banner: Banner,
+        cookies_for: Callable[[str], list[dict]],
+        fallback_origin: str | None = None,
+        lang: str = "es",
+        timeout_ms: int = 60_000,
+    ) -> bytes:
+        """Print one page of the app (`path` with its query): from the printer's own render
+        server when it has one, else from `fallback_origin` (NoOrigin when neither);
+        `cookies_for(origin)` gives the print token for that origin."""
+
+        def job(printer) -> bytes:
+            origin = getattr(printer, "origin", None) or fallback_origin
+            if origin is None:
+                raise NoOrigin("no render server and no internal address to print from")
+            return printer.print_url(
+                origin + path, banner, lang=lang, cookies=cookies_for(origin), timeout_ms=timeout_ms
+            )
+
+        return self._admitted_print(job)
+
+    def _admitted_print(self, job: Callable[[Any], bytes]) -> bytes:
         with self._lock:
             if self._admitted >= self.capacity:
                 raise Busy(self._retry_after())
@@ -86,9 +124,7 @@ class PrintPool:
             try:
                 with self._host_slot(deadline):
                     try:
-                        return self._browser().print_url(
-                            url, banner, lang=lang, cookies=cookies, timeout_ms=timeout_ms
-                        )
+                        return job(self._browser())
                     except Starved as exc:
                         log.warning("PDF print starved of CPU: %s", exc)
                         raise Busy(self._retry_after()) from exc
@@ -131,7 +167,7 @@ class PrintPool:
                 printer = (
                     Printer(chromium)
                     if self.priority == "off"
-                    else PrintProcess(chromium, idle=self.priority == "idle")
+                    else PrintProcess(chromium, idle=self.priority == "idle", render=self.render)
                 )
             self._printer = printer.__enter__()
             return self._printer
@@ -177,8 +213,10 @@ PRINT_NICE = 10
 class PrintProcess:
     """A Printer in a child process of its own: Playwright and Chromium never hold a web thread's
     GIL, and the process (with Chromium under it) runs at a lower CPU priority (`idle`: only on
-    a core nothing else wants). Same face as Printer; one print at a time through it (PrintPool
-    and HostSlots bound the rest)."""
+    a core nothing else wants). With `render` settings the process also serves the app itself
+    (RenderServer, on loopback at `origin`), so the printed page's HTML, layout and callbacks
+    run at that priority too instead of on the web workers' threads. Same face as Printer; one
+    print at a time through it (PrintPool and HostSlots bound the rest)."""
 
     def __init__(
         self,
@@ -186,11 +224,15 @@ class PrintProcess:
         nice: int = PRINT_NICE,
         idle: bool = True,
         start_timeout_s: float = 60.0,
+        render: Settings | None = None,
     ):
         self.chromium = chromium
         self.nice = nice
         self.idle = idle
         self.start_timeout_s = start_timeout_s
+        self.render = render
+        # The render server's address once started (None: print the URLs given as they are).
+        self.origin: str | None = None
         self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
@@ -200,7 +242,7 @@ class PrintProcess:
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
             target=_print_worker,
-            args=(child, str(self.chromium), self.nice, self.idle),
+            args=(child, str(self.chromium), self.nice, self.idle, self.render),
             name="dashboard-pdf",
             daemon=True,
         )
@@ -216,6 +258,7 @@ class PrintProcess:
         if status != "ready":
             self.close()
             raise RuntimeError(f"PDF print process failed to start: {detail}")
+        self.origin = detail
         return self
 
     def __exit__(self, *exc) -> None:
@@ -264,8 +307,9 @@ class PrintProcess:
             conn.close()
 
 
-def _print_worker(conn, chromium: str, nice: int, idle: bool) -> None:
-    """The print process: lower its priority, start one browser, print what it is sent."""
+def _print_worker(conn, chromium: str, nice: int, idle: bool, render: Settings | None) -> None:
+    """The print process: lower its priority, serve the app (with `render` settings), start one
+    browser, print what it is sent."""
     with contextlib.suppress(OSError, AttributeError):
         os.nice(nice)
     if idle:
@@ -274,12 +318,21 @@ def _print_worker(conn, chromium: str, nice: int, idle: bool) -> None:
         # priority changes are niceness, which this policy ignores.
         with contextlib.suppress(OSError, AttributeError):
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    server = None
     try:
+        if render is not None:
+            from .render import RenderServer
+
+            # The worker already migrated or checked the schema: this only serves it.
+            server = RenderServer(render, migrate=False)
+            server.__enter__()
         printer = Printer(Path(chromium)).__enter__()
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        if server is not None:
+            server.close()
         return
-    conn.send(("ready", None))
+    conn.send(("ready", server.origin if server is not None else None))
     try:
         while True:
             try:
@@ -300,3 +353,5 @@ def _print_worker(conn, chromium: str, nice: int, idle: bool) -> None:
                 conn.send((kind, f"{type(exc).__name__}: {exc}"))
     finally:
         printer.close()
+        if server is not None:
+            server.close()
