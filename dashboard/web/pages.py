@@ -1,5 +1,6 @@
 """The page routes' HTTP side: 404 for addresses that name no page, and an index that shows the
-frame, the page's own title and a loading state from the first paint (before any script runs)."""
+frame, the page's own title and a loading state from the first paint (before any script runs);
+for a signed-in account the Resumen's KPI cards themselves are in that first HTML."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import html
 import logging
 from typing import Any
 
-from flask import make_response, request
+from flask import Response, g, make_response, request
 
 from ..availability import classify
-from ..filters import from_query, page_exists, path_page
+from ..filters import Filters, from_query, page_exists, path_page
 from ..i18n import t
 from ..services import Services
 from ..titles import page_title
@@ -20,21 +21,36 @@ log = logging.getLogger("dashboard")
 INDEX_RULES = ("/", "/<path:path>")
 
 
-def skeleton(lang: str) -> str:
+def skeleton(lang: str, first_view: str | None = None) -> str:
     """The frame before React draws it: the product bar, the filter bar's outline and a
-    "loading" line (static markup, no script; Dash replaces it on its first render)."""
+    "loading" line (static markup, no script; Dash replaces it on its first render).
+
+    With `first_view` (the page's content as HTML) the frame and that content stand beside the
+    app's entry point instead of inside it: React then mounts and fills its own copy out of
+    sight (assets/10-app.css) while the reader already reads the server's, and
+    assets/05-first-view.js removes the server's copy once React's shows the same (so the
+    cards never blink away between the two)."""
     esc = html.escape
     boxes = "".join('<span class="boot-box"></span>' for _ in range(6))
-    return (
-        '<div id="react-entry-point">'
-        '<div class="_dash-loading boot-skeleton">'
+    frame = (
         '<div class="boot-nav"><span class="brand-mark" aria-hidden="true">MSPBS</span> '
         f'<span class="brand-title">{esc(t("app_title", lang))}</span></div>'
         f'<div class="boot-filters" aria-hidden="true">{boxes}</div>'
+    )
+    waiting = (
         '<div class="boot-main" role="status">'
         '<span class="spinner-border spinner-border-sm" aria-hidden="true"></span> '
         f"<span>{esc(t('loading', lang))}</span></div>"
-        "</div></div>"
+    )
+    if first_view is None:
+        return (
+            '<div id="react-entry-point">'
+            f'<div class="_dash-loading boot-skeleton">{frame}{waiting}</div></div>'
+        )
+    return (
+        f'<div class="first-view boot-skeleton">{frame}'
+        f'<div class="container-fluid py-3">{first_view}</div>{waiting}</div>'
+        '<div id="react-entry-point"><div class="_dash-loading"></div></div>'
     )
 
 
@@ -43,8 +59,8 @@ def install(app: Any, deps: Services) -> None:
     base_interpolate = app.interpolate_index
     svg_icon = app.get_asset_url("favicon.svg")
 
-    def request_view() -> tuple[str, str, bool]:
-        """(language, tab title, whether the address names a page) of this request."""
+    def request_view() -> tuple[str, str, str | None]:
+        """(language, tab title, the page's first view as HTML or None) of this request."""
         lang = "en" if request.args.get("lang") == "en" else "es"
         try:
             ctx = deps.context()
@@ -54,17 +70,44 @@ def install(app: Any, deps: Services) -> None:
                 request.query_string.decode("utf-8", "replace"), cat, ctx.today, ctx.scope
             )
             page, facility = path_page(request.path)
-            return f.lang, page_title(cat, f, page if exists else "not_found", facility), exists
+            title = page_title(cat, f, page if exists else "not_found", facility)
+            return f.lang, title, first_view(page, f) if exists else None
         except Exception as exc:
             if classify(exc) is None:
                 raise
             # The database is away: the page itself says so; no 404 we cannot be sure of.
-            return lang, t("tab_product", lang), True
+            return lang, t("tab_product", lang), None
+
+    def first_view(page: str, f: Filters) -> str | None:
+        """The Resumen's heading, briefing and KPI cards for a signed-in account, within its scope
+        (computed as the cards' callback computes them: same view, same builders, small-number
+        suppression and quality marks included). None for every other page, and for a request
+        without an account's session (the public view, a PDF print), which keeps to the frame."""
+        if page != "resumen":
+            return None
+        principal = deps.principal()
+        if principal is None or principal.account_id is None:
+            return None
+        from layouts import overview as overview_page
+        from layouts.static import to_html
+
+        from ..briefing import build
+        from ..views import overview
+
+        ctx = deps.context()
+        g.first_view = True  # account data in the page: not for any shared cache
+        return to_html(overview_page.first_view(overview(ctx, f), ctx.cat, f, build(ctx, f)))
+
+    @server.after_request
+    def private_first_view(response: Response) -> Response:
+        if g.get("first_view"):
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     def interpolate_index(**kwargs: Any) -> str:
-        lang, title, _exists = request_view()
+        lang, title, view = request_view()
         kwargs["title"] = html.escape(title)
-        kwargs["app_entry"] = skeleton(lang)
+        kwargs["app_entry"] = skeleton(lang, view)
         kwargs["favicon"] = (
             kwargs.get("favicon", "")
             + f'<link rel="icon" type="image/svg+xml" href="{html.escape(svg_icon)}">'
