@@ -87,6 +87,8 @@ def quality_legend(lang: str) -> html.P:
             html.Span(QUALITY_SYMBOL, className="dq-mark", **{"aria-hidden": "true"}),
             " ",
             t("dq_legend", lang),
+            # Hovering and focusing mean nothing on paper (assets/20-print.css hides it there).
+            html.Span(" " + t("dq_legend_hint", lang), className="screen-only"),
         ],
         className="dq-legend small text-body-secondary",
     )
