@@ -40,10 +40,13 @@ COMPLETE = {
     "/mapa": """() => !!document.querySelector(
         '.js-plotly-plot .choroplethlayer path, .js-plotly-plot .scatterlayer .point')""",
 }
-# The cards on screen, whoever drew them (the server's first view or Dash): every card visible
-# with its value and its sparkline image decoded.
+# The cards on screen, whoever drew them (the server's first view or Dash): the stylesheets
+# loaded (the browser paints nothing before), every card visible with its value and its
+# sparkline image decoded.
 SHOWN = {
     "/": """() => {
+        if (![...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet))
+            return false;
         const cards = [...document.querySelectorAll('.kpi-card')]
             .filter(c => c.checkVisibility({visibilityProperty: true}));
         return cards.length > 0 && cards.every(c =>
@@ -104,6 +107,11 @@ def visit(port: int, token: str, path: str, down_kbit: int, latency_ms: int) -> 
             shown = time.perf_counter() - t0
         page.wait_for_function(COMPLETE[path], timeout=120000, polling=50)
         complete = time.perf_counter() - t0
+        # The browser's own first paint with content, from navigation start (scripts that
+        # blocked it would show here).
+        fcp = page.evaluate(
+            "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
+        )
         page.wait_for_load_state("networkidle")
         browser.close()
     plotly = sum(v for k, v in sizes.items() if "plotly" in urls.get(k, "").rsplit("/", 1)[-1])
@@ -112,6 +120,7 @@ def visit(port: int, token: str, path: str, down_kbit: int, latency_ms: int) -> 
         "plotly_kb": round(plotly / 1024, 1),
         "requests": len(sizes),
         "complete_s": round(complete, 2),
+        "first_contentful_paint_s": round(fcp / 1000, 2) if fcp else None,
         **({"shown_s": round(shown, 2)} if shown is not None else {}),
         "largest_kb": {
             urls.get(k, k).split("?")[0].rsplit("/", 1)[-1]: round(v / 1024, 1)

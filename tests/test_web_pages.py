@@ -161,3 +161,19 @@ def test_first_view_is_never_drawn_without_an_accounts_session(demo, tmp_path):
     page = anonymous.get_data(as_text=True)
     assert FIRST not in page and "kpi-value" not in page
     assert 'class="_dash-loading boot-skeleton"' in page  # the frame alone
+
+
+def test_scripts_are_deferred_behind_the_first_paint_and_start_the_renderer_last(repo, tmp_path):
+    import re
+
+    app = make_app(url_of(repo), tmp_path)
+    client = signed_in(app, url_of(repo))
+    page = client.get("/").get_data(as_text=True)
+    external = re.findall(r"<script[^>]*\ssrc=[^>]*>", page)
+    assert len(external) >= 8 and all(" defer " in tag for tag in external), external
+    # no inline script may need the bundles: the renderer starts from a deferred file, last
+    assert external[-1] == '<script defer id="_dash-renderer" src="/_dashboard/start-renderer.js">'
+    assert "new DashRenderer" not in page
+    start = client.get("/_dashboard/start-renderer.js")
+    assert start.status_code == 200 and start.mimetype == "application/javascript"
+    assert start.get_data(as_text=True).startswith("var renderer = new DashRenderer(")
