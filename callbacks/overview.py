@@ -2,8 +2,7 @@
 
 from dash import Dash, Input, Output
 
-from dashboard.catalog import facility_type_name
-from dashboard.i18n import fmt_period, t
+from dashboard.i18n import t
 from dashboard.services import Services
 from dashboard.views import overview
 from layouts import ids
@@ -25,19 +24,10 @@ def register(app: Dash, deps: Services) -> None:
         c = context(deps)
         f = filters_of(view, c)
         ov = overview(c, f)
-        unit = ov.unit.name
-        title = t(
-            "overview_title",
-            f.lang,
-            unit=unit,
-            period=fmt_period(ov.period, f.lang),
-        )
-        if f.ftype:
-            title += f" · {facility_type_name(f.ftype, f.lang)}"
         return (
             page.cards(ov, c.cat, f, f.lang),
             page.attention(ov, c.cat, f, f.lang),
-            title,
+            page.title_text(ov, f),
             f"{t('attention_title', f.lang)} · {c.cat.indicators[f.indicator].name(f.lang)}",
         )
 

@@ -23,6 +23,22 @@ STATUS_COLORS = {
 # ▲/▼ are kept for sort direction and ↑/↓ for change over time, so no mark means two things.
 STATUS_SYMBOLS = {"met": "✔", "near": "◆", "not_met": "✖", "no_target": "●", "no_data": "–"}
 CHANGE_ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
+# How a change reads, by verdict (change_verdict): the class that colours it (assets/10-app.css).
+VERDICT_CLASS = {"better": "good", "worse": "bad", "same": "muted", "up": "muted", "down": "muted"}
+
+
+def change_verdict(direction: str, move: str) -> str:
+    """What a move ('up', 'down', 'flat') of an indicator means by its direction ('up': higher
+    is better, 'down': lower is better, so a rising dropout rate is 'worse'): 'better',
+    'worse' or 'same'. Inside a target band a move is neither: 'up' or 'down'. Every trend
+    arrow (cards, scorecard) says it in the same words and colours."""
+    if move == "flat":
+        return "same"
+    if direction in ("up", "down"):
+        return "better" if move == direction else "worse"
+    return move
+
+
 SERIES_COLORS = [
     "#0072B2",
     "#444444",

@@ -8,7 +8,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.catalog import DataElement, Expression, Indicator, Target
-from dashboard.figures import CHANGE_ARROWS, STATUS_SYMBOLS, empty_figure
+from dashboard.figures import (
+    CHANGE_ARROWS,
+    STATUS_SYMBOLS,
+    VERDICT_CLASS,
+    change_verdict,
+    empty_figure,
+)
 from dashboard.i18n import NBSP, fmt_number, fmt_percent, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.quality import QualityRules, quality_text, quality_words
@@ -89,6 +95,8 @@ def quality_legend(lang: str) -> html.P:
             html.Span(QUALITY_SYMBOL, className="dq-mark", **{"aria-hidden": "true"}),
             " ",
             t("dq_legend", lang),
+            # Hovering and focusing mean nothing on paper (assets/20-print.css hides it there).
+            html.Span(" " + t("dq_legend_hint", lang), className="screen-only"),
         ],
         className="dq-legend small text-body-secondary",
     )
@@ -107,21 +115,10 @@ def change_text(
     if now is None or before is None or is_missing(now) or is_missing(before):
         return html.Span(t(label_key, lang) + ": —", className="change muted")
     diff = now - before
-    arrow = CHANGE_ARROWS["up" if diff > 0 else "down" if diff < 0 else "flat"]
-    good = None
-    if ind.direction == "up":
-        good = diff > 0
-    elif ind.direction == "down":
-        good = diff < 0
-    if diff == 0:
-        verdict, cls = t("change_same", lang), "muted"
-    elif good is None:  # a band: up or down is neither better nor worse in itself
-        verdict, cls = t("change_up" if diff > 0 else "change_down", lang), "muted"
-    else:
-        verdict, cls = (
-            t("change_better" if good else "change_worse", lang),
-            ("good" if good else "bad"),
-        )
+    move = "up" if diff > 0 else "down" if diff < 0 else "flat"
+    arrow = CHANGE_ARROWS[move]
+    judged = change_verdict(ind.direction, move)
+    verdict, cls = t(f"change_{judged}", lang), VERDICT_CLASS[judged]
     sign = "+" if diff > 0 else ""
     return html.Span(
         [

@@ -21,7 +21,7 @@ from dashboard.equity import (
 )
 from dashboard.equity_figures import ACCESS_COLORS, access_bars, dot_figure
 from dashboard.figures import empty_figure, separators
-from dashboard.filters import GROUPINGS, Filters, href
+from dashboard.filters import GROUPINGS, Filters, href, unit_href
 from dashboard.i18n import fmt_month, fmt_number, fmt_period, t
 from dashboard.maps import map_graph_config
 from dashboard.missing import is_missing
@@ -31,6 +31,7 @@ from .components import (
     GRAPH_CONFIG,
     empty_state,
     graph,
+    indicator_info,
     loading,
     quality_legend,
     quality_mark,
@@ -96,15 +97,15 @@ def render(
     """Every output of the page, in the callback's order."""
     lang = f.lang
     return (
-        title(ev, lang),
+        [title(ev, lang), " ", title_info(ev, cat, lang)],
         grouping_links(ev, f),
         summary(ev, cat, lang),
         chart(ev, cat, lang),
-        table(ev, cat, lang),
+        table(ev, cat, f),
         access_intro(ev, lang),
         access_map(ev, lang, boundaries, tiles, districts),
         access_chart(ev, lang),
-        access_table(ev, lang),
+        access_table(ev, cat, f),
         note(ev, lang),
     )
 
@@ -117,6 +118,22 @@ def title(ev: EquityView, lang: str) -> str:
         unit=ev.unit.name,
         period=fmt_period(ev.period, lang),
     )
+
+
+def title_info(ev: EquityView, cat: Catalog, lang: str) -> html.Details:
+    """The (i) beside the title: the compared indicator's definition, with the unit's target."""
+    ind = ev.indicator
+    target = cat.target_for(ind, ev.unit, ev.period.end // 100)
+    return indicator_info(ind, lang, target=target, elements=cat.data_elements)
+
+
+def unit_link(code: str, name: str, cat: Catalog, f: Filters):
+    """A compared region or district links to its map (its districts, or its facilities),
+    the other filters kept, as the other pages' tables link their units."""
+    unit = cat.unit(code)
+    if unit is None:
+        return name
+    return dcc.Link(name, href=unit_href("mapa", f, unit, cat))
 
 
 def grouping_name(grouping: str, level: int, lang: str) -> str:
@@ -321,7 +338,8 @@ def chart(ev: EquityView, cat: Catalog, lang: str) -> dict:
     )
 
 
-def table(ev: EquityView, cat: Catalog, lang: str) -> list:
+def table(ev: EquityView, cat: Catalog, f: Filters) -> list:
+    lang = f.lang
     g = ev.groups
     if g.empty:
         return [empty_state(lang)]
@@ -355,9 +373,15 @@ def table(ev: EquityView, cat: Catalog, lang: str) -> list:
         if bool(r.small) and "small_numbers" not in codes:
             codes = (*codes, "small_numbers")
         diff = r.value - ev.spread.mean if has and not is_missing(ev.spread.mean) else None
+        label = group_label(r.org_unit, ev.grouping, cat, lang)
         cells = [
             html.Td(str(rank) if has else "", className="text-end"),
-            html.Th(group_label(r.org_unit, ev.grouping, cat, lang), scope="row"),
+            html.Th(
+                unit_link(r.org_unit, label, cat, f)
+                if ev.grouping == "unidad"
+                else label,  # a group of units (type, quintile…): no one view to open
+                scope="row",
+            ),
             html.Td(
                 [_value(r.value, ev, lang), quality_mark(codes, lang, ev.rules)],
                 className="text-end",
@@ -531,7 +555,8 @@ ACCESS_COLUMNS = ("population", "n_USF", "per_USF", "norm_ratio", "usf_needed") 
 )
 
 
-def access_table(ev: EquityView, lang: str) -> list:
+def access_table(ev: EquityView, cat: Catalog, f: Filters) -> list:
+    lang = f.lang
     a = ev.access
     if a.empty:
         return [empty_state(lang)]
@@ -553,13 +578,19 @@ def access_table(ev: EquityView, lang: str) -> list:
         html.Th(t("eq_col_verdict", lang), scope="col"),
     ]
     body = []
-    cols = ("rank", "org_unit_name", "verdict", *(c for c in ACCESS_COLUMNS if c != "usf_needed"))
+    cols = (
+        "rank",
+        "org_unit",
+        "org_unit_name",
+        "verdict",
+        *(c for c in ACCESS_COLUMNS if c != "usf_needed"),
+    )
     for r in _records(a, cols):
         row = vars(r)
         row["usf_needed"] = usf_needed(r.population, int(r.n_USF), ev.norm)
         cells = [
             html.Td(str(r.rank), className="text-end"),
-            html.Th(r.org_unit_name, scope="row"),
+            html.Th(unit_link(r.org_unit, r.org_unit_name, cat, f), scope="row"),
         ]
         for c in ACCESS_COLUMNS:
             d = 2 if c == "norm_ratio" else 0

@@ -10,7 +10,7 @@ from dashboard.i18n import fmt_number, fmt_value, t
 from dashboard.sdg import HORIZON, MIN_YEARS, SdgRow, SdgView
 
 from . import ids
-from .components import empty_state, graph, loading
+from .components import empty_state, graph, indicator_info, loading
 
 # SDG status -> (CSS status class of the house badges, symbol): colour is never alone.
 SDG_BADGE = {
@@ -97,6 +97,12 @@ def _cells(r: SdgRow, ind, lang: str, bare: bool = False) -> list:
     ]
 
 
+def info(ind, view: SdgView, cat, lang: str, year: int | None = None) -> html.Details:
+    """The indicator's (i): its definition, with the target of the unit shown (that year's)."""
+    target = cat.target_for(ind, view.unit, year)
+    return indicator_info(ind, lang, target=target, elements=cat.data_elements)
+
+
 def summary(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
     """Every SDG-mapped indicator for the unit: one row each."""
     if not view.overview:
@@ -113,7 +119,10 @@ def summary(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
                 [
                     html.Td(r.sdg),
                     html.Th(
-                        dcc.Link(ind.name(lang), href=href("ods", f.with_(indicator=ind.code))),
+                        [
+                            dcc.Link(ind.name(lang), href=href("ods", f.with_(indicator=ind.code))),
+                            info(ind, view, cat, lang, r.year),
+                        ],
                         scope="row",
                     ),
                     *_cells(r, ind, lang),
@@ -180,12 +189,15 @@ def units_table(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
     return html.Div(
         [
             html.H2(
-                t(
-                    "ods_by_unit",
-                    lang,
-                    ind=f"{view.target.sdg if view.target else ''} {ind.name(lang)}",
-                )
-                + f" ({ind.unit(lang)})",
+                [
+                    t(
+                        "ods_by_unit",
+                        lang,
+                        ind=f"{view.target.sdg if view.target else ''} {ind.name(lang)}",
+                    )
+                    + f" ({ind.unit(lang)})",
+                    info(ind, view, cat, lang, view.by_unit[0].year),
+                ],
                 className="h5 mt-3",
             ),
             html.Div(

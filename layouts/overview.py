@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.catalog import Catalog
+from dashboard.briefing import Briefing
+from dashboard.catalog import Catalog, facility_type_name
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_period, percent_sign, t
 from dashboard.sparkline import data_uri, sparkline_alt, sparkline_svg
@@ -41,6 +42,27 @@ def layout(lang: str = "es", **_query) -> html.Div:
             ),
             loading(ids.OVERVIEW_ATTENTION),
             dcc.Store(id=ids.OVERVIEW_SCROLL_SINK),
+        ]
+    )
+
+
+def title_text(ov: Overview, f: Filters) -> str:
+    """The page's heading: 'Resumen · Concepción · 2025' (and the facility type, if chosen)."""
+    title = t("overview_title", f.lang, unit=ov.unit.name, period=fmt_period(ov.period, f.lang))
+    if f.ftype:
+        title += f" · {facility_type_name(f.ftype, f.lang)}"
+    return title
+
+
+def first_view(ov: Overview, cat: Catalog, f: Filters, brief: Briefing) -> html.Div:
+    """What the server draws into the page's HTML before any script arrives: the heading, the
+    month's briefing and the KPI cards, from the builders the callbacks use (so React later
+    draws the same in the same places), without ids (the live copy has them)."""
+    return html.Div(
+        [
+            html.H1(title_text(ov, f), className="h3 mb-3"),
+            html.Section(briefing.findings(brief, f, f.lang), className="briefing mb-3"),
+            html.Div(cards(ov, cat, f, f.lang), className="first-view-cards"),
         ]
     )
 

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.catalog import Catalog, facility_type_name
-from dashboard.figures import STATUS_SYMBOLS
+from dashboard.figures import CHANGE_ARROWS, STATUS_SYMBOLS, VERDICT_CLASS, change_verdict
 from dashboard.filters import Filters, href, unit_href
 from dashboard.i18n import fmt_number, fmt_period, t
 from dashboard.missing import is_missing
@@ -26,8 +26,6 @@ from .components import (
 )
 from .shell import DOMAINS
 from .wire import el
-
-TREND_ARROWS = {"up": "↑", "down": "↓", "flat": "→", "": ""}
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -307,22 +305,28 @@ def _row(
             children.append(
                 el("Span", QUALITY_SYMBOL, role="img", className="dq-mark", **{"aria-label": short})
             )
+        verdict = ""
         if trend:
-            children.append(
+            # Coloured and worded as better or worse for this indicator (a rising dropout
+            # rate is worse), as on the cards: the arrow for the eye, the word for the ear.
+            judged = change_verdict(ind.direction, trend)
+            verdict = f" ({t('change_' + judged, lang)})"
+            children += [
                 el(
                     "Span",
-                    f" {TREND_ARROWS[trend]}",
-                    className="cell-trend",
+                    f" {CHANGE_ARROWS[trend]}",
+                    className=f"cell-trend {VERDICT_CLASS[judged]}",
                     **{"aria-hidden": "true"},
-                )
-            )
+                ),
+                el("Span", verdict, className="visually-hidden"),
+            ]
         cells.append(
             el(
                 "Td",
                 children,
                 className=f"score-cell status-{status} text-end" + (" uncertain" if doubt else ""),
                 title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
-                + (f"; {t('trend_' + trend, lang)}" if trend else "")
+                + (f"; {t('trend_' + trend, lang)}{verdict}" if trend else "")
                 + (f". {label}" if quality else ""),
             )
         )

@@ -189,4 +189,4 @@ def note(tr: Trends, lang: str) -> str:
         "trend_note", lang, definition=tr.indicator.definition(lang), pct=int(INCOMPLETE_BELOW)
     )
     marked = any(bool(q) for q in tr.series["quality"]) if len(tr.series) else False
-    return f"{text} {t('dq_legend', lang)}" if marked else text
+    return f"{text} {t('dq_legend', lang)} {t('dq_legend_hint', lang)}" if marked else text

@@ -318,7 +318,7 @@ def test_equity_restricted_users_see_small_counts_as_less_than_five(store):
     v = equity(ctx, f)
     ps = v.groups.set_index("org_unit").loc["PS"]
     assert np.isnan(ps["value"])  # 3 of 4: withheld
-    table = json.dumps(page.table(v, store.catalog(), "es"), default=lambda o: o.to_plotly_json())
+    table = json.dumps(page.table(v, store.catalog(), f), default=lambda o: o.to_plotly_json())
     assert "<5" in table
 
 
@@ -369,3 +369,51 @@ def test_dot_figure_draws_units_per_year_the_mean_and_the_target():
     over, within, _ = bars["data"]
     assert over["y"] == ["X"] and within["y"] == ["Y"]  # no bar without a USF
     assert bars["layout"]["shapes"][0]["x0"] == 5000
+
+
+def test_equity_units_link_to_their_map_and_the_title_has_the_definition(store):
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    from layouts import equity as page
+
+    q = "?indicador=MNI-05&periodo=2025&tipo=USF"
+    f = from_query(q, store.catalog(), TODAY)
+    v = view(store, q)
+    out = page.render(v, store.catalog(), f, None, None, None)
+    wire = json.loads(json.dumps(out, default=lambda o: o.to_plotly_json()))
+
+    def of_type(node, kind):
+        if isinstance(node, list):
+            return [x for n in node for x in of_type(n, kind)]
+        if not isinstance(node, dict):
+            return []
+        here = [node] if node.get("type") == kind else []
+        return here + of_type(node.get("props", {}).get("children"), kind)
+
+    # the title names the indicator and opens its definition
+    title = out[0]
+    assert "ind-info" in json.dumps(title, default=lambda o: o.to_plotly_json())
+    # each region of the table (and of the access table) links to its map, filters kept
+    links = {
+        lk["props"]["children"]: lk["props"]["href"]
+        for lk in of_type(wire[4], "Link") + of_type(wire[8], "Link")
+    }
+    assert {"Concepción", "San Pedro", "Presidente Hayes"} <= set(links)
+    target = urlsplit(links["Concepción"])
+    assert target.path == "/mapa"
+    asked = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert (
+        asked.items()
+        >= {
+            "region": "PY-1",
+            "indicador": "MNI-05",
+            "periodo": "2025",
+            "tipo": "USF",
+        }.items()
+    )
+    # a group of units (by facility type) has no one view to open: plain text
+    grouped = page.table(view(store, q + "&agrupar=tipo"), store.catalog(), f)
+    assert (
+        of_type(json.loads(json.dumps(grouped, default=lambda o: o.to_plotly_json())), "Link") == []
+    )

@@ -3,6 +3,7 @@ that says what it ranks by, area chips that keep the header's "Mostrando" line t
 
 from __future__ import annotations
 
+import gzip
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -212,7 +213,10 @@ def test_cells_keep_symbol_value_quality_mark_trend_and_words(ctx):
     from dash._utils import to_json
 
     assert len(json.loads(to_json(tree))) == len(tree)
-    assert len(to_json(tree)) < 400_000
+    wire = to_json(tree)
+    # (the trend arrows' words for screen readers take ~25 KB of it, little once compressed)
+    assert len(wire) < 450_000
+    assert len(gzip.compress(wire.encode())) < 40_000
 
 
 def test_an_area_and_an_indicator_in_the_link_always_agree(ctx):
@@ -225,3 +229,36 @@ def test_an_area_and_an_indicator_in_the_link_always_agree(ctx):
     assert (same.domain, same.indicator) == ("MNI", "MNI-04")
     sc = scorecard(ctx, bare)
     assert sc.ranked_by is not None and sc.ranked_by.code == bare.indicator
+
+
+def test_trend_arrows_say_better_or_worse_by_the_indicators_direction(ctx):
+    from dashboard.figures import VERDICT_CLASS, change_verdict
+    from dashboard.i18n import t
+
+    f = Filters(region="PY-11", period="2025", indicator="INM-03")
+    sc = scorecard(ctx, f, page_rows=page.PAGE_ROWS)
+    seen = set()
+    for lang in ("es", "en"):
+        for tr in body_rows(page.table(sc, ctx.cat, f, lang)):
+            for td in cells(tr):
+                arrow = next(
+                    (n for n in walk(td) if "cell-trend" in (prop(n, "className") or "")), None
+                )
+                if arrow is None:
+                    continue
+                ind = next(
+                    i for i in sc.indicators if prop(td, "title").startswith(i.name(lang) + ":")
+                )
+                move = {"↑": "up", "↓": "down", "→": "flat"}[text(arrow).strip()]
+                verdict = change_verdict(ind.direction, move)
+                # the colour class by the indicator's direction, hidden from screen readers …
+                assert prop(arrow, "className") == f"cell-trend {VERDICT_CLASS[verdict]}"
+                assert prop(arrow, "aria-hidden") == "true"
+                # … which hear the verdict in words instead, as the cell's title says too
+                words = next(n for n in walk(td) if prop(n, "className") == "visually-hidden")
+                assert text(words) == f" ({t('change_' + verdict, lang)})"
+                assert text(words) in prop(td, "title")
+                seen.add((ind.direction, verdict))
+    # INM has coverages (higher is better) and the dropout rate INM-04 (lower is better)
+    assert {d for d, _ in seen} >= {"up", "down"}
+    assert {v for _, v in seen} >= {"better", "worse"}

@@ -316,3 +316,38 @@ def test_sdg_row_small_number_years_do_not_count():
     yearly = {y: (v, 100.0, y < 2024) for y, v in zip(window(TODAY), values, strict=True)}
     row = sdg_row(_I(), SdgTarget("3.1.1", "down", 70.0), _U(), yearly, window(TODAY), 90)
     assert row.usable_years == 2 and row.status == "insufficient"
+
+
+def test_sdg_page_gives_every_indicator_shown_its_definition(births):
+    """Point 9: the (i) on each SDG indicator row and beside the chosen indicator's heading."""
+    from dashboard.filters import Filters
+    from dashboard.sdg import sdg_view
+    from layouts import ods
+
+    ctx = Context(births, Scope.national(), TODAY)
+    view = sdg_view(ctx, ctx.cat.country(), "MNI-06")
+    f = Filters(indicator="MNI-06", lang="en")
+
+    def infos(node) -> list[str]:
+        """The (i)s in a tree: each one's visible label ('Definition of …')."""
+        found = []
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, list | tuple):
+                stack.extend(n)
+            elif isinstance(n, dict) and "props" in n:  # wire form (layouts.wire)
+                props = n["props"]
+                if n["type"] == "Details" and "ind-info" in (props.get("className") or ""):
+                    found.append(props["children"][0]["props"]["title"])
+                stack.append(props.get("children"))
+            elif hasattr(n, "to_plotly_json"):
+                stack.append(getattr(n, "children", None))
+        return found
+
+    summary = infos(ods.summary(view, ctx.cat, f, "en"))
+    names = [ctx.cat.indicators[r.indicator].name("en") for r in view.overview]
+    assert sorted(summary) == sorted(f"Definition of “{n}”" for n in names)
+    assert infos(ods.units_table(view, ctx.cat, f, "en")) == [
+        f"Definition of “{view.indicator.name('en')}”"
+    ]

@@ -8,6 +8,7 @@ import pytest
 from dashboard.catalog import Target
 from dashboard.figures import CHANGE_ARROWS, STATUS_SYMBOLS
 from dashboard.filters import Filters
+from dashboard.i18n import LANGS, t
 from layouts import shell
 from layouts.components import change_text, indicator_info, target_lines
 
@@ -42,14 +43,14 @@ def test_change_text_judges_a_rise_by_the_indicators_direction(cat):
     coverage = cat.indicators["INM-03"]  # higher is better
     assert coverage.direction == "up"
     up = change_text(84.2, 81.9, coverage, "es", "vs_last_year")
-    assert text(up) == "↑ +2,3 (mejora) vs. un año antes"
-    assert "good" in up.className and up.title == "mejora"
+    assert text(up) == "↑ +2,3 (mejor) vs. un año antes"
+    assert "good" in up.className and up.title == "mejor"
     dropout = replace(coverage, direction="down")  # e.g. a dropout rate: a rise is worse
     worse = change_text(12.0, 10.5, dropout, "en", "vs_last_year")
     assert text(worse) == "↑ +1.5 (worse) vs a year earlier"
     assert "bad" in worse.className
     better = change_text(9.0, 10.5, dropout, "es", "vs_previous")
-    assert text(better).startswith("↓ -1,5 (mejora)")
+    assert text(better).startswith("↓ -1,5 (mejor)")
     flat = change_text(5.0, 5.0, coverage, "es", "vs_previous")
     assert text(flat).startswith("→ 0,0 (sin cambio)") and "muted" in flat.className
     band = change_text(5.0, 4.0, replace(coverage, direction="band"), "es", "vs_previous")
@@ -154,3 +155,18 @@ def test_the_first_loading_block_holds_the_pdf_printer_until_the_page_replaces_i
     block = shell.loading_state("es")
     assert "print-wait" in block.className.split()
     assert block.role == "status" and "Cargando…" in text(block)
+
+
+def test_change_verdict_reads_a_move_by_the_indicators_direction():
+    from dashboard.figures import VERDICT_CLASS, change_verdict
+
+    assert change_verdict("up", "up") == "better"  # a coverage rises
+    assert change_verdict("down", "up") == "worse"  # a dropout rate rises
+    assert change_verdict("down", "down") == "better"
+    assert change_verdict("up", "down") == "worse"
+    assert change_verdict("up", "flat") == change_verdict("down", "flat") == "same"
+    # inside a target band a move is neither better nor worse
+    assert change_verdict("band", "up") == "up" and VERDICT_CLASS["up"] == "muted"
+    words = {lang: [t(f"change_{v}", lang) for v in ("better", "worse", "same")] for lang in LANGS}
+    assert words == {"es": ["mejor", "peor", "sin cambio"], "en": ["better", "worse", "no change"]}
+    assert (VERDICT_CLASS["better"], VERDICT_CLASS["worse"]) == ("good", "bad")

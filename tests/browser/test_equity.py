@@ -99,6 +99,30 @@ def test_equity_inside_a_region_compares_its_districts(open_page, settle, page_l
     assert page_log.problems() == {}
 
 
+def test_equity_units_open_their_map_and_the_title_opens_the_definition(
+    open_page, settle, page_log
+):
+    page = open_page("/equidad?indicador=MNI-04&periodo=2025")
+    settle(page)
+    # the (i) beside the title opens the compared indicator's definition
+    page.locator("#eq-title .info-summary").click()
+    expect(page.locator("#eq-title .info-body")).to_be_visible()
+    expect(page.locator("#eq-title .info-body")).to_contain_text("Denominador")
+    page.keyboard.press("Escape")
+    # a region's name in the table is a link to its map, the other filters kept
+    link = page.locator("#eq-table tbody a", has_text="Concepción")
+    expect(link).to_have_count(1)
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/mapa\?"))
+    q = {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    assert q.get("region") == "PY-1" and q.get("indicador") == "MNI-04"
+    assert q.get("periodo") == "2025"
+    settle(page)
+    expect(page.locator("h1")).to_contain_text("Concepción")
+    assert page_log.problems() == {}
+
+
 @pytest.mark.parametrize("size", list(SIZES))
 def test_equity_screenshots(size, page, live_server, settle, page_log, snap):
     width, height = SIZES[size]

@@ -199,6 +199,8 @@ def test_pdf_leaves_screen_instructions_off_paper(export):
     for argv, hint, kept in (
         (VIEWS["desempeno"], "Ordene con los encabezados", "flechas: cambio respecto de"),
         (VIEWS["mapa"], "Haga clic en una región", "El tamaño de los puntos"),
+        # the quality legend stays, its "hover or focus the mark" hint does not
+        (VIEWS["resumen"], "Pase el cursor", "Advertencia de calidad del dato"),
     ):
         text = words_of(export(*argv))
         assert hint not in text

@@ -172,7 +172,15 @@ def test_phone_page_never_scrolls_sideways_and_percentages_do_not_wrap(
     page, live_server, settle, page_log
 ):
     page.set_viewport_size(PHONE)
-    for path in ("/?region=PY-1", "/tendencias?region=PY-1", "/nonexistent"):
+    for path in (
+        "/?region=PY-1",
+        "/tendencias?region=PY-1",
+        # the scorecard's cells hold visually hidden words (trend verdicts) inside a scroll box
+        "/desempeno?region=PY-1",
+        "/ods?region=PY-1",
+        "/equidad?region=PY-1",
+        "/nonexistent",
+    ):
         page.goto(live_server + path)
         settle(page)
         width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -286,3 +294,46 @@ def test_product_icon_and_first_paint_frame_come_from_the_server(page, live_serv
         assert r.status == 200 and len(r.body()) > 200
     svg = page.request.get(live_server + dict((t, h) for t, h in icons)["image/svg+xml"])
     assert svg.text().startswith("<svg")
+
+
+# --- 20. the Resumen's cards in the first HTML, handed over to React's copy -------------------
+
+
+DUPLICATE_IDS_JS = """() => {
+    const seen = {};
+    for (const el of document.querySelectorAll('[id]')) seen[el.id] = (seen[el.id] || 0) + 1;
+    return Object.keys(seen).filter(id => seen[id] > 1);
+}"""
+VISIBLE_VALUES_JS = """() => [...document.querySelectorAll('.kpi-card .kpi-value')]
+    .filter(e => e.checkVisibility({visibilityProperty: true})).map(e => e.innerText)"""
+
+
+def test_first_view_shows_the_cards_before_any_script_then_react_takes_over(
+    page, live_server, settle, page_log, snap, browser, session_cookie
+):
+    # Scripts refused: what the first paint shows is the server's HTML alone.
+    bare = browser.new_context(viewport={"width": 1366, "height": 768})
+    bare.add_cookies([session_cookie])
+    bare.route("**/*.js*", lambda route: route.abort())
+    first = bare.new_page()
+    first.goto(live_server + "/?region=PY-1", wait_until="domcontentloaded")
+    static_values = first.evaluate(VISIBLE_VALUES_JS)
+    assert len(static_values) == 8 and all(re.fullmatch(r"[\d.]+,\d+", v) for v in static_values)
+    assert first.locator(".first-view h1").inner_text().startswith("Resumen · Concepción")
+    snap(first, "first-view-before-scripts")
+    bare.close()
+
+    # With scripts: React draws the same cards, then the server's copy leaves.
+    page.goto(live_server + "/?region=PY-1")
+    page.wait_for_function("() => !document.querySelector('.first-view')")
+    settle(page)
+    assert page.evaluate(VISIBLE_VALUES_JS) == static_values
+    assert page.locator("#overview-cards .kpi-card").count() == 8
+    assert page.evaluate(DUPLICATE_IDS_JS) == []
+    # and it works: a card sets the attention list's indicator
+    page.locator("#overview-cards .kpi-title").nth(1).click()
+    page.wait_for_url(url_has(indicador="MNI-04"))
+    settle(page)
+    expect(page.locator("#overview-attention-title")).to_contain_text("Embarazadas con 4")
+    assert page.evaluate(DUPLICATE_IDS_JS) == []
+    assert page_log.problems() == {}
