@@ -24,6 +24,7 @@ from .components import (
     status_badge,
     value_text,
 )
+from .wire import el
 
 ATTENTION_ANCHOR = "atencion"  # a card's link ends here: the answer to "where is it worst?"
 
@@ -104,15 +105,18 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
         selected = ind.code == f.indicator
         values, labels = spark.get(ind.code, ([], []))
         body = [
-            html.Div(
+            el(
+                "Div",
                 [
                     # The card answers "where is this indicator worst?": it sets the indicator
                     # of the attention list below (the whole card is the link's target).
-                    dcc.Link(
+                    el(
+                        "Link",
                         [
-                            html.Span(ind.name(lang)),
-                            html.Span(f" {ind.code}", className="text-body-secondary small"),
-                            html.Span(
+                            el("Span", ind.name(lang)),
+                            el("Span", f" {ind.code}", className="text-body-secondary small"),
+                            el(
+                                "Span",
                                 f" ({t('kpi_selected', lang)})" if selected else "",
                                 className="visually-hidden",
                             ),
@@ -120,6 +124,7 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                         href=href("resumen", f.with_(indicator=ind.code)) + "#" + ATTENTION_ANCHOR,
                         className="kpi-title stretched-link",
                         title=t("kpi_card_hint", lang),
+                        namespace="dash_core_components",
                     ),
                     indicator_info(
                         ind,
@@ -131,55 +136,68 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
                 ],
                 className="kpi-head mb-1",
             ),
-            html.Div(
+            el(
+                "Div",
                 [
-                    html.Span(
+                    el(
+                        "Span",
                         fmt_number(row.value, lang, ind.decimals),
                         className="kpi-value",
                     ),
-                    html.Span(
+                    el(
+                        "Span",
                         percent_sign(lang) if ind.unit(lang) == "%" else f" {ind.unit(lang)}",
                         className="kpi-unit",
                     ),
                     quality_mark(row.quality, lang, ov.rules),
-                ]
+                ],
             ),
-            html.Div(
+            el(
+                "Div",
                 [
                     status_badge(row.status, lang, uncertain=bool(row.quality)),
-                    html.Span(target_text(ind, target, lang), className="kpi-target ms-2"),
-                ]
+                    el("Span", target_text(ind, target, lang), className="kpi-target ms-2"),
+                ],
             ),
             # A 12-month period's previous period is the year before: one line, not the same twice.
             None
             if same_span
-            else html.Div(
-                change_text(row.value, row.prev_value, ind, lang, "vs_previous"), className="small"
+            else el(
+                "Div",
+                change_text(row.value, row.prev_value, ind, lang, "vs_previous"),
+                className="small",
             ),
-            html.Div(
-                change_text(row.value, row.ly_value, ind, lang, "vs_last_year"), className="small"
+            el(
+                "Div",
+                change_text(row.value, row.ly_value, ind, lang, "vs_last_year"),
+                className="small",
             ),
             # Plain SVG from the server: the home page needs no plotly.js.
-            html.Img(
+            el(
+                "Img",
                 src=data_uri(sparkline_svg(values)),
                 alt=sparkline_alt(values, labels, ind.unit(lang), ind.decimals, lang),
                 className="kpi-spark",
                 width=240,
                 height=48,
             ),
-            html.Div(
+            el(
+                "Div",
                 [
-                    html.Span(
+                    el(
+                        "Span",
                         [t("completeness", lang), ": ", completeness_text(row.completeness, lang)],
                         className="small text-body-secondary",
                     ),
-                    dcc.Link(
+                    el(
+                        "Link",
                         [
                             t("see_trend", lang),
-                            html.Span(f" · {ind.name(lang)}", className="visually-hidden"),
+                            el("Span", f" · {ind.name(lang)}", className="visually-hidden"),
                         ],
                         href=href("tendencias", f.with_(indicator=ind.code)),
                         className="kpi-trend-link small",
+                        namespace="dash_core_components",
                     ),
                 ],
                 className="d-flex flex-wrap justify-content-between gap-2",
