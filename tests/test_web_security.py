@@ -208,21 +208,25 @@ def test_limits_body_problem_accepts_a_real_body(app):
     assert callback_body_problem(body, app.callback_map) is None
 
 
-def test_security_error_page_in_the_request_language(client):
+def test_a_forged_host_never_chooses_what_chromium_loads(client):
     from dashboard.web.auth import SESSION_COOKIE
 
     # The session for the host the request names.
     client.set_cookie(
         SESSION_COOKIE, client.get_cookie(SESSION_COOKIE).value, domain="evil.example"
     )
-    # A unix socket (gunicorn then copies the Host header into SERVER_NAME) and no
-    # DASHBOARD_INTERNAL_URL: refused, never printed from a name the client chose.
-    r = client.get(
-        "/exportar.pdf?pagina=resumen&lang=en",
-        base_url="http://evil.example",
-    )
-    assert r.status_code == 503
-    assert t("pdf_failed", "en") in r.get_data(as_text=True)
+    # Whatever the Host header says, the page is printed from the print process's own render
+    # server on loopback (dashboard.report.render), so the PDF is made, from our own pages.
+    r = client.get("/exportar.pdf?pagina=resumen&lang=en", base_url="http://evil.example")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert "evil.example" not in r.data.decode("latin-1")
+
+
+def test_security_error_page_in_the_request_language(client):
+    r = client.get("/exportar.pdf?pagina=establecimiento&establecimiento=NOPE&lang=en")
+    assert r.status_code == 404
+    body = r.get_data(as_text=True)
+    assert t("export_not_found", "en") in body and t("export_not_found", "es") not in body
 
 
 @pytest.mark.parametrize(
