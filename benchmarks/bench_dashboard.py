@@ -216,23 +216,28 @@ def callback_figures(port: int, repeat: int, token: str, only: list[str] | None 
     return out
 
 
+def launch_chromium(pw):
+    """Debian's headless Chromium, quiet (no background traffic to skew the byte counts)."""
+    return pw.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+
+
 def first_visit(port: int, token: str) -> dict:
     """Empty-cache visit of /mapa in headless Chromium: bytes on the wire and time to the map."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         ctx = browser.new_context(viewport={"width": 1280, "height": 900})
         cookie = {"name": "dashboard_session", "value": token, "url": f"http://127.0.0.1:{port}"}
         ctx.add_cookies([cookie])

@@ -25,7 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_dashboard import ensure_demo, session_token, start_server  # noqa: E402
+from bench_dashboard import (  # noqa: E402
+    ensure_demo,
+    launch_chromium,
+    session_token,
+    start_server,
+)
 
 # What "complete" means per page: a JavaScript predicate polled in the page.
 COMPLETE = {
@@ -60,18 +65,7 @@ def visit(port: int, token: str, path: str, down_kbit: int, latency_ms: int) -> 
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         ctx = browser.new_context(viewport={"width": 1366, "height": 768})
         ctx.add_cookies(
             [{"name": "dashboard_session", "value": token, "url": f"http://127.0.0.1:{port}"}]

@@ -101,25 +101,9 @@ def test_round_trip_is_exact(tmp_path, cli, source, fmt):
     files = []
     # One file per facility by month: the store keeps facility-month values.
     for unit in ("F002", "F003"):
-        path = tmp_path / f"{unit}.{SUFFIX[fmt]}"
-        code, _, err = cli(
-            source,
-            "export",
-            "--format",
-            fmt,
-            "--indicator",
-            "MNI-02",
-            "--org-unit",
-            unit,
-            "--period",
-            "2024Q1",
-            "--by",
-            "month",
-            "-o",
-            str(path),
+        files.append(
+            _export(cli, source, fmt, unit, tmp_path / f"{unit}.{SUFFIX[fmt]}", "--by", "month")
         )
-        assert code == 0, err
-        files.append(str(path))
     code, out, err = cli(target, "import", *files)
     assert code == 0, out + err
     before, after = answers(cli, source), answers(cli, target)
