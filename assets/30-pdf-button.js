@@ -72,10 +72,15 @@
       return;
     }
     var failed = link.getAttribute("data-error-label") || "";
+    // A 503 means other PDFs are printing: the server keeps no queue (a waiting request would
+    // hold a thread from everyone else), so the wait happens here, for `Retry-After` seconds,
+    // within a budget (data-retry-budget, seconds; about a minute).
+    var budget = parseFloat(link.getAttribute("data-retry-budget") || "60");
     setBusy(link, true);
     say(link.getAttribute("data-busy-label") || "", false);
-    fetch(link.href, { credentials: "same-origin" })
-      .then(function (response) {
+
+    function attempt() {
+      return fetch(link.href, { credentials: "same-origin" }).then(function (response) {
         var type = response.headers.get("Content-Type") || "";
         if (response.ok && type.indexOf("application/pdf") === 0) {
           return response.blob().then(function (blob) {
@@ -94,8 +99,21 @@
           window.location.href = response.url;  // the session ended: sign in again
           return null;
         }
+        var wait = parseFloat(response.headers.get("Retry-After") || "");
+        if (response.status === 503 && wait > 0 && wait <= budget) {
+          budget -= wait;
+          say(link.getAttribute("data-wait-label") || "", false);
+          return new Promise(function (resolve) { window.setTimeout(resolve, wait * 1000); })
+            .then(function () {
+              say(link.getAttribute("data-busy-label") || "", false);
+              return attempt();
+            });
+        }
         return response.text().then(function (html) { say(messageOf(html, failed), true); });
-      })
+      });
+    }
+
+    attempt()
       .catch(function () { say(failed, true); })
       .then(function () { setBusy(link, false); });
   });

@@ -56,6 +56,7 @@ def create_app(
         statement_timeout_s=settings.statement_timeout_s,
         pool_timeout_s=settings.pool_timeout_s,
         busy_timeout_s=settings.sqlite_busy_timeout_s,
+        backend_nice=settings.db_backend_nice,
     )
     repo = Repository(
         engine,

@@ -66,15 +66,22 @@ class Settings:
     internal_url: str | None = None
     # PDFs printed at once by one process (fewer than its threads), how many more may wait,
     # and how long one waits before the answer is 503 with Retry-After.
+    # No queue by default: a waiting request holds one of a worker's few threads from the
+    # other users, so the page's PDF button waits and retries on 503 + Retry-After instead.
     pdf_concurrency: int = 1
-    pdf_queue: int = 1
-    pdf_queue_timeout_s: float = 10.0
+    pdf_queue: int = 0
+    pdf_queue_timeout_s: float = 1.0
     # PDFs printed at once on the whole host, every worker together (file locks in lock_dir),
     # and whether Chromium runs from a print process of its own at the lowest CPU priority
     # ("idle": only on cores nothing else wants; "low": nice 10; "off": in the worker itself,
     # which then also serves the printed page to its Chromium).
     pdf_host_concurrency: int = 1
     pdf_priority: str = "idle"
+    # Niceness given to this process's PostgreSQL server processes when the database runs on
+    # this host (None: left alone). Only the print process sets it, for its render server: the
+    # printed page's queries then yield the cores to the interactive workers' queries, as the
+    # print process's own threads do. Never read from the environment.
+    db_backend_nice: int | None = None
     # Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0: none;
     # 1 behind one nginx): HTTPS is then known (HSTS, Secure cookies) and the client's address.
     trusted_proxies: int = 0
@@ -130,8 +137,8 @@ class Settings:
             max_body_bytes=int(env.get("DASHBOARD_MAX_BODY", "1000000")),
             internal_url=(env.get("DASHBOARD_INTERNAL_URL") or "").rstrip("/") or None,
             pdf_concurrency=max(1, int(env.get("DASHBOARD_PDF_CONCURRENCY", "1"))),
-            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
-            pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "10")),
+            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "0"))),
+            pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "1")),
             pdf_host_concurrency=max(1, int(env.get("DASHBOARD_PDF_HOST_CONCURRENCY", "1"))),
             pdf_priority=env.get("DASHBOARD_PDF_PRIORITY", "idle") or "idle",
             trusted_proxies=max(0, int(env.get("DASHBOARD_TRUSTED_PROXIES", "0"))),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -343,6 +346,7 @@ def make_engine(
     pool_timeout_s: float | None = None,
     busy_timeout_s: float = 5.0,
     connect_timeout_s: int = 5,
+    backend_nice: int | None = None,
 ) -> Engine:
     """Engine for SQLite (file created on first use) or PostgreSQL (psycopg 3).
 
@@ -380,8 +384,47 @@ def make_engine(
 
         if statement_timeout_s:
             _sqlite_statement_timeout(engine, statement_timeout_s)
-
+    elif backend_nice is not None:
+        _nice_backends(engine, backend_nice)
     return engine
+
+
+def _nice_backends(engine: Engine, nice: int) -> None:
+    """Renice each new connection's PostgreSQL server process, when it runs on this host and
+    this process may (root, or the same user); otherwise leave it, and say so once. Niceness,
+    not SCHED_IDLE: a backend starved outright while holding a lock would stall the others."""
+    told: list[bool] = []
+
+    @event.listens_for(engine, "connect")
+    def _renice(dbapi_conn, _record):  # noqa: ANN001
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT pg_backend_pid(), host(inet_server_addr())")
+            pid, addr = cur.fetchone()
+        finally:
+            cur.close()
+            dbapi_conn.rollback()
+        why = renice_backend(int(pid), addr, nice)
+        if why and not told:
+            told.append(True)
+            logging.getLogger(__name__).info("database sessions keep their priority: %s", why)
+
+
+def renice_backend(pid: int, server_addr: str | None, nice: int) -> str | None:
+    """Set the niceness of PostgreSQL server process `pid`; the reason it was not done, or
+    None. Only over a Unix socket or loopback, and only a process that is PostgreSQL's on this
+    host: in another PID namespace the number could name anything."""
+    if server_addr is not None and not ipaddress.ip_address(server_addr).is_loopback:
+        return f"the database is on another host ({server_addr})"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read()
+        if b"postgres" not in command:
+            return f"process {pid} here is not PostgreSQL's"
+        os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _sqlite_statement_timeout(engine: Engine, seconds: float) -> None:

@@ -488,6 +488,7 @@ def export_links(
             **(
                 {
                     "data-busy-label": t("pdf_preparing", lang),
+                    "data-wait-label": t("pdf_waiting", lang),
                     "data-error-label": t("pdf_failed", lang),
                 }
                 if fmt == "pdf"

@@ -7,6 +7,7 @@ never take every server thread, the GIL or the CPU from the other users."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -208,6 +209,8 @@ class HostSlots:
 
 # Lower CPU priority for the print process and the Chromium it starts (children inherit it).
 PRINT_NICE = 10
+# The niceness of the render server's PostgreSQL sessions (their server processes).
+PRINT_DB_NICE = 19
 
 
 class PrintProcess:
@@ -323,7 +326,10 @@ def _print_worker(conn, chromium: str, nice: int, idle: bool, render: Settings |
         if render is not None:
             from .render import RenderServer
 
-            # The worker already migrated or checked the schema: this only serves it.
+            # The worker already migrated or checked the schema: this only serves it. The
+            # printed page's queries run at the print process's low priority too, in the
+            # database's own processes when PostgreSQL runs on this host.
+            render = dataclasses.replace(render, db_backend_nice=PRINT_DB_NICE)
             server = RenderServer(render, migrate=False)
             server.__enter__()
         printer = Printer(Path(chromium)).__enter__()

@@ -245,8 +245,9 @@ def test_pdf_button_downloads_the_view(page, open_page, tmp_path):
     assert button.get_attribute("aria-busy") is None
 
 
-def test_pdf_button_says_when_the_server_is_busy(page, open_page):
-    """A 503 (too many prints at once) is said on the page, and the button can be pressed again."""
+def test_pdf_button_says_when_the_server_stays_busy(page, open_page):
+    """A 503 beyond the button's waiting budget (too many prints for too long) is said on the
+    page, and the button can be pressed again."""
     open_page("/?region=PY-1")
     busy_page = "<!doctype html><p>Se están generando muchos PDF en este momento.</p>"
     page.route(
@@ -255,10 +256,44 @@ def test_pdf_button_says_when_the_server_is_busy(page, open_page):
             status=503, body=busy_page, headers={"Retry-After": "10"}, content_type="text/html"
         ),
     )
+    page.evaluate("document.querySelector('a[data-export=pdf]').dataset.retryBudget = '5'")
     page.click("a[data-export=pdf]")
     alert = page.wait_for_selector("#pdf-export-status.alert", timeout=5_000)
     assert "muchos PDF" in alert.inner_text()
     page.wait_for_selector("a[data-export=pdf]:not(.is-busy)")
+
+
+def test_pdf_button_waits_and_asks_again_when_the_printer_is_busy(page, open_page, tmp_path):
+    """The server keeps no queue: on 503 + Retry-After the button says so, waits, asks again by
+    itself and the file arrives, with no second press."""
+    open_page("/?region=PY-1")
+    asked: list[str] = []
+
+    def busy_once(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(
+                status=503,
+                body="<p>ocupado</p>",
+                headers={"Retry-After": "1"},
+                content_type="text/html",
+            )
+        else:
+            route.continue_()
+
+    page.route("**/exportar.pdf*", busy_once)
+    with page.expect_download(timeout=60_000) as dl:
+        page.click("a[data-export=pdf]")
+        page.wait_for_function(
+            "document.getElementById('pdf-export-status').textContent.includes('otros PDF')",
+            timeout=3_000,
+        )
+        assert page.locator("a[data-export=pdf].is-busy").count() == 1
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    assert path.read_bytes()[:5] == b"%PDF-"
+    assert len(asked) == 2 and asked[0] == asked[1]
+    assert not page.locator("#pdf-export-status.alert").count()
 
 
 def test_pdf_for_the_public_hides_small_counts(cli, tmp_path):
