@@ -256,6 +256,20 @@ report_mask = Table(
     sqlite_with_rowid=False,
 )
 
+# The data-quality review's tracer series: per calendar year and tracer element, the facilities
+# with a monthly value that year (`ids`, int64) and their 12 months (`vals`, float64, NaN where
+# none), so scoring a year of every facility's months reads a few blobs, not a row per
+# facility-month (rollups.series_rows; rebuilt with the rollup of that year).
+dq_series = Table(
+    "dq_series",
+    metadata,
+    Column("year", SmallInteger, nullable=False),
+    Column("data_element_id", Integer, nullable=False),
+    Column("ids", LargeBinary, nullable=False),
+    Column("vals", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("year", "data_element_id", name="pk_dq_series"),
+)
+
 # Resolved populations for every org unit (rollups.population_rows says which figure wins).
 agg_population = Table(
     "agg_population",

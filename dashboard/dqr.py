@@ -14,13 +14,11 @@ from .aggregate import Axes, evaluate_frame, load_array
 from .catalog import Catalog, OrgUnit
 from .filters import Filters, resolve_period
 from .memo import CatalogLRU
-from .periods import Period, add_months, month_period
+from .periods import Period, add_months
 from .quality import ReviewRules
+from .rollups import TRACERS
 from .views import Context, children, selected_unit
 
-# Tracer data elements of the review (WHO DQR core tracers available in the store: first
-# antenatal visit, Penta3, institutional deliveries, outpatient visits).
-TRACERS = ("CPN_1", "PENTA3", "PARTOS", "CONSULTAS")
 # 2e: related pairs (A, B) where B should not exceed A (a dropout).
 RELATIONS = (("PENTA1", "PENTA3"), ("CPN_1", "CPN_4"))
 # 4a: the official population against the alternative counted by the services: children under
@@ -38,11 +36,23 @@ def modified_z(values: np.ndarray) -> np.ndarray:
     0 (a flat series flags nothing) or the value is missing."""
     v = np.asarray(values, dtype=float)
     n = np.sum(~np.isnan(v), axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"), _quiet_nan():
-        med = np.nanmedian(v, axis=-1, keepdims=True)
-        mad = np.nanmedian(np.abs(v - med), axis=-1, keepdims=True)
+    med = row_median(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mad = row_median(np.abs(v - med))
         z = 0.6745 * (v - med) / np.where(mad > 0, mad, np.nan)
     return np.where(n >= MIN_SERIES, np.abs(z), np.nan)
+
+
+def row_median(v: np.ndarray) -> np.ndarray:
+    """The median of each row's values (last axis, NaN ignored; NaN for an empty row), kept as
+    a length-1 last axis: np.nanmedian's result, by one sort (NaN sorts last), several times
+    faster on many short series."""
+    v = np.asarray(v, dtype=float)
+    n = np.sum(~np.isnan(v), axis=-1, keepdims=True)
+    s = np.sort(v, axis=-1)
+    lo = np.take_along_axis(s, np.maximum((n - 1) // 2, 0), axis=-1)
+    hi = np.take_along_axis(s, np.maximum(n // 2, 0), axis=-1) if s.shape[-1] else lo
+    return np.where(n > 0, (lo + hi) / 2, np.nan)
 
 
 class _quiet_nan:
@@ -302,7 +312,7 @@ def _outliers(
     count_frame = pd.DataFrame(_base(rows)).assign(values=0, moderate=0, extreme=0)
     if not facs:
         return pd.DataFrame(columns=[*list_cols, "severity"]), count_frame
-    v = _read(ctx, facs, [month_period(m) for m in months], TRACERS)
+    v = ctx.repo.monthly_series(ctx.scope, facs, months, TRACERS)
     in_p = np.array([p.start <= m <= p.end for m in months])
     area = _area_of(cat, facs, rows)
     row_of = {r.code: k for k, r in enumerate(rows)}
@@ -312,8 +322,7 @@ def _outliers(
     found = []
     for code, arr in v.items():  # facilities × months
         z = modified_z(arr)
-        with _quiet_nan():
-            med = np.broadcast_to(np.nanmedian(arr, axis=1, keepdims=True), arr.shape)
+        med = np.broadcast_to(row_median(arr), arr.shape)
         zp = np.nan_to_num(z[:, in_p], nan=0.0)
         extreme = zp >= rules.extreme_z
         moderate = (zp >= rules.moderate_z) & ~extreme
@@ -352,10 +361,11 @@ def _area_of(cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]) -> 
     codes = {r.id: r.code for r in rows}
     out: list[str | None] = []
     for fac in facs:
-        u: OrgUnit | None = fac
-        while u is not None and u.id not in codes:
-            u = cat.parent(u) if u.parent_id is not None else None
-        out.append(codes[u.id] if u is not None else None)
+        # A row is a region, a district or the facility itself: one of its three ids.
+        hit = (
+            codes.get(fac.id) or codes.get(fac.district_id or -1) or codes.get(fac.region_id or -1)
+        )
+        out.append(hit)
     return out
 
 

@@ -39,7 +39,7 @@ from .catalog import (
 )
 from .codec import ALL_TYPES, decode_vectors
 from .periods import add_months, pieces
-from .rollups import FACT_COLUMNS
+from .rollups import FACT_COLUMNS, decode_series
 from .writes import copy_rows
 
 
@@ -238,6 +238,17 @@ class PageReads:
             if rows:
                 _scatter(out, rows, pos, col, where_piece)
         return out
+
+    def series(self, year: int, de_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """One dq_series row decoded (rollups.decode_series); empty arrays without one."""
+        t = db.dq_series.c
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(t.ids, t.vals).where(t.year == year, t.data_element_id == de_id)
+            ).first()
+        if row is None:
+            return np.empty(0, dtype=np.int64), np.empty((0, 12))
+        return decode_series(bytes(row.ids), bytes(row.vals))
 
     def populations(
         self,

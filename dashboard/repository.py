@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from .writes import WriteCounts
 
 __all__ = ["ROLLUP_FORMAT", "Repository", "WriteCounts"]
 
-ROLLUP_FORMAT = "4"  # bump when the rollup vectors change layout: old ones are rebuilt
+ROLLUP_FORMAT = "5"  # bump when the rollup vectors change layout: old ones are rebuilt
 
 
 class Repository:
@@ -256,6 +257,8 @@ class Repository:
             t0 = time.perf_counter()
             writes.delete_rollup(c, span)
             units = reads.unit_table(c)
+            facilities = units.id[units.level == 3].to_numpy()
+            writes.replace_series(c, rollups.series_rows(raw, facilities, ids), span)
             rows = rollups.rollup_rows(facts, units, ids.get("REP_FACILITIES"), spans)
             writes.copy_rows(c, "rollup", rollups.ROLLUP_COLUMNS, rows)
             timings["values_s"] = time.perf_counter() - t0
@@ -329,6 +332,40 @@ class Repository:
         return self._reads.estimated_populations(
             self._visible(units, scope), ftypes, de_ids, years, index
         )
+
+    def monthly_series(
+        self,
+        scope: Scope,
+        facilities: Sequence[OrgUnit],
+        months: Sequence[int],
+        codes: Sequence[str],
+    ) -> dict[str, np.ndarray]:
+        """The monthly values of tracer elements (rollups.TRACERS) for each facility (within
+        the scope) and month: per code, shape (facilities, months), NaN where none was
+        reported. From dq_series, each year's blob read once per data version."""
+        cat = self.catalog()
+        out = {c: np.full((len(facilities), len(months)), np.nan) for c in codes}
+        visible = {u.id for u in self._visible(facilities, scope) if u.level == 3}
+        rows = np.array([i for i, u in enumerate(facilities) if u.id in visible], dtype=np.int64)
+        if not len(rows):
+            return out
+        wanted = np.array([facilities[i].id for i in rows], dtype=np.int64)
+        month_arr = np.asarray(months, dtype=np.int64)
+        for code in codes:
+            de = cat.data_elements.get(code)
+            if de is None:
+                continue
+            for year in sorted({int(m) // 100 for m in months}):
+                key = ("dq_series", year, de.id)
+                fac, vals = cat.memo(key, partial(self._reads.series, year, de.id))
+                if not len(fac):
+                    continue
+                at = np.clip(np.searchsorted(fac, wanted), 0, len(fac) - 1)
+                found = fac[at] == wanted
+                cols = np.flatnonzero(month_arr // 100 == year)
+                picked = vals[np.ix_(at[found], month_arr[cols] % 100 - 1)]
+                out[code][np.ix_(rows[found], cols)] = picked
+        return out
 
     def facilities_reporting(
         self,

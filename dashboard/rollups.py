@@ -22,6 +22,10 @@ REPORT_DEADLINE_DAY = 15  # a monthly report is on time if received by the 15th 
 # moderate outlier (dhis2/who-data-quality-app c3fac52, appServiceDataAnalysis.js outlierGap:
 # criteria.moderate.z = 3.5; extreme: 5). The quality marks (dashboard.quality) use these counts.
 OUTLIER_Z = 3.5
+# The data-quality review's tracers (WHO DQR: antenatal first visits, third pentavalent doses,
+# deliveries, outpatient visits): their monthly series per facility are kept as dq_series.
+TRACERS = ("CPN_1", "PENTA3", "PARTOS", "CONSULTAS")
+SERIES_COLUMNS = ["year", "data_element_id", "ids", "vals"]
 FACT_COLUMNS = ["org_unit_id", "month", "data_element_id", "value"]
 ROLLUP_COLUMNS = ["org_unit_id", "ftype", "grain", "period", "vals"]
 
@@ -91,6 +95,27 @@ def outlier_counts(raw: pd.DataFrame, ids: dict[str, int]) -> list[pd.DataFrame]
             )[FACT_COLUMNS]
         )
     return out
+
+
+def series_rows(raw: pd.DataFrame, facility_ids: np.ndarray, ids: dict[str, int]) -> pd.DataFrame:
+    """dq_series rows: per calendar year and tracer, the facilities with a value that year
+    (ascending ids, int64 bytes) and their 12 monthly values (float64 bytes, row-major, NaN
+    where none)."""
+    tracer_ids = [ids[c] for c in TRACERS if c in ids]
+    sel = raw[raw.data_element_id.isin(tracer_ids) & raw.org_unit_id.isin(facility_ids)]
+    rows = []
+    for (year, de), g in sel.groupby([sel.month // 100, sel.data_element_id], sort=True):
+        fac, row = np.unique(g.org_unit_id.to_numpy(np.int64), return_inverse=True)
+        vals = np.full((len(fac), 12), np.nan)
+        vals[row, g.month.to_numpy(np.int64) % 100 - 1] = g.value.to_numpy(float)
+        rows.append((int(year), int(de), fac.astype("<i8").tobytes(), vals.astype("<f8").tobytes()))
+    return pd.DataFrame(rows, columns=SERIES_COLUMNS)
+
+
+def decode_series(ids: bytes, vals: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A dq_series row's facility ids and their (facilities, 12) monthly values."""
+    fac = np.frombuffer(ids, dtype="<i8")
+    return fac, np.frombuffer(vals, dtype="<f8").reshape(len(fac), 12)
 
 
 def report_masks(received: pd.DataFrame) -> pd.DataFrame:

@@ -527,6 +527,14 @@ def replace_report_masks(c: Connection, masks: pd.DataFrame, years: list[int] | 
     copy_rows(c, "report_mask", ["org_unit_id", "year", "mask"], masks)
 
 
+def replace_series(c: Connection, rows: pd.DataFrame, years: list[int] | None) -> None:
+    """The dq_series rows of those years (None: all) become `rows`."""
+    t = db.dq_series
+    c.execute(delete(t) if years is None else delete(t).where(t.c.year.in_(years)))
+    if not rows.empty:
+        c.execute(insert(t), rows.to_dict("records"))
+
+
 def delete_rollup(c: Connection, years: list[int] | None) -> None:
     """Drop the rollup rows of those calendar years (None: all)."""
     if years is None:

@@ -15,7 +15,7 @@ def test_migrations_match_the_declared_schema(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     assert diff == [], diff
-    assert version == "0007_value_spans"
+    assert version == "0008_dq_series"
 
 
 def test_upgrade_is_idempotent(tmp_path):

@@ -1,6 +1,7 @@
 """The WHO Data Quality Review (/calidad): the arithmetic by hand, then a tiny store."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import TODAY, add_facilities, put_values
 
@@ -256,3 +257,51 @@ def test_review_cache_reuses_until_the_data_changes(store):
     store.invalidate()
     again = cache.review(ctx, f)
     assert again is not first and len(again.outlier_counts) == len(first.outlier_counts)
+
+
+def test_row_median_is_nanmedian():
+    rng = np.random.default_rng(3)
+    v = rng.integers(0, 50, size=(200, 12)).astype(float)
+    v[rng.random(v.shape) < 0.3] = np.nan
+    v[0] = np.nan  # an empty series
+    v[1, :5] = np.nan  # odd and even counts alike
+    with dqr._quiet_nan():
+        expected = np.nanmedian(v, axis=-1, keepdims=True)
+    got = dqr.row_median(v)
+    assert got.shape == (200, 1)
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    assert np.allclose(got[~np.isnan(got)], expected[~np.isnan(expected)])
+    assert dqr.row_median(np.array([3.0, np.nan, 1.0, 2.0, 10.0])).tolist() == [2.5]
+
+
+def test_monthly_series_match_the_rollup_and_follow_the_data(store):
+    """The review's tracer series (dq_series) give each facility-month the rollup's value, keep
+    to the scope, and a refresh of one year changes that year only."""
+    from dashboard.aggregate import Axes, load_array
+    from dashboard.periods import month_period
+
+    cat = store.catalog()
+    facs = [cat.by_code[c] for c in ("F1", "F2", "H1")]
+    months = [202311, 202312, *range(202401, 202413)]
+    got = store.monthly_series(NATIONAL, facs, months, ["CONSULTAS"])["CONSULTAS"]
+    axes = Axes(facs, [month_period(m) for m in months], [cat.data_elements["CONSULTAS"]])
+    expected = np.full(axes.shape, np.nan)
+    load_array(store, NATIONAL, axes, facs, None, expected)
+    assert np.array_equal(got, expected[:, :, 0], equal_nan=True)
+    assert got[0, 2 + 5] == 100 and np.isnan(got[1]).all() and got[2, 2] == 20
+    # Outside the scope: nothing, whatever the stored series hold.
+    other = Scope.of("PY-2")
+    assert np.isnan(store.monthly_series(other, facs, months, ["CONSULTAS"])["CONSULTAS"]).all()
+    put_values(store, [("F2", "CONSULTAS", 202405, 7)])  # written and refreshed
+    assert store.monthly_series(NATIONAL, facs, [202405], ["CONSULTAS"])["CONSULTAS"][1, 0] == 7
+    # Written, then only 2024 refreshed: 2023's series stays as it was until its own refresh.
+    f2, consultas = cat.by_code["F2"].id, cat.data_elements["CONSULTAS"].id
+    frame = pd.DataFrame(
+        [(f2, consultas, 202305, 9.0), (f2, consultas, 202406, 8.0)],
+        columns=["org_unit_id", "data_element_id", "month", "value"],
+    )
+    with store.engine.begin() as conn:
+        store.write_values(frame, store.start_batch("test", "test", conn), conn)
+    store.refresh_rollups(years=[2024])
+    again = store.monthly_series(NATIONAL, facs, [202305, 202406], ["CONSULTAS"])["CONSULTAS"]
+    assert np.isnan(again[1, 0]) and again[1, 1] == 8

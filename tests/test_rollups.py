@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -112,3 +113,34 @@ def test_reporting_counts_on_time_by_the_15th_of_next_month():
         {"org_unit_id": 10, "year": 2024, "mask": 1 << 11},
         {"org_unit_id": 11, "year": 2024, "mask": 1 << 11},
     ]
+
+
+def test_series_rows_hold_each_facilitys_months_by_year_and_tracer():
+    from dashboard.rollups import decode_series, series_rows
+
+    ids = {"CONSULTAS": 7, "PENTA3": 8, "OTHER": 9}
+    raw = facts(
+        [
+            (11, 202401, 7, 5.0),
+            (10, 202403, 7, 2.0),
+            (10, 202412, 7, 4.0),
+            (10, 202501, 7, 6.0),
+            (10, 202402, 8, 1.0),
+            (10, 202402, 9, 99.0),  # not a tracer
+            (3, 202401, 7, 50.0),  # a district's own value: not a facility series
+        ]
+    )
+    rows = series_rows(raw, np.array([10, 11]), ids)
+    assert list(zip(rows.year, rows.data_element_id, strict=True)) == [
+        (2024, 7),
+        (2024, 8),
+        (2025, 7),
+    ]
+    fac, vals = decode_series(rows.ids[0], rows.vals[0])
+    assert fac.tolist() == [10, 11]
+    assert vals.shape == (2, 12)
+    assert vals[0, 2] == 2.0 and vals[0, 11] == 4.0 and vals[1, 0] == 5.0
+    assert np.isnan(vals).sum() == 24 - 3
+    fac, vals = decode_series(rows.ids[2], rows.vals[2])
+    assert fac.tolist() == [10] and vals[0, 0] == 6.0
+    assert series_rows(raw.iloc[:0], np.array([10]), ids).empty
