@@ -458,7 +458,15 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
 
 
 def _access(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple[pd.DataFrame, int]:
-    """People per facility of each level in the unit's regions (nationally) or districts."""
+    """People per facility of each level in the unit's regions (nationally) or districts; the
+    same for every indicator, so kept per data version."""
+    key = ("equity_access", ctx.scope, unit.code, p.end, norm)
+    return ctx.cat.memo(key, lambda: _access_now(ctx, unit, p, norm))
+
+
+def _access_now(
+    ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm
+) -> tuple[pd.DataFrame, int]:
     cat = ctx.cat
     level = 1 if unit.level == 0 else 2
     units = children(ctx, unit, level)

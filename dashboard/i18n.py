@@ -75,7 +75,10 @@ def collation_key(text: str) -> str:
     """Spanish alphabetical order: accents and case ignored, ñ right after n ('Itá' before
     'Itauguá', 'Ñemby' after 'Nueva Italia'). Names are stored with accents, and code-point order
     would put every 'Á' and 'Ñ' after 'Z'."""
-    folded = unicodedata.normalize("NFD", text.casefold().replace("ñ", "n\uffff"))
+    low = text.casefold()
+    if low.isascii():  # most names: nothing to fold
+        return low
+    folded = unicodedata.normalize("NFD", low.replace("ñ", "n\uffff"))
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 

@@ -239,6 +239,15 @@ class PageReads:
                 _scatter(out, rows, pos, col, where_piece)
         return out
 
+    def meta_value(self, key: str) -> str | None:
+        """One meta value, through the compiled-once fast path (the data version, asked on
+        every cached read to know the cache still holds today's numbers)."""
+        t = db.meta.c
+        rows = self.fetch(
+            ("meta",), lambda: select(t.value).where(t.key == bindparam("key")), {"key": key}
+        )
+        return rows[0][0] if rows else None
+
     def series(self, year: int, de_id: int) -> tuple[np.ndarray, np.ndarray]:
         """One dq_series row decoded (rollups.decode_series); empty arrays without one."""
         t = db.dq_series.c
@@ -450,12 +459,12 @@ def _scatter(
     rec_idx = np.repeat(sel, reps)
     offsets = np.arange(len(rec_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
     use_idx = first_use[row_of[rec_idx]] + offsets
-    flat = np.zeros(out.size)
     seen = np.zeros(out.size, dtype=bool)
     target = np.ravel_multi_index(
         (unit_of_row[row_of[rec_idx]], use_bucket[use_idx], k[rec_idx]), out.shape
     )
-    np.add.at(flat, target, rec["v"][rec_idx])
+    # bincount with weights: the same sums as np.add.at, several times faster.
+    flat = np.bincount(target, weights=rec["v"][rec_idx], minlength=out.size)
     seen[target] = True
     view = out.reshape(-1)
     view[seen] = np.where(np.isnan(view[seen]), 0.0, view[seen]) + flat[seen]

@@ -17,11 +17,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import db, reads, rollups, writes
 from .catalog import Catalog, OrgUnit, Scope
+from .memo import CatalogLRU
 from .writes import WriteCounts
 
 __all__ = ["ROLLUP_FORMAT", "Repository", "WriteCounts"]
 
-ROLLUP_FORMAT = "5"  # bump when the rollup vectors change layout: old ones are rebuilt
+ROLLUP_FORMAT = "5"
+SUMS_CELLS = 4_000_000  # 32 MB of float64 per process  # bump when the rollup vectors change layout: old ones are rebuilt
 
 
 class Repository:
@@ -49,6 +51,9 @@ class Repository:
         self._version: str | None = None
         self._checked = -math.inf
         self._reads = reads.PageReads(engine)
+        # Sums of every counted element per (units, types, periods) read, up to SUMS_CELLS
+        # numbers in all (Repository.sums).
+        self._sums: CatalogLRU[np.ndarray] = CatalogLRU(64, SUMS_CELLS, lambda a: a.size)
 
     def ensure_schema(self) -> None:
         """Upgrade the schema; rebuild rollups written in an older layout."""
@@ -299,7 +304,30 @@ class Repository:
         facility types asked for (None = all types). Units outside the scope stay NaN.
         Each bucket is read as its fewest whole years, quarters and months.
         """
-        return self._reads.sums(units, self._visible(units, scope), ftypes, de_ids, buckets)
+        visible = self._visible(units, scope)
+        cat = self.catalog()
+        every = cat.memo(("count_element_ids",), lambda: _count_ids(cat))
+        at = np.searchsorted(every, de_ids)
+        known = len(every) and len(de_ids) and (np.take(every, at, mode="clip") == de_ids).all()
+        if not known or not visible:
+            return self._reads.sums(units, visible, ftypes, de_ids, buckets)
+        # Every counted element's sums at once, kept per data version: a rollup row holds
+        # them all anyway, so another indicator over the same units and periods (a change of
+        # indicator, a scorecard's other area) reads and decodes nothing again. The version
+        # is read afresh (the catalogue is checked once a second): an answer never mixes in
+        # numbers from before another process's import.
+        key = (
+            self._reads.meta_value(writes.DATA_VERSION),
+            tuple(u.id for u in units),
+            tuple(u.id for u in visible),
+            ftypes,
+            tuple(map(tuple, buckets)),
+        )
+        full = self._sums.get(key, cat)
+        if full is None:
+            full = self._reads.sums(units, visible, ftypes, every.tolist(), buckets)
+            self._sums.put(key, cat, full)
+        return full[:, :, at]
 
     def populations(
         self,
@@ -374,5 +402,22 @@ class Repository:
         ftypes: tuple[str, ...] | None,
         buckets: Sequence[tuple[int, int]],
     ) -> dict[tuple[int, int], int]:
-        """Distinct facilities with a received report, per (unit id, bucket index)."""
-        return self._reads.facilities_reporting(self._visible(units, scope), ftypes, buckets)
+        """Distinct facilities with a received report, per (unit id, bucket index). The same
+        for every indicator: kept per data version, so a change of indicator does not count
+        the report masks of every facility again."""
+        visible = self._visible(units, scope)
+        key = (
+            "facilities_reporting",
+            tuple(u.id for u in visible),
+            ftypes,
+            tuple(map(tuple, buckets)),
+        )
+        return self.catalog().memo(
+            key, partial(self._reads.facilities_reporting, visible, ftypes, buckets)
+        )
+
+
+def _count_ids(cat: Catalog) -> np.ndarray:
+    """The ids of every element a rollup vector may hold (all but populations), ascending."""
+    ids = [d.id for d in cat.data_elements.values() if d.kind != "population"]
+    return np.array(sorted(ids), dtype=np.int64)

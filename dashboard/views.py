@@ -475,24 +475,18 @@ def _by_indicator(
     that order (NaN where a unit has no row; None for an indicator with no rows at all).
     Plain arrays: per-column pandas lookups cost more than the scorecard's reads."""
     out: dict[str, object] = {}
-    pos = {c: i for i, c in enumerate(codes)}
-    unit_of = now["org_unit"].to_numpy()
-    rows: dict[str, tuple[list[int], list[int]]] = {}
-    for r, (ind, unit) in enumerate(zip(now["indicator"].to_numpy(), unit_of, strict=True)):
-        i = pos.get(unit)
-        if i is not None:
-            src, dst = rows.setdefault(ind, ([], []))
-            src.append(r)
-            dst.append(i)
+    where = pd.Index(codes).get_indexer(now["org_unit"].to_numpy())  # -1: not listed
+    ind_of = now["indicator"].to_numpy()
     values = {col: now[col].to_numpy() for col in cols}
     for ind in inds:
-        src, dst = rows.get(ind.code, ([], []))
+        src = np.flatnonzero((ind_of == ind.code) & (where >= 0))
+        dst = where[src]
         for col in cols:
-            if not src:
+            if not len(src):
                 out[f"{ind.code}|{col}"] = None
                 continue
             v = values[col]
-            if len(src) == len(codes) and len(set(dst)) == len(codes):
+            if len(src) == len(codes) and len(np.unique(dst)) == len(codes):
                 column = np.empty(len(codes), dtype=v.dtype)
             else:  # a unit without a row: NaN, as a lookup by code gives
                 column = np.full(len(codes), np.nan, dtype=float if v.dtype.kind == "f" else object)
@@ -503,15 +497,13 @@ def _by_indicator(
 
 def _trend(frame: pd.DataFrame) -> list[str]:
     """'up', 'down' or 'flat' against the same period a year earlier (±1 % counts as flat)."""
-    out = []
-    for v, prev in zip(frame.value, frame.prev_value, strict=True):
-        if is_missing(v) or is_missing(prev):
-            out.append("")
-        elif abs(v - prev) <= 0.01 * max(abs(prev), 1e-9):
-            out.append("flat")
-        else:
-            out.append("up" if v > prev else "down")
-    return out
+    v = pd.to_numeric(frame["value"], errors="coerce").to_numpy(float)
+    prev = pd.to_numeric(frame["prev_value"], errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        flat = np.abs(v - prev) <= 0.01 * np.maximum(np.abs(prev), 1e-9)
+        out = np.where(flat, "flat", np.where(v > prev, "up", "down")).astype(object)
+    out[np.isnan(v) | np.isnan(prev)] = ""
+    return out.tolist()
 
 
 def _sort(wide: pd.DataFrame, sort: str | None, ind0: Indicator, cat: Catalog) -> pd.DataFrame:
