@@ -15,7 +15,6 @@ from .catalog import Catalog, Indicator, OrgUnit, Scope
 from .filters import Filters, resolve_period
 from .i18n import collation_key
 from .memo import CatalogLRU
-from .missing import is_missing
 from .periods import Period, add_months, period_for_span, trend_window
 from .quality import QualityRules, ReviewRules
 from .repository import Repository
