@@ -448,23 +448,33 @@ def _scatter(
     k = np.where(ids_ok, col[np.minimum(rec["id"], len(col) - 1)], -1)
     keep = k >= 0
     unit_of_row = np.array([pos[row[0]] for row in rows])
-    # A piece may serve several buckets (overlapping periods): one scatter per use.
-    uses = [(i, b) for i, row in enumerate(rows) for b in where_piece[(row[1], row[2])]]
-    use_row = np.array([i for i, _ in uses])
-    use_bucket = np.array([b for _, b in uses])
-    first_use = np.searchsorted(use_row, np.arange(len(rows)))
-    n_uses = np.bincount(use_row, minlength=len(rows))
     sel = np.flatnonzero(keep)
-    reps = n_uses[row_of[sel]]
-    rec_idx = np.repeat(sel, reps)
-    offsets = np.arange(len(rec_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
-    use_idx = first_use[row_of[rec_idx]] + offsets
+    if all(len(b) == 1 for b in where_piece.values()):
+        # Each piece serves one bucket (the usual case): one target per record.
+        bucket_of_row = np.array([where_piece[(row[1], row[2])][0] for row in rows])
+        rows_sel = row_of[sel]
+        target = np.ravel_multi_index(
+            (unit_of_row[rows_sel], bucket_of_row[rows_sel], k[sel]), out.shape
+        )
+        weights = rec["v"][sel]
+    else:
+        # A piece may serve several buckets (overlapping periods): one scatter per use.
+        uses = [(i, b) for i, row in enumerate(rows) for b in where_piece[(row[1], row[2])]]
+        use_row = np.array([i for i, _ in uses])
+        use_bucket = np.array([b for _, b in uses])
+        first_use = np.searchsorted(use_row, np.arange(len(rows)))
+        n_uses = np.bincount(use_row, minlength=len(rows))
+        reps = n_uses[row_of[sel]]
+        rec_idx = np.repeat(sel, reps)
+        offsets = np.arange(len(rec_idx)) - np.repeat(np.cumsum(reps) - reps, reps)
+        use_idx = first_use[row_of[rec_idx]] + offsets
+        target = np.ravel_multi_index(
+            (unit_of_row[row_of[rec_idx]], use_bucket[use_idx], k[rec_idx]), out.shape
+        )
+        weights = rec["v"][rec_idx]
     seen = np.zeros(out.size, dtype=bool)
-    target = np.ravel_multi_index(
-        (unit_of_row[row_of[rec_idx]], use_bucket[use_idx], k[rec_idx]), out.shape
-    )
     # bincount with weights: the same sums as np.add.at, several times faster.
-    flat = np.bincount(target, weights=rec["v"][rec_idx], minlength=out.size)
+    flat = np.bincount(target, weights=weights, minlength=out.size)
     seen[target] = True
     view = out.reshape(-1)
     view[seen] = np.where(np.isnan(view[seen]), 0.0, view[seen]) + flat[seen]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,11 @@ from .writes import WriteCounts
 __all__ = ["ROLLUP_FORMAT", "Repository", "WriteCounts"]
 
 ROLLUP_FORMAT = "5"
-SUMS_CELLS = 4_000_000  # 32 MB of float64 per process  # bump when the rollup vectors change layout: old ones are rebuilt
+SUMS_CELLS = 4_000_000  # 32 MB of float64 per process
+# A read of this share of the country's facilities (Central's at the demo's scale) reads every
+# facility over those periods instead, and later facility reads of the same periods take their
+# rows from it (Repository._facility_sums).
+COUNTRY_READ_SHARE = 0.2  # bump when the rollup vectors change layout: old ones are rebuilt
 
 
 class Repository:
@@ -53,7 +58,7 @@ class Repository:
         self._reads = reads.PageReads(engine)
         # Sums of every counted element per (units, types, periods) read, up to SUMS_CELLS
         # numbers in all (Repository.sums).
-        self._sums: CatalogLRU[np.ndarray] = CatalogLRU(64, SUMS_CELLS, lambda a: a.size)
+        self._sums: CatalogLRU[Any] = CatalogLRU(64, SUMS_CELLS, _cells)
 
     def ensure_schema(self) -> None:
         """Upgrade the schema; rebuild rollups written in an older layout."""
@@ -316,18 +321,52 @@ class Repository:
         # indicator, a scorecard's other area) reads and decodes nothing again. The version
         # is read afresh (the catalogue is checked once a second): an answer never mixes in
         # numbers from before another process's import.
-        key = (
-            self._reads.meta_value(writes.DATA_VERSION),
-            tuple(u.id for u in units),
-            tuple(u.id for u in visible),
-            ftypes,
-            tuple(map(tuple, buckets)),
-        )
+        version = self._reads.meta_value(writes.DATA_VERSION)
+        spans = tuple(map(tuple, buckets))
+        if all(u.level == 3 for u in visible):
+            whole = self._sums.get(("facilities", version, spans), cat)
+            n_all = cat.memo(
+                ("n_facilities",), lambda: sum(u.level == 3 for u in cat.units.values())
+            )
+            if whole is not None or len(visible) >= COUNTRY_READ_SHARE * n_all:
+                return self._facility_sums(cat, version, units, visible, spans, every)[:, :, at]
+        key = (version, tuple(u.id for u in units), tuple(u.id for u in visible), ftypes, spans)
         full = self._sums.get(key, cat)
         if full is None:
             full = self._reads.sums(units, visible, ftypes, every.tolist(), buckets)
             self._sums.put(key, cat, full)
         return full[:, :, at]
+
+    def _facility_sums(
+        self,
+        cat: Catalog,
+        version: str | None,
+        units: Sequence[OrgUnit],
+        visible: Sequence[OrgUnit],
+        spans: tuple[tuple[int, ...], ...],
+        every: np.ndarray,
+    ) -> np.ndarray:
+        """Sums of many facilities (a region's map points, its facility scorecard): read once
+        for every facility of the country over those periods, then each request takes its
+        rows. A facility's numbers do not depend on who asks; the scope decides which rows are
+        handed out (the others stay NaN)."""
+        key = ("facilities", version, spans)
+        hit = self._sums.get(key, cat)
+        if hit is None:
+            facilities = sorted((u for u in cat.units.values() if u.level == 3), key=lambda u: u.id)
+            periods = [(int(a), int(b)) for a, b in spans]
+            table = self._reads.sums(facilities, facilities, None, every.tolist(), periods)
+            hit = np.array([u.id for u in facilities], dtype=np.int64), table
+            self._sums.put(key, cat, hit)
+        ids, table = hit
+        out = np.full((len(units), len(spans), len(every)), np.nan)
+        shown = {u.id for u in visible}
+        rows = np.array([i for i, u in enumerate(units) if u.id in shown], dtype=np.int64)
+        want = np.array([units[i].id for i in rows], dtype=np.int64)
+        at = np.clip(np.searchsorted(ids, want), 0, max(len(ids) - 1, 0))
+        found = ids[at] == want if len(ids) else np.zeros(len(want), dtype=bool)
+        out[rows[found]] = table[at[found]]
+        return out
 
     def populations(
         self,
@@ -421,3 +460,8 @@ def _count_ids(cat: Catalog) -> np.ndarray:
     """The ids of every element a rollup vector may hold (all but populations), ascending."""
     ids = [d.id for d in cat.data_elements.values() if d.kind != "population"]
     return np.array(sorted(ids), dtype=np.int64)
+
+
+def _cells(value: Any) -> int:
+    """Numbers held by a Repository._sums entry (an array, or facility ids and their array)."""
+    return sum(a.size for a in value) if isinstance(value, tuple) else int(value.size)
