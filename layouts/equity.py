@@ -37,6 +37,7 @@ from .components import (
     quality_mark,
     value_text,
 )
+from .wire import el
 
 
 def layout(lang: str = "es", **_query) -> html.Div:
@@ -133,7 +134,7 @@ def unit_link(code: str, name: str, cat: Catalog, f: Filters):
     unit = cat.unit(code)
     if unit is None:
         return name
-    return dcc.Link(name, href=unit_href("mapa", f, unit, cat))
+    return el("Link", name, namespace="dash_core_components", href=unit_href("mapa", f, unit, cat))
 
 
 def grouping_name(grouping: str, level: int, lang: str) -> str:
@@ -374,25 +375,28 @@ def table(ev: EquityView, cat: Catalog, f: Filters) -> list:
             codes = (*codes, "small_numbers")
         diff = r.value - ev.spread.mean if has and not is_missing(ev.spread.mean) else None
         label = group_label(r.org_unit, ev.grouping, cat, lang)
+        # Cells in Dash's wire form (layouts.wire): a region's 260 districts cost less.
         cells = [
-            html.Td(str(rank) if has else "", className="text-end"),
-            html.Th(
+            el("Td", str(rank) if has else "", className="text-end"),
+            el(
+                "Th",
                 unit_link(r.org_unit, label, cat, f)
                 if ev.grouping == "unidad"
                 else label,  # a group of units (type, quintile…): no one view to open
                 scope="row",
             ),
-            html.Td(
+            el(
+                "Td",
                 [_value(r.value, ev, lang), quality_mark(codes, lang, ev.rules)],
                 className="text-end",
             ),
-            html.Td("—" if diff is None else _signed(diff, lang, dec), className="text-end"),
-            html.Td(_count(r, "numerator", lang), className="text-end"),
-            html.Td(_count(r, "denominator", lang), className="text-end"),
+            el("Td", "—" if diff is None else _signed(diff, lang, dec), className="text-end"),
+            el("Td", _count(r, "numerator", lang), className="text-end"),
+            el("Td", _count(r, "denominator", lang), className="text-end"),
         ]
         if grouped and "units" in g:
-            cells.append(html.Td(_num(r.units, lang), className="text-end"))
-        body.append(html.Tr(cells))
+            cells.append(el("Td", _num(r.units, lang), className="text-end"))
+        body.append(el("Tr", cells))
     caption = html.Caption(
         t(
             "eq_table_caption",
@@ -589,16 +593,15 @@ def access_table(ev: EquityView, cat: Catalog, f: Filters) -> list:
         row = vars(r)
         row["usf_needed"] = usf_needed(r.population, int(r.n_USF), ev.norm)
         cells = [
-            html.Td(str(r.rank), className="text-end"),
-            html.Th(unit_link(r.org_unit, r.org_unit_name, cat, f), scope="row"),
+            el("Td", str(r.rank), className="text-end"),
+            el("Th", unit_link(r.org_unit, r.org_unit_name, cat, f), scope="row"),
         ]
         for c in ACCESS_COLUMNS:
             d = 2 if c == "norm_ratio" else 0
-            cells.append(html.Td(_num(row[c], lang, d), className="text-end"))
-        cells.append(
-            html.Td(t(f"eq_verdict_{r.verdict}", lang), className=f"eq-verdict-{r.verdict}")
-        )
-        body.append(html.Tr(cells))
+            cells.append(el("Td", _num(row[c], lang, d), className="text-end"))
+        verdict = t(f"eq_verdict_{r.verdict}", lang)
+        cells.append(el("Td", verdict, className=f"eq-verdict-{r.verdict}"))
+        body.append(el("Tr", cells))
     level = grouping_name("unidad", ev.access_level - 1, lang)
     caption = html.Caption(t("eq_access_caption", lang, level=level), className="small")
     return [
