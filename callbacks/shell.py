@@ -263,6 +263,7 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FILTER_TOGGLE_LABEL, "children"),
         Output(ids.FILTER_TOGGLE_SUMMARY, "children"),
         Output(ids.FILTER_INDICATOR_INFO, "children"),
+        Output(ids.NAV_TOGGLE_LABEL, "children"),
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
@@ -317,6 +318,7 @@ def register(app: Dash, deps: Services) -> None:
             t("filters", lang),
             short,
             info,
+            t("menu", lang),
         )
 
     def account_links(lang: str) -> list:
@@ -406,6 +408,18 @@ def register(app: Dash, deps: Services) -> None:
         "function(title){ if(typeof title === 'string' && title){ document.title = title; } return window.dash_clientside.no_update; }",
         Output(ids.TITLE_SINK, "data"),
         Input(ids.DOC_TITLE, "data"),
+    )
+    # The phone's folded navigation: the button opens and closes it; a new view (a link
+    # followed, Back) closes it again.
+    app.clientside_callback(
+        "function(n, view, expanded){ const ctx = window.dash_clientside.callback_context; const byButton = (ctx.triggered || []).some(x => x.prop_id === '"
+        + ids.NAV_TOGGLE
+        + ".n_clicks'); const open = byButton ? expanded !== 'true' : false; return [open ? 'nav-open' : '', open ? 'true' : 'false']; }",
+        Output(ids.NAVBAR, "className"),
+        Output(ids.NAV_TOGGLE, "aria-expanded"),
+        Input(ids.NAV_TOGGLE, "n_clicks"),
+        Input(ids.VIEW, "data"),
+        State(ids.NAV_TOGGLE, "aria-expanded"),
     )
     # The phone's folded filter bar: a class on the bar and the button's aria-expanded.
     app.clientside_callback(

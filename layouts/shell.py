@@ -86,6 +86,25 @@ def layout(**_query) -> html.Div:
                                 ],
                                 className="navbar-brand d-flex align-items-center gap-2",
                             ),
+                            # On a phone the pages fold behind one button (seven links do not
+                            # fit 390 px on one line; the heading already names the page).
+                            html.Button(
+                                [
+                                    html.Span(
+                                        t("menu", lang),
+                                        id=ids.NAV_TOGGLE_LABEL,
+                                        className="nav-toggle-label",
+                                    ),
+                                    html.Span(
+                                        "▾", className="nav-toggle-caret", **{"aria-hidden": "true"}
+                                    ),
+                                ],
+                                id=ids.NAV_TOGGLE,
+                                type="button",
+                                n_clicks=0,
+                                className="nav-toggle btn btn-sm d-md-none",
+                                **{"aria-expanded": "false", "aria-controls": ids.NAV_LINKS},
+                            ),
                             html.Nav(
                                 id=ids.NAV_LINKS,
                                 className="app-nav d-flex gap-1",
