@@ -11,7 +11,6 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.accounts import IMPORT_ROLES
 from dashboard.availability import classify
-from dashboard.catalog import facility_type_name
 from dashboard.filters import (
     Filters,
     find_indicator,
@@ -286,8 +285,8 @@ def register(app: Dash, deps: Services) -> None:
                 as_of = fmt_period(month_period(int(last)), lang) if last else "—"
                 source = c.repo.get_meta("data_source") or "MSPBS"
                 source = t("source_demo", lang) if source == "demo" else source
-                showing = summary(c, f)
-                short = short_summary(c, f)
+                showing = shell.filter_summary(c.cat, f, c.today)
+                short = shell.filter_short_summary(c.cat, f, c.today)
                 info = indicator_info_of(c, f)
                 title = page_title(c.cat, f, page if exists else "not_found", facility)
             except Exception as exc:
@@ -339,29 +338,6 @@ def register(app: Dash, deps: Services) -> None:
         year = resolve_period(f, c.today).end // 100
         target = cat.target_for(ind, cat.unit(f.unit_code()), year)
         return indicator_info(ind, f.lang, target=target, elements=cat.data_elements)
-
-    def short_summary(c: Context, f: Filters) -> str:
-        """One line for the folded filter bar on a phone: unit · indicator code · period."""
-        unit = c.cat.unit(f.unit_code())
-        p = resolve_period(f, c.today)
-        parts = [unit.name, f.indicator, fmt_period(p, f.lang)]
-        if f.ftype:
-            parts.insert(1, f.ftype)
-        return " · ".join(parts)
-
-    def summary(c: Context, f: Filters) -> str:
-        """The filters in words (also what a screen reader announces after a change)."""
-        cat, lang = c.cat, f.lang
-        unit = cat.unit(f.unit_code())
-        p = resolve_period(f, c.today)
-        parts = [
-            unit.name,
-            cat.indicators[f.indicator].name(lang),
-            fmt_period(p, lang),
-        ]
-        if f.ftype:
-            parts.insert(1, facility_type_name(f.ftype, lang))
-        return t("showing", lang) + ": " + " · ".join(parts)
 
     @app.callback(
         Output(ids.CONTENT, "children"),

@@ -395,3 +395,36 @@ def test_first_view_shows_the_cards_before_any_script_then_react_takes_over(
     expect(page.locator("#overview-attention-title")).to_contain_text("Embarazadas con 4")
     assert page.evaluate(DUPLICATE_IDS_JS) == []
     assert page_log.problems() == {}
+
+
+CARD_BOXES_JS = """(sel) => [...document.querySelectorAll(sel)]
+    .filter(e => e.checkVisibility({visibilityProperty: true}))
+    .map(e => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; })"""
+
+
+@pytest.mark.parametrize("width", [768, 900, 1000, 1100])
+def test_first_view_hand_over_does_not_move_the_cards(
+    page, live_server, settle, page_log, snap, width
+):
+    # The renderer's start held back: the server's first view is what the reader sees.
+    held = []
+    page.route("**/_dashboard/start-renderer.js", lambda route: held.append(route))
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server + "/?region=PY-1", wait_until="commit")
+    page.wait_for_selector(".first-view .kpi-card")
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+    before = page.evaluate(CARD_BOXES_JS, ".first-view .kpi-card")
+    assert len(before) == 8
+    snap(page, f"first-view-{width}")
+    page.wait_for_function("() => true")  # lets the held route's event arrive
+    for route in held:
+        route.continue_()
+    page.unroute("**/_dashboard/start-renderer.js")
+    page.wait_for_function("() => !document.querySelector('.first-view')")
+    settle(page)
+    after = page.evaluate(CARD_BOXES_JS, "#overview-cards .kpi-card")
+    snap(page, f"handed-over-{width}")
+    assert len(after) == 8
+    for b, a in zip(before, after, strict=True):
+        assert all(abs(x - y) <= 4 for x, y in zip(b, a, strict=True)), (width, b, a)
+    assert page_log.problems() == {}
