@@ -11,7 +11,6 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.accounts import IMPORT_ROLES
 from dashboard.availability import classify
-from dashboard.catalog import facility_type_name
 from dashboard.filters import (
     Filters,
     find_indicator,
@@ -263,6 +262,7 @@ def register(app: Dash, deps: Services) -> None:
         Output(ids.FILTER_TOGGLE_LABEL, "children"),
         Output(ids.FILTER_TOGGLE_SUMMARY, "children"),
         Output(ids.FILTER_INDICATOR_INFO, "children"),
+        Output(ids.NAV_TOGGLE_LABEL, "children"),
         Input(ids.VIEW, "data"),
     )
     def frame(view: dict | None) -> tuple:
@@ -285,8 +285,8 @@ def register(app: Dash, deps: Services) -> None:
                 as_of = fmt_period(month_period(int(last)), lang) if last else "—"
                 source = c.repo.get_meta("data_source") or "MSPBS"
                 source = t("source_demo", lang) if source == "demo" else source
-                showing = summary(c, f)
-                short = short_summary(c, f)
+                showing = shell.filter_summary(c.cat, f, c.today)
+                short = shell.filter_short_summary(c.cat, f, c.today)
                 info = indicator_info_of(c, f)
                 title = page_title(c.cat, f, page if exists else "not_found", facility)
             except Exception as exc:
@@ -317,6 +317,7 @@ def register(app: Dash, deps: Services) -> None:
             t("filters", lang),
             short,
             info,
+            t("menu", lang),
         )
 
     def account_links(lang: str) -> list:
@@ -337,29 +338,6 @@ def register(app: Dash, deps: Services) -> None:
         year = resolve_period(f, c.today).end // 100
         target = cat.target_for(ind, cat.unit(f.unit_code()), year)
         return indicator_info(ind, f.lang, target=target, elements=cat.data_elements)
-
-    def short_summary(c: Context, f: Filters) -> str:
-        """One line for the folded filter bar on a phone: unit · indicator code · period."""
-        unit = c.cat.unit(f.unit_code())
-        p = resolve_period(f, c.today)
-        parts = [unit.name, f.indicator, fmt_period(p, f.lang)]
-        if f.ftype:
-            parts.insert(1, f.ftype)
-        return " · ".join(parts)
-
-    def summary(c: Context, f: Filters) -> str:
-        """The filters in words (also what a screen reader announces after a change)."""
-        cat, lang = c.cat, f.lang
-        unit = cat.unit(f.unit_code())
-        p = resolve_period(f, c.today)
-        parts = [
-            unit.name,
-            cat.indicators[f.indicator].name(lang),
-            fmt_period(p, lang),
-        ]
-        if f.ftype:
-            parts.insert(1, facility_type_name(f.ftype, lang))
-        return t("showing", lang) + ": " + " · ".join(parts)
 
     @app.callback(
         Output(ids.CONTENT, "children"),
@@ -406,6 +384,18 @@ def register(app: Dash, deps: Services) -> None:
         "function(title){ if(typeof title === 'string' && title){ document.title = title; } return window.dash_clientside.no_update; }",
         Output(ids.TITLE_SINK, "data"),
         Input(ids.DOC_TITLE, "data"),
+    )
+    # The phone's folded navigation: the button opens and closes it; a new view (a link
+    # followed, Back) closes it again.
+    app.clientside_callback(
+        "function(n, view, expanded){ const ctx = window.dash_clientside.callback_context; const byButton = (ctx.triggered || []).some(x => x.prop_id === '"
+        + ids.NAV_TOGGLE
+        + ".n_clicks'); const open = byButton ? expanded !== 'true' : false; return [open ? 'nav-open' : '', open ? 'true' : 'false']; }",
+        Output(ids.NAVBAR, "className"),
+        Output(ids.NAV_TOGGLE, "aria-expanded"),
+        Input(ids.NAV_TOGGLE, "n_clicks"),
+        Input(ids.VIEW, "data"),
+        State(ids.NAV_TOGGLE, "aria-expanded"),
     )
     # The phone's folded filter bar: a class on the bar and the button's aria-expanded.
     app.clientside_callback(

@@ -9,7 +9,7 @@ from dash import html
 from dashboard.catalog import Catalog
 from dashboard.dqr import DENOMINATOR, RELATIONS, SHOWN_OUTLIERS, TRACERS, Review, summary
 from dashboard.filters import Filters
-from dashboard.i18n import fmt_month, fmt_number, fmt_percent, fmt_period, t
+from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_percent, fmt_period, percent_sign, t
 from dashboard.missing import is_missing
 
 from . import ids
@@ -42,6 +42,27 @@ def _num(v, lang: str, decimals: int = 0) -> str:
 
 def _pct(v, lang: str) -> str:
     return "—" if is_missing(v) else fmt_percent(float(v), lang)
+
+
+# A summary row's threshold: (sign, decimals, a percentage?) by metric. A relation sign stands
+# apart from its number (as the KPI cards' targets), "±" sticks to it; the percent sign is the
+# language's own (i18n.percent_sign: "90%" in English, "90 %" with a no-break space in Spanish).
+THRESHOLDS = {
+    "1a": ("≤" + NBSP, 0, True),
+    "1b": ("≤" + NBSP, 0, True),
+    "2a": ("z ≥" + NBSP, 1, False),
+    "2b": ("z ≥" + NBSP, 1, False),
+    "2d": ("±", 0, True),
+    "2e": ("<" + NBSP, 0, True),
+    "4a": ("±", 0, True),
+}
+
+
+def threshold_text(metric: str, threshold: float, lang: str) -> str:
+    """'≤ 90%' / '±33%' in English, '≤ 90 %' / '±33 %' in Spanish."""
+    sign, decimals, percent = THRESHOLDS[metric]
+    number = fmt_number(threshold, lang, decimals)
+    return sign + number + (percent_sign(lang) if percent else "")
 
 
 def _flagged(text: str, flag: bool, lang: str) -> dict:
@@ -343,15 +364,7 @@ def _summary(r: Review, cat: Catalog, lang: str, rows_word: str) -> html.Section
             value = _pct(x.value, lang)
         else:
             value = _num(x.value, lang, 2)
-        threshold = {
-            "1a": f"≤ {fmt_number(x.threshold, lang, 0)} %",
-            "1b": f"≤ {fmt_number(x.threshold, lang, 0)} %",
-            "2a": f"z ≥ {fmt_number(x.threshold, lang, 1)}",
-            "2b": f"z ≥ {fmt_number(x.threshold, lang, 1)}",
-            "2d": f"± {fmt_number(x.threshold, lang, 0)} %",
-            "2e": f"< {fmt_number(x.threshold, lang, 0)} %",
-            "4a": f"± {fmt_number(x.threshold, lang, 0)} %",
-        }[x.metric]
+        threshold = threshold_text(x.metric, x.threshold, lang)
         rows.append(
             el(
                 "Tr",

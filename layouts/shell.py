@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.catalog import FACILITY_TYPES, Catalog, OrgUnit, facility_type_name
-from dashboard.filters import PATHS, Filters, href
+from dashboard.filters import PATHS, Filters, href, resolve_period
 from dashboard.i18n import collation_key, fmt_period, t
 from dashboard.periods import (
     RELATIVE,
@@ -52,7 +52,6 @@ def _filter(
 def layout(**_query) -> html.Div:
     """Static and cheap: Dash calls it with no arguments; callbacks fill it from the URL."""
     lang = "es"
-    select = {"size": "sm", "className": "filter-select"}
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
@@ -69,150 +68,8 @@ def layout(**_query) -> html.Div:
                 href="#main",
                 className="visually-hidden-focusable skip-link",
             ),
-            html.Header(
-                dbc.Navbar(
-                    dbc.Container(
-                        [
-                            html.Div(
-                                [
-                                    html.Span(
-                                        "MSPBS", className="brand-mark", **{"aria-hidden": "true"}
-                                    ),
-                                    html.Span(
-                                        t("app_title", lang),
-                                        id=ids.BRAND_TITLE,
-                                        className="brand-title",
-                                    ),
-                                ],
-                                className="navbar-brand d-flex align-items-center gap-2",
-                            ),
-                            html.Nav(
-                                id=ids.NAV_LINKS,
-                                className="app-nav d-flex gap-1",
-                                **{"aria-label": t("nav_label", lang)},
-                            ),
-                            html.Div(id=ids.LANG_SWITCH, className="ms-lg-auto"),
-                        ],
-                        fluid=True,
-                        className="gap-2 flex-wrap",
-                    ),
-                    color="primary",
-                    dark=True,
-                    className="app-navbar py-1",
-                ),
-                id=ids.NAVBAR,
-            ),
-            html.Section(
-                dbc.Container(
-                    [
-                        # On a phone the filters and exports fold behind one button that says
-                        # what is shown, so the content starts on the first screen.
-                        html.Button(
-                            [
-                                html.Span(
-                                    t("filters", lang),
-                                    id=ids.FILTER_TOGGLE_LABEL,
-                                    className="filter-toggle-label",
-                                ),
-                                html.Span(
-                                    id=ids.FILTER_TOGGLE_SUMMARY, className="filter-toggle-summary"
-                                ),
-                                html.Span(
-                                    "▾", className="filter-toggle-caret", **{"aria-hidden": "true"}
-                                ),
-                            ],
-                            id=ids.FILTER_TOGGLE,
-                            type="button",
-                            n_clicks=0,
-                            className="filter-toggle btn btn-outline-secondary btn-sm d-md-none",
-                            **{"aria-expanded": "false", "aria-controls": ids.FILTER_BODY},
-                        ),
-                        html.Div(
-                            [
-                                dbc.Row(
-                                    [
-                                        # Native selects: labelled, keyboard- and screen-reader-friendly,
-                                        # and no extra JavaScript to download on a slow connection.
-                                        _filter(
-                                            ids.LABEL_REGION,
-                                            t("filter_region", lang),
-                                            dbc.Select(id=ids.FILTER_REGION, **select),
-                                        ),
-                                        _filter(
-                                            ids.LABEL_DISTRICT,
-                                            t("filter_district", lang),
-                                            dbc.Select(id=ids.FILTER_DISTRICT, **select),
-                                        ),
-                                        _filter(
-                                            ids.LABEL_TYPE,
-                                            t("filter_type", lang),
-                                            dbc.Select(id=ids.FILTER_TYPE, **select),
-                                        ),
-                                        # 38 indicators: a native select grouped by area, names first
-                                        # (keyboard, screen readers and phones' own pickers), and beside
-                                        # it a search box whose suggestions the browser filters as the
-                                        # user types (a native <datalist>: no script of ours).
-                                        _filter(
-                                            ids.LABEL_INDICATOR,
-                                            t("filter_indicator", lang),
-                                            dbc.Select(id=ids.FILTER_INDICATOR, **select),
-                                            lg=3,
-                                            beside=html.Div(id=ids.FILTER_INDICATOR_INFO),
-                                        ),
-                                        _filter(
-                                            ids.LABEL_INDICATOR_SEARCH,
-                                            t("indicator_search", lang),
-                                            dcc.Input(
-                                                id=ids.INDICATOR_SEARCH,
-                                                type="search",
-                                                list=ids.INDICATOR_LIST,
-                                                placeholder=t("indicator_search_hint", lang),
-                                                debounce=True,
-                                                autoComplete="off",
-                                                className="form-control form-control-sm",
-                                            ),
-                                            lg=2,
-                                            # what the search found or why not, read out
-                                            after=html.Div(
-                                                id=ids.INDICATOR_SEARCH_HINT,
-                                                role="status",
-                                                className="search-hint small",
-                                            ),
-                                        ),
-                                        _filter(
-                                            ids.LABEL_PERIOD,
-                                            t("filter_period", lang),
-                                            dbc.Select(id=ids.FILTER_PERIOD, **select),
-                                            lg=2,
-                                        ),
-                                    ],
-                                    className="g-2 align-items-end",
-                                ),
-                                html.Div(
-                                    [
-                                        html.P(
-                                            id=ids.FILTER_SUMMARY,
-                                            className="filter-summary small text-body-secondary mb-0",
-                                            **{"aria-live": "polite"},
-                                        ),
-                                        html.Div(
-                                            id=ids.EXPORT_LINKS,
-                                            className="export-links d-flex gap-2",
-                                        ),
-                                    ],
-                                    className="d-flex flex-wrap justify-content-between align-items-center gap-2",
-                                ),
-                            ],
-                            id=ids.FILTER_BODY,
-                            className="filter-body",
-                        ),
-                    ],
-                    fluid=True,
-                ),
-                id=ids.FILTER_BAR,
-                className="filter-bar border-bottom py-2 d-print-none",
-                **{"aria-label": t("filters", lang)},
-            ),
+            navbar(lang),
+            filter_bar(lang),
             html.Main(
                 [
                     html.Div(id=ids.NOTICE, className="container-fluid notice-area"),
@@ -232,6 +89,214 @@ def layout(**_query) -> html.Div:
             ),
         ]
     )
+
+
+def navbar(lang: str = "es", nav: list | None = None, switch: list | None = None) -> html.Header:
+    """The product bar. Empty in the app's layout (the frame callback fills it); filled by the
+    server's first view (dashboard.web.pages), which draws this same tree as static HTML so
+    the page does not move when React's copy takes over."""
+    return html.Header(
+        dbc.Navbar(
+            dbc.Container(
+                [
+                    html.Div(
+                        [
+                            html.Span("MSPBS", className="brand-mark", **{"aria-hidden": "true"}),
+                            html.Span(
+                                t("app_title", lang),
+                                id=ids.BRAND_TITLE,
+                                className="brand-title",
+                            ),
+                        ],
+                        className="navbar-brand d-flex align-items-center gap-2",
+                    ),
+                    # On a phone the pages fold behind one button (seven links do not
+                    # fit 390 px on one line; the heading already names the page).
+                    html.Button(
+                        [
+                            html.Span(
+                                t("menu", lang),
+                                id=ids.NAV_TOGGLE_LABEL,
+                                className="nav-toggle-label",
+                            ),
+                            html.Span("▾", className="nav-toggle-caret", **{"aria-hidden": "true"}),
+                        ],
+                        id=ids.NAV_TOGGLE,
+                        type="button",
+                        n_clicks=0,
+                        className="nav-toggle btn btn-sm d-md-none",
+                        **{"aria-expanded": "false", "aria-controls": ids.NAV_LINKS},
+                    ),
+                    html.Nav(
+                        nav,
+                        id=ids.NAV_LINKS,
+                        className="app-nav d-flex gap-1",
+                        **{"aria-label": t("nav_label", lang)},
+                    ),
+                    html.Div(switch, id=ids.LANG_SWITCH, className="ms-lg-auto"),
+                ],
+                fluid=True,
+                className="gap-2 flex-wrap",
+            ),
+            color="primary",
+            dark=True,
+            className="app-navbar py-1",
+        ),
+        id=ids.NAVBAR,
+    )
+
+
+def filter_bar(
+    lang: str = "es", showing: str = "", short: str = "", exports: list | None = None
+) -> html.Section:
+    """The filter bar (its selects filled by callbacks); `showing`, `short` and `exports` as
+    navbar's fill-ins: the first view draws it with them, so it takes the live bar's height."""
+    select = {"size": "sm", "className": "filter-select"}
+    return html.Section(
+        dbc.Container(
+            [
+                # On a phone the filters and exports fold behind one button that says
+                # what is shown, so the content starts on the first screen.
+                html.Button(
+                    [
+                        html.Span(
+                            t("filters", lang),
+                            id=ids.FILTER_TOGGLE_LABEL,
+                            className="filter-toggle-label",
+                        ),
+                        html.Span(
+                            short, id=ids.FILTER_TOGGLE_SUMMARY, className="filter-toggle-summary"
+                        ),
+                        html.Span("▾", className="filter-toggle-caret", **{"aria-hidden": "true"}),
+                    ],
+                    id=ids.FILTER_TOGGLE,
+                    type="button",
+                    n_clicks=0,
+                    className="filter-toggle btn btn-outline-secondary btn-sm d-md-none",
+                    **{"aria-expanded": "false", "aria-controls": ids.FILTER_BODY},
+                ),
+                html.Div(
+                    [
+                        dbc.Row(
+                            [
+                                # Native selects: labelled, keyboard- and screen-reader-friendly,
+                                # and no extra JavaScript to download on a slow connection.
+                                _filter(
+                                    ids.LABEL_REGION,
+                                    t("filter_region", lang),
+                                    dbc.Select(id=ids.FILTER_REGION, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_DISTRICT,
+                                    t("filter_district", lang),
+                                    dbc.Select(id=ids.FILTER_DISTRICT, **select),
+                                ),
+                                _filter(
+                                    ids.LABEL_TYPE,
+                                    t("filter_type", lang),
+                                    dbc.Select(id=ids.FILTER_TYPE, **select),
+                                ),
+                                # 38 indicators: a native select grouped by area, names first
+                                # (keyboard, screen readers and phones' own pickers), and beside
+                                # it a search box whose suggestions the browser filters as the
+                                # user types (a native <datalist>: no script of ours).
+                                _filter(
+                                    ids.LABEL_INDICATOR,
+                                    t("filter_indicator", lang),
+                                    dbc.Select(id=ids.FILTER_INDICATOR, **select),
+                                    lg=3,
+                                    beside=html.Div(id=ids.FILTER_INDICATOR_INFO),
+                                ),
+                                _filter(
+                                    ids.LABEL_INDICATOR_SEARCH,
+                                    t("indicator_search", lang),
+                                    dcc.Input(
+                                        id=ids.INDICATOR_SEARCH,
+                                        type="search",
+                                        list=ids.INDICATOR_LIST,
+                                        placeholder=t("indicator_search_hint", lang),
+                                        debounce=True,
+                                        autoComplete="off",
+                                        className="form-control form-control-sm",
+                                    ),
+                                    lg=2,
+                                    # what the search found or why not, read out
+                                    after=html.Div(
+                                        id=ids.INDICATOR_SEARCH_HINT,
+                                        role="status",
+                                        className="search-hint small",
+                                    ),
+                                ),
+                                _filter(
+                                    ids.LABEL_PERIOD,
+                                    t("filter_period", lang),
+                                    dbc.Select(id=ids.FILTER_PERIOD, **select),
+                                    lg=2,
+                                ),
+                            ],
+                            className="g-2 align-items-end",
+                        ),
+                        html.Div(
+                            [
+                                html.P(
+                                    showing,
+                                    id=ids.FILTER_SUMMARY,
+                                    className="filter-summary small text-body-secondary mb-0",
+                                    **{"aria-live": "polite"},
+                                ),
+                                html.Div(
+                                    exports,
+                                    id=ids.EXPORT_LINKS,
+                                    className="export-links d-flex gap-2",
+                                ),
+                            ],
+                            className="d-flex flex-wrap justify-content-between align-items-center gap-2",
+                        ),
+                    ],
+                    id=ids.FILTER_BODY,
+                    className="filter-body",
+                ),
+            ],
+            fluid=True,
+        ),
+        id=ids.FILTER_BAR,
+        className="filter-bar border-bottom py-2 d-print-none",
+        **{"aria-label": t("filters", lang)},
+    )
+
+
+def static_frame(
+    lang: str, nav: list, switch: list, showing: str, short: str, exports: list
+) -> html.Div:
+    """The first view's frame: navbar and filter bar as the frame callback fills them (the
+    selects stay empty: the server's copy is not for use, and is drawn inert)."""
+    return html.Div([navbar(lang, nav, switch), filter_bar(lang, showing, short, exports)])
+
+
+def filter_summary(cat: Catalog, f: Filters, today: date) -> str:
+    """The filters in words (also what a screen reader announces after a change)."""
+    lang = f.lang
+    unit = cat.unit(f.unit_code())
+    parts = [
+        unit.name,
+        cat.indicators[f.indicator].name(lang),
+        fmt_period(resolve_period(f, today), lang),
+    ]
+    if f.ftype:
+        parts.insert(1, facility_type_name(f.ftype, lang))
+    return t("showing", lang) + ": " + " · ".join(parts)
+
+
+def filter_short_summary(cat: Catalog, f: Filters, today: date) -> str:
+    """One line for the folded filter bar on a phone: unit · indicator code · period."""
+    parts = [
+        cat.unit(f.unit_code()).name,
+        f.indicator,
+        fmt_period(resolve_period(f, today), f.lang),
+    ]
+    if f.ftype:
+        parts.insert(1, f.ftype)
+    return " · ".join(parts)
 
 
 def loading_state(lang: str) -> html.Div:

@@ -11,7 +11,12 @@ from dash.development.base_component import Component
 # Elements with no closing tag.
 VOID = frozenset({"area", "br", "col", "hr", "img", "input", "meta", "source", "wbr"})
 # React's prop names that HTML spells otherwise.
-ATTRIBUTES = {"className": "class", "htmlFor": "for", "tabIndex": "tabindex"}
+ATTRIBUTES = {
+    "className": "class",
+    "htmlFor": "for",
+    "tabIndex": "tabindex",
+    "autoComplete": "autocomplete",
+}
 # Dash props that are no HTML attribute (they steer the renderer, not the element).
 DASH_ONLY = frozenset(
     {"children", "id", "n_clicks", "n_clicks_timestamp", "disable_n_clicks", "loading_state"}
@@ -60,6 +65,10 @@ _CONSUMED = {
     "Alert": ("color", "dismissable", "is_open", "fade", "duration"),
     "Table": ("size", "hover", "responsive", "striped", "bordered"),
     "Link": ("refresh", "target"),
+    "Navbar": ("color", "dark", "expand"),
+    "Container": ("fluid",),
+    "Select": ("size", "options", "value"),
+    "Input": ("debounce",),
 }
 
 
@@ -69,6 +78,8 @@ def _element(namespace: str, kind: str, props: dict) -> tuple[str, list[tuple[st
         return kind.lower(), []
     if namespace == "dash_core_components" and kind == "Link":
         return "a", []
+    if namespace == "dash_core_components" and kind == "Input":
+        return "input", [("class", "dash-input")]
     if namespace == "dash_bootstrap_components":
         if kind == "Row":
             return "div", [("class", "row")]
@@ -76,9 +87,24 @@ def _element(namespace: str, kind: str, props: dict) -> tuple[str, list[tuple[st
             classes = []
             for size in ("xs", "sm", "md", "lg", "xl", "xxl"):
                 width = props.get(size)
-                if width is not None:
-                    classes.append(f"col-{width}" if size == "xs" else f"col-{size}-{width}")
+                if width is None:
+                    continue
+                infix = "" if size == "xs" else f"-{size}"
+                # True: an equal share of the row ("col-lg"), as dbc draws it
+                classes.append(f"col{infix}" if width is True else f"col{infix}-{width}")
             return "div", [("class", " ".join(classes) or "col")]
+        if kind == "Navbar":  # as dbc draws it (navbar-expand-md is its default)
+            scheme = "navbar-dark" if props.get("dark") else "navbar-light"
+            color = props.get("color")
+            bg = f" bg-{color}" if color else ""
+            return "nav", [
+                ("class", f"navbar navbar-expand-{props.get('expand', 'md')} {scheme}{bg}")
+            ]
+        if kind == "Container":
+            return "div", [("class", "container-fluid" if props.get("fluid") else "container")]
+        if kind == "Select":  # drawn empty: its options arrive with the app
+            small = props.get("size")
+            return "select", [("class", "form-select" + (f" form-select-{small}" if small else ""))]
         if kind == "Card":
             return "div", [("class", "card")]
         if kind == "CardBody":

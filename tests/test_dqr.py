@@ -305,3 +305,20 @@ def test_monthly_series_match_the_rollup_and_follow_the_data(store):
     store.refresh_rollups(years=[2024])
     again = store.monthly_series(NATIONAL, facs, [202305, 202406], ["CONSULTAS"])["CONSULTAS"]
     assert np.isnan(again[1, 0]) and again[1, 1] == 8
+
+
+def test_summary_threshold_column_formats_percentages_as_each_language_does():
+    from dashboard.i18n import fmt_percent
+    from layouts.calidad import threshold_text
+
+    assert threshold_text("1a", 90, "en") == "≤\u00a090%"
+    assert threshold_text("4a", 33, "en") == "±33%"
+    assert threshold_text("2e", 10, "en") == "<\u00a010%"
+    assert threshold_text("2a", 3.5, "en") == "z ≥\u00a03.5"
+    assert threshold_text("1a", 90, "es") == "≤\u00a090\u00a0%"
+    assert threshold_text("2d", 33, "es") == "±33\u00a0%"
+    assert threshold_text("2b", 5, "es") == "z ≥\u00a05,0"
+    # the same percent style as every other percentage of the language
+    for lang in ("es", "en"):
+        assert threshold_text("1b", 75, lang).endswith(fmt_percent(75, lang, 0))
+        assert " %" not in threshold_text("4a", 33, lang)  # never a breakable space before %

@@ -24,12 +24,13 @@ START_PATH = "_dashboard/start-renderer.js"
 START_MAX_AGE = 3600  # the same few bytes for the life of the app; not fingerprinted
 
 
-def skeleton(lang: str, first_view: str | None = None) -> str:
+def skeleton(lang: str, first_view: tuple[str, str] | None = None) -> str:
     """The frame before React draws it: the product bar, the filter bar's outline and a
     "loading" line (static markup, no script; Dash replaces it on its first render).
 
-    With `first_view` (the page's content as HTML) the frame and that content stand beside the
-    app's entry point instead of inside it: React then mounts and fills its own copy out of
+    With `first_view` ((frame, content) as HTML: the frame is the live navbar and filter bar's
+    own markup, inert until React's copy replaces it) the two stand beside the app's entry
+    point instead of inside it: React then mounts and fills its own copy out of
     sight (assets/10-app.css) while the reader already reads the server's, and
     assets/05-first-view.js removes the server's copy once React's shows the same (so the
     cards never blink away between the two)."""
@@ -50,9 +51,10 @@ def skeleton(lang: str, first_view: str | None = None) -> str:
             '<div id="react-entry-point">'
             f'<div class="_dash-loading boot-skeleton">{frame}{waiting}</div></div>'
         )
+    live_frame, content = first_view
     return (
-        f'<div class="first-view boot-skeleton">{frame}'
-        f'<div class="container-fluid py-3">{first_view}</div>{waiting}</div>'
+        f'<div class="first-view boot-skeleton"><div inert>{live_frame}</div>'
+        f'<div class="container-fluid py-3">{content}</div>{waiting}</div>'
         '<div id="react-entry-point"><div class="_dash-loading"></div></div>'
     )
 
@@ -83,8 +85,8 @@ def install(app: Any, deps: Services) -> None:
 
     server.add_url_rule(start_url, endpoint="start_renderer", view_func=start_renderer)
 
-    def request_view() -> tuple[str, str, str | None]:
-        """(language, tab title, the page's first view as HTML or None) of this request."""
+    def request_view() -> tuple[str, str, tuple[str, str] | None]:
+        """(language, tab title, the page's first view (frame, content) as HTML or None)."""
         lang = "en" if request.args.get("lang") == "en" else "es"
         try:
             ctx = deps.context()
@@ -102,8 +104,8 @@ def install(app: Any, deps: Services) -> None:
             # The database is away: the page itself says so; no 404 we cannot be sure of.
             return lang, t("tab_product", lang), None
 
-    def first_view(page: str, f: Filters) -> str | None:
-        """The Resumen's heading, briefing and KPI cards for a signed-in account, within its scope
+    def first_view(page: str, f: Filters) -> tuple[str, str] | None:
+        """(frame, content) as HTML: the Resumen's heading, briefing and KPI cards for a signed-in account, within its scope
         (computed as the cards' callback computes them: same view, same builders, small-number
         suppression and quality marks included). None for every other page, and for a request
         without an account's session (the public view, a PDF print), which keeps to the frame."""
@@ -113,15 +115,36 @@ def install(app: Any, deps: Services) -> None:
         if principal is None or principal.account_id is None:
             return None
         from layouts import overview as overview_page
+        from layouts import shell
         from layouts.static import to_html
 
+        from ..accounts import IMPORT_ROLES
         from ..briefing import build
         from ..views import overview
 
         ctx = deps.context()
         g.first_view = True  # account data in the page: not for any shared cache
         try:
-            return to_html(overview_page.first_view(overview(ctx, f), ctx.cat, f, build(ctx, f)))
+            content = to_html(overview_page.first_view(overview(ctx, f), ctx.cat, f, build(ctx, f)))
+            # The frame as the frame callback fills it, so the cards sit where React's copy
+            # puts them at every width (an outline of guessed height moved them 30-65 px).
+            lang, cat = f.lang, ctx.cat
+            frame = shell.static_frame(
+                lang,
+                shell.nav_links(page, f, lang),
+                shell.lang_switch(request.path, f)
+                + shell.account_links(
+                    principal.email,
+                    principal.is_admin,
+                    lang,
+                    principal.role == "publico",
+                    can_import=principal.role in IMPORT_ROLES,
+                ),
+                shell.filter_summary(cat, f, ctx.today),
+                shell.filter_short_summary(cat, f, ctx.today),
+                shell.export_links(page, None, f, lang),
+            )
+            return to_html(frame), content
         except Exception as exc:
             if classify(exc) is not None:
                 raise  # the database: the page says so (request_view)

@@ -205,6 +205,64 @@ def test_phone_page_never_scrolls_sideways_and_percentages_do_not_wrap(
     assert page_log.problems() == {}
 
 
+NAV_FITS_JS = """() => {
+    const nav = document.getElementById('nav-links');
+    return {doc: document.documentElement.scrollWidth, vw: window.innerWidth,
+            nav: nav.scrollWidth, navBox: nav.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "menu", "other"),
+    [("es", "Menú", "Tendencias"), ("en", "Menu", "Trends")],
+)
+def test_phone_navigation_fits_the_screen_behind_a_menu_button(
+    page, live_server, settle, page_log, snap, axe, lang, menu, other
+):
+    page.set_viewport_size(PHONE)
+    page.goto(live_server + f"/?region=PY-1&lang={lang}")
+    page.wait_for_function("() => !document.querySelector('.first-view')")
+    settle(page)
+    toggle = page.locator("#nav-toggle")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_text(re.compile(f"^{menu}"))
+    # closed, the frame keeps to two lines (brand; button and language) above the filters
+    assert page.locator("#navbar").bounding_box()["height"] < 110
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_have_attribute("aria-controls", "nav-links")
+    m = page.evaluate(NAV_FITS_JS)
+    assert m["doc"] <= m["vw"] and m["nav"] <= m["navBox"], m
+
+    # opened by keyboard: every page on screen, wrapped, nothing to scroll sideways
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    links = page.locator("#nav-links a")
+    assert links.count() == 7
+    for i in range(7):
+        expect(links.nth(i)).to_be_in_viewport()
+        box = links.nth(i).bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], (i, box)
+    m = page.evaluate(NAV_FITS_JS)
+    assert m["doc"] <= m["vw"] and m["nav"] <= m["navBox"], m
+    snap(page, f"phone-nav-open-{lang}")
+    assert serious(axe, page) == []
+
+    # following a link closes the menu
+    links.filter(has_text=other).click()
+    page.wait_for_url(re.compile(r"/tendencias\?"))
+    settle(page)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#nav-links")).to_be_hidden()
+    m = page.evaluate(NAV_FITS_JS)
+    assert m["doc"] <= m["vw"] and m["nav"] <= m["navBox"], m
+    # a desktop shows the links themselves, no button
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(toggle).to_be_hidden()
+    expect(page.locator("#nav-links a").first).to_be_visible()
+    assert page_log.problems() == {}
+
+
 # --- 17. odd addresses ------------------------------------------------------------------------
 
 
@@ -336,4 +394,37 @@ def test_first_view_shows_the_cards_before_any_script_then_react_takes_over(
     settle(page)
     expect(page.locator("#overview-attention-title")).to_contain_text("Embarazadas con 4")
     assert page.evaluate(DUPLICATE_IDS_JS) == []
+    assert page_log.problems() == {}
+
+
+CARD_BOXES_JS = """(sel) => [...document.querySelectorAll(sel)]
+    .filter(e => e.checkVisibility({visibilityProperty: true}))
+    .map(e => { const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; })"""
+
+
+@pytest.mark.parametrize("width", [768, 900, 1000, 1100])
+def test_first_view_hand_over_does_not_move_the_cards(
+    page, live_server, settle, page_log, snap, width
+):
+    # The renderer's start held back: the server's first view is what the reader sees.
+    held = []
+    page.route("**/_dashboard/start-renderer.js", lambda route: held.append(route))
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server + "/?region=PY-1", wait_until="commit")
+    page.wait_for_selector(".first-view .kpi-card")
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
+    before = page.evaluate(CARD_BOXES_JS, ".first-view .kpi-card")
+    assert len(before) == 8
+    snap(page, f"first-view-{width}")
+    page.wait_for_function("() => true")  # lets the held route's event arrive
+    for route in held:
+        route.continue_()
+    page.unroute("**/_dashboard/start-renderer.js")
+    page.wait_for_function("() => !document.querySelector('.first-view')")
+    settle(page)
+    after = page.evaluate(CARD_BOXES_JS, "#overview-cards .kpi-card")
+    snap(page, f"handed-over-{width}")
+    assert len(after) == 8
+    for b, a in zip(before, after, strict=True):
+        assert all(abs(x - y) <= 4 for x, y in zip(b, a, strict=True)), (width, b, a)
     assert page_log.problems() == {}
