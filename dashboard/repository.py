@@ -23,12 +23,12 @@ from .writes import WriteCounts
 
 __all__ = ["ROLLUP_FORMAT", "Repository", "WriteCounts"]
 
-ROLLUP_FORMAT = "5"
+ROLLUP_FORMAT = "5"  # bump when the rollup vectors change layout: old ones are rebuilt
 SUMS_CELLS = 4_000_000  # 32 MB of float64 per process
-# A read of this share of the country's facilities (Central's at the demo's scale) reads every
+# A read of this many facilities or more (Central's at ten times the demo's scale) reads every
 # facility over those periods instead, and later facility reads of the same periods take their
-# rows from it (Repository._facility_sums).
-COUNTRY_READ_SHARE = 0.2  # bump when the rollup vectors change layout: old ones are rebuilt
+# rows from it (Repository._facility_sums). Smaller reads cost less on their own.
+COUNTRY_READ_MIN = 1000
 
 
 class Repository:
@@ -325,10 +325,7 @@ class Repository:
         spans = tuple(map(tuple, buckets))
         if all(u.level == 3 for u in visible):
             whole = self._sums.get(("facilities", version, spans), cat)
-            n_all = cat.memo(
-                ("n_facilities",), lambda: sum(u.level == 3 for u in cat.units.values())
-            )
-            if whole is not None or len(visible) >= COUNTRY_READ_SHARE * n_all:
+            if whole is not None or len(visible) >= COUNTRY_READ_MIN:
                 return self._facility_sums(cat, version, units, visible, spans, every)[:, :, at]
         key = (version, tuple(u.id for u in units), tuple(u.id for u in visible), ftypes, spans)
         full = self._sums.get(key, cat)

@@ -39,13 +39,18 @@ def status_word(status: str, lang: str, uncertain: bool = False) -> str:
     return t("status_uncertain", lang, status=word) if uncertain and status in JUDGED else word
 
 
-def status_badge(status: str, lang: str, small: bool = False, uncertain: bool = False) -> html.Span:
+def status_badge(
+    status: str, lang: str, small: bool = False, uncertain: bool = False, wire: bool = False
+):
     """Status by symbol and word as well as colour (grey-scale prints and colour-blind readers).
-    An uncertain status (a quality problem under the value) is outlined, not filled, and asks."""
+    An uncertain status (a quality problem under the value) is outlined, not filled, and asks.
+    `wire`: in Dash's wire form (layouts.wire), for tables of many rows."""
     doubt = uncertain and status in JUDGED
-    return html.Span(
+    span = el if wire else _span
+    return span(
+        "Span",
         [
-            html.Span(STATUS_SYMBOLS[status], **{"aria-hidden": "true"}),
+            span("Span", STATUS_SYMBOLS[status], **{"aria-hidden": "true"}),
             " ",
             status_word(status, lang, doubt),
         ],
@@ -53,6 +58,10 @@ def status_badge(status: str, lang: str, small: bool = False, uncertain: bool = 
         + (" small" if small else "")
         + (" uncertain" if doubt else ""),
     )
+
+
+def _span(_tag: str, children=None, **props) -> html.Span:
+    return html.Span(children, **props)
 
 
 def quality_label(codes, lang: str, rules: QualityRules | None = None) -> str:
@@ -71,15 +80,18 @@ def quality_mark(
     rules: QualityRules | None = None,
     focusable: bool = True,
     label: str | None = None,
-) -> html.Span | None:
+    wire: bool = False,
+):
     """One discreet mark beside a value with data-quality codes (None when none applies):
     its title explains it on hover, its label to screen readers, and it takes the keyboard
-    focus (not in the scorecard's grid of cells, where the cell's title says it)."""
+    focus (not in the scorecard's grid of cells, where the cell's title says it). `wire`: in
+    Dash's wire form (layouts.wire)."""
     if not codes:
         return None
     label = label or quality_label(codes, lang, rules)
     extra = {"tabIndex": 0} if focusable else {}
-    return html.Span(
+    return (el if wire else _span)(
+        "Span",
         QUALITY_SYMBOL,
         role="img",
         title=label,

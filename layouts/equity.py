@@ -387,7 +387,7 @@ def table(ev: EquityView, cat: Catalog, f: Filters) -> list:
             ),
             el(
                 "Td",
-                [_value(r.value, ev, lang), quality_mark(codes, lang, ev.rules)],
+                [_value(r.value, ev, lang), quality_mark(codes, lang, ev.rules, wire=True)],
                 className="text-end",
             ),
             el("Td", "—" if diff is None else _signed(diff, lang, dec), className="text-end"),

@@ -19,6 +19,7 @@ from dashboard.views import MapData
 
 from . import ids
 from .components import GRAPH_CONFIG, QUALITY_SYMBOL, graph, loading
+from .wire import el
 
 if TYPE_CHECKING:
     from dashboard.boundaries import Boundaries
@@ -335,7 +336,6 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     """The map's numbers as a table, best first; each name a link (drill down, or a facility's
     profile), so every unit on the map is reachable without pointing at it."""
     import dash_bootstrap_components as dbc
-    from dash import dcc
 
     from dashboard.catalog import facility_type_name
     from dashboard.i18n import fmt_number, fmt_percent, fmt_value
@@ -347,41 +347,53 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     if frame.empty:
         return [empty_state(lang)]
     facilities = md.rows_level == 3
+    # The facility type is in the name already (USF …): a phone leaves the long words out.
+    narrow = {"col_type": "d-none d-md-table-cell"}
     rows = []
+    # Cells in Dash's wire form (layouts.wire): a region's districts or facilities cost less.
     for r in frame.sort_values("rank", na_position="last").itertuples(index=False):
+        link = unit_href("mapa", f, cat.by_code[r.org_unit], cat)
+        type_cell = el(
+            "Td", facility_type_name(r.facility_type, lang), className=narrow["col_type"]
+        )
         rows.append(
-            html.Tr(
+            el(
+                "Tr",
                 [
-                    html.Td(
+                    el(
+                        "Td",
                         "—" if is_missing(r.rank) else fmt_number(r.rank, lang),
                         className="text-end",
                     ),
-                    html.Th(
-                        dcc.Link(
-                            r.org_unit_name, href=unit_href("mapa", f, cat.by_code[r.org_unit], cat)
-                        ),
+                    el(
+                        "Th",
+                        el("Link", r.org_unit_name, namespace="dash_core_components", href=link),
                         scope="row",
                     ),
-                    *([html.Td(facility_type_name(r.facility_type, lang))] if facilities else []),
-                    html.Td(
+                    *([type_cell] if facilities else []),
+                    el(
+                        "Td",
                         [
                             fmt_value(r.value, ind.unit(lang), lang, ind.decimals),
-                            quality_mark(r.quality, lang, md.rules),
+                            quality_mark(r.quality, lang, md.rules, wire=True),
                         ],
                         className="text-end text-nowrap",
                     ),
-                    html.Td(count_text(r, "numerator", lang), className="text-end"),
-                    html.Td(count_text(r, "denominator", lang), className="text-end"),
-                    html.Td(status_badge(r.status, lang, small=True, uncertain=bool(r.quality))),
-                    html.Td(fmt_percent(r.completeness, lang), className="text-end text-nowrap"),
-                ]
+                    el("Td", count_text(r, "numerator", lang), className="text-end"),
+                    el("Td", count_text(r, "denominator", lang), className="text-end"),
+                    el(
+                        "Td",
+                        status_badge(
+                            r.status, lang, small=True, uncertain=bool(r.quality), wire=True
+                        ),
+                    ),
+                    el("Td", fmt_percent(r.completeness, lang), className="text-end text-nowrap"),
+                ],
             )
         )
     keys = ["rank", "col_facility" if facilities else "col_unit"]
     keys += ["col_type"] if facilities else []
     keys += ["col_value", "numerator", "denominator", "col_status", "col_completeness"]
-    # The facility type is in the name already (USF …): a phone leaves the long words out.
-    narrow = {"col_type": "d-none d-md-table-cell"}
     head = html.Thead(
         html.Tr([html.Th(t(k, lang), scope="col", className=narrow.get(k)) for k in keys])
     )

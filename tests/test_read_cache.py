@@ -41,7 +41,16 @@ def direct(repo, scope, units, codes):
     return repo._reads.sums(units, visible, None, ids(repo, *codes), SPANS)
 
 
-def test_cached_facility_and_area_sums_are_the_databases(store):
+@pytest.fixture(params=[1, 1000], ids=["every-facility-read", "own-read"])
+def country_read_min(request, monkeypatch):
+    """Facility reads through the read of every facility of the country, or their own."""
+    from dashboard import repository
+
+    monkeypatch.setattr(repository, "COUNTRY_READ_MIN", request.param)
+    return request.param
+
+
+def test_cached_facility_and_area_sums_are_the_databases(store, country_read_min):
     cat = store.catalog()
     facilities = [cat.by_code[c] for c in ("F3", "F1", "F2")]  # not in id order
     areas = [cat.by_code[c] for c in ("PY-1", "0101", "PY-11", "PY")]
@@ -56,7 +65,7 @@ def test_cached_facility_and_area_sums_are_the_databases(store):
     assert f[0, 0] == 40 and np.isnan(f[0, 1]) and f[0, 2] == 40  # F3: February only
 
 
-def test_cached_sums_keep_to_the_scope(store):
+def test_cached_sums_keep_to_the_scope(store, country_read_min):
     cat = store.catalog()
     facilities = [cat.by_code[c] for c in ("F1", "F2", "F3")]
     store.sums(NATIONAL, facilities, None, ids(store, "CONSULTAS"), SPANS)  # every row cached
@@ -66,7 +75,7 @@ def test_cached_sums_keep_to_the_scope(store):
     assert np.isnan(store.sums(public, facilities, None, ids(store, "CONSULTAS"), SPANS)).all()
 
 
-def test_another_processs_import_is_seen_at_once(store):
+def test_another_processs_import_is_seen_at_once(store, country_read_min):
     """Another Repository (another worker, the CLI) writes; this one's next read has the new
     number, though its catalogue is only checked once a second."""
     cat = store.catalog()
