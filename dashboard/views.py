@@ -167,11 +167,12 @@ def small_numbers(
     one case swings the rate. No value, no caution. The small_numbers code of dashboard.quality
     (each view's frame carries that verdict as its `small` column)."""
     small_den = QualityRules().small_denominator if small_denominator is None else small_denominator
-    num = frame["numerator"].astype(float).fillna(0.0)
-    den = frame["denominator"].astype(float).fillna(0.0)
-    return frame["value"].notna() & (
-        (den < threshold) | ((num > 0) & (num < threshold)) | ((num == 0) & (den < small_den))
-    )
+    # numpy, not pandas: every view asks this of every frame.
+    num = np.nan_to_num(np.asarray(frame["numerator"], dtype=float), nan=0.0)
+    den = np.nan_to_num(np.asarray(frame["denominator"], dtype=float), nan=0.0)
+    has = ~np.isnan(np.asarray(frame["value"], dtype=float))
+    small = (den < threshold) | ((num > 0) & (num < threshold)) | ((num == 0) & (den < small_den))
+    return pd.Series(has & small, index=frame.index)
 
 
 # ==== Resumen ====================================================================================
