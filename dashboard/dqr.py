@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -215,7 +216,7 @@ def _hide(v: np.ndarray, threshold: int) -> np.ndarray:
         return np.where((v >= 1) & (v <= threshold), np.nan, v)
 
 
-def _base(units: Sequence[OrgUnit]) -> dict[str, list]:
+def _base(units: Sequence[OrgUnit]) -> dict[str, Any]:
     return {"org_unit": [u.code for u in units], "name": [u.name for u in units]}
 
 
@@ -227,15 +228,21 @@ def _reporting(
     frame = evaluate_frame(ctx.repo, ctx.scope, inds, units, [p], today=ctx.today)
     if frame.empty:
         return pd.DataFrame(columns=[*_base(()), "expected", "received"])
-    out = pd.DataFrame(_base(units))
-    f = frame.set_index("org_unit").reindex(out.org_unit)
-    out["expected"] = f.expected_reports.to_numpy()
-    out["received"] = f.received_reports.to_numpy()
-    out["completeness"] = f.completeness.to_numpy(dtype=float)
-    out["timeliness"] = f.timeliness.to_numpy(dtype=float)
-    out["low_completeness"] = at_or_below(out.completeness, rules.completeness)
-    out["low_timeliness"] = at_or_below(out.timeliness, rules.timeliness)
-    return out
+    # Columns gathered first and made into one frame: inserting them one by one into a
+    # DataFrame cost more than the review's reads.
+    cols = _base(units)
+    f = frame.set_index("org_unit").reindex(cols["org_unit"])
+    completeness = f.completeness.to_numpy(dtype=float)
+    timeliness = f.timeliness.to_numpy(dtype=float)
+    cols.update(
+        expected=f.expected_reports.to_numpy(),
+        received=f.received_reports.to_numpy(),
+        completeness=completeness,
+        timeliness=timeliness,
+        low_completeness=at_or_below(completeness, rules.completeness),
+        low_timeliness=at_or_below(timeliness, rules.timeliness),
+    )
+    return pd.DataFrame(cols)
 
 
 def _over_time(
@@ -247,13 +254,15 @@ def _over_time(
             continue
         v = values[code]
         mean, ratio = over_time(v[:, 0], v[:, 1:])
-        frame = pd.DataFrame(_base(units))
-        frame["element"] = code
-        frame["current"] = v[:, 0]
-        frame["prior_mean"] = mean
-        frame["ratio"] = ratio
-        frame["flag"] = off_by(ratio, rules.consistency)
-        frames.append(frame)
+        cols = _base(units)
+        cols.update(
+            element=[code] * len(units),
+            current=v[:, 0],
+            prior_mean=mean,
+            ratio=ratio,
+            flag=off_by(ratio, rules.consistency),
+        )
+        frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -266,13 +275,13 @@ def _relations(
             continue
         va, vb = values[a][:, 0], values[b][:, 0]
         d = dropout(va, vb)
-        frame = pd.DataFrame(_base(units))
-        frame["a"], frame["b"] = a, b
-        frame["value_a"], frame["value_b"] = va, vb
-        frame["dropout"] = d
+        cols = _base(units)
         with np.errstate(invalid="ignore"):
-            frame["flag"] = ~np.isnan(d) & (d < rules.dropout)
-        frames.append(frame)
+            flag = ~np.isnan(d) & (d < rules.dropout)
+        cols.update(
+            a=[a] * len(units), b=[b] * len(units), value_a=va, value_b=vb, dropout=d, flag=flag
+        )
+        frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -290,11 +299,15 @@ def _denominators(
     est = ctx.repo.estimated_populations(
         ctx.scope, units, None, [cat.data_elements[official].id], years
     )
-    out = pd.DataFrame(_base(units))
-    out["official"], out["alternative"], out["difference"] = o, a, diff
-    out["estimated"] = [u.id in est for u in units]
-    out["flag"] = off_by(1.0 + diff / 100.0, rules.denominator)
-    return out
+    cols = _base(units)
+    cols.update(
+        official=o,
+        alternative=a,
+        difference=diff,
+        estimated=[u.id in est for u in units],
+        flag=off_by(1.0 + diff / 100.0, rules.denominator),
+    )
+    return pd.DataFrame(cols)
 
 
 def _outliers(
@@ -304,7 +317,11 @@ def _outliers(
     facility's series is p's months, or the 12 months up to p's end when p is shorter (a
     month alone is no series); the WHO app's outlier analysis also scores the months asked."""
     cat = ctx.cat
-    facs = cat.filter_scope(cat.descendants(unit, 3) if unit.level < 3 else [unit], ctx.scope)
+    # The unit's facilities within the scope: the same for every period, so kept per data version.
+    facs = cat.memo(
+        ("dqr_facilities", unit.id, ctx.scope),
+        lambda: cat.filter_scope(cat.descendants(unit, 3) if unit.level < 3 else [unit], ctx.scope),
+    )
     months = p.months()
     if p.n_months < 12:
         months = Period(add_months(p.end, -11), p.end, "").months()
