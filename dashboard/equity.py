@@ -473,15 +473,24 @@ def _access_now(
     # Facilities open in the period's last month, counted by type in one pass over the tree
     # (a count, never a facility's own row).
     key = "region_id" if level == 1 else "district_id"
-    by_id = {u.id: u.code for u in units}
-    types: dict[str, list[str | None]] = {u.code: [] for u in units}
-    for fac in cat.units.values():
-        if fac.level == 3:
-            code = by_id.get(getattr(fac, key))
-            if code is not None and cat.active_in(fac, p.end):
-                types[code].append(fac.facility_type)
+    open_by_area = cat.memo(
+        ("open_facility_types", key, p.end), lambda: _open_types(cat, key, p.end)
+    )
+    types: dict[str, list[str | None]] = {u.code: list(open_by_area.get(u.id, ())) for u in units}
     pops = populations(ctx, units, p.end // 100)
     return access_frame(units, types, pops, norm), level
+
+
+def _open_types(cat: Catalog, key: str, month: int) -> dict[int, tuple[str | None, ...]]:
+    """The types of the facilities open in that month, by region (key "region_id") or district
+    ("district_id") id: one pass over the tree per data version, shared by every unit's view."""
+    out: dict[int, list[str | None]] = {}
+    for fac in cat.units.values():
+        if fac.level == 3 and cat.active_in(fac, month):
+            area = getattr(fac, key)
+            if area is not None:
+                out.setdefault(area, []).append(fac.facility_type)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 # ==== files: CSV / XLSX / PDF header =============================================================
