@@ -112,20 +112,18 @@ def navbar(lang: str = "es", nav: list | None = None, switch: list | None = None
                     ),
                     # On a phone the pages fold behind one button (seven links do not
                     # fit 390 px on one line; the heading already names the page).
-                    html.Button(
+                    fold_button(
+                        "nav",
                         [
                             html.Span(
                                 t("menu", lang),
                                 id=ids.NAV_TOGGLE_LABEL,
                                 className="nav-toggle-label",
-                            ),
-                            html.Span("▾", className="nav-toggle-caret", **{"aria-hidden": "true"}),
+                            )
                         ],
-                        id=ids.NAV_TOGGLE,
-                        type="button",
-                        n_clicks=0,
-                        className="nav-toggle btn btn-sm d-md-none",
-                        **{"aria-expanded": "false", "aria-controls": ids.NAV_LINKS},
+                        ids.NAV_TOGGLE,
+                        ids.NAV_LINKS,
+                        "btn btn-sm",
                     ),
                     html.Nav(
                         nav,
@@ -146,6 +144,19 @@ def navbar(lang: str = "es", nav: list | None = None, switch: list | None = None
     )
 
 
+def fold_button(kind: str, words: list, button_id: str, controls: str, style: str) -> html.Button:
+    """A phone's fold-out button (the menu, the filters; hidden from md up): its words, a caret,
+    and aria-expanded for the element it opens (callbacks/shell.py keeps it true)."""
+    return html.Button(
+        [*words, html.Span("▾", className=f"{kind}-toggle-caret", **{"aria-hidden": "true"})],
+        id=button_id,
+        type="button",
+        n_clicks=0,
+        className=f"{kind}-toggle {style} d-md-none",
+        **{"aria-expanded": "false", "aria-controls": controls},
+    )
+
+
 def filter_bar(
     lang: str = "es", showing: str = "", short: str = "", exports: list | None = None
 ) -> html.Section:
@@ -157,7 +168,8 @@ def filter_bar(
             [
                 # On a phone the filters and exports fold behind one button that says
                 # what is shown, so the content starts on the first screen.
-                html.Button(
+                fold_button(
+                    "filter",
                     [
                         html.Span(
                             t("filters", lang),
@@ -167,13 +179,10 @@ def filter_bar(
                         html.Span(
                             short, id=ids.FILTER_TOGGLE_SUMMARY, className="filter-toggle-summary"
                         ),
-                        html.Span("▾", className="filter-toggle-caret", **{"aria-hidden": "true"}),
                     ],
-                    id=ids.FILTER_TOGGLE,
-                    type="button",
-                    n_clicks=0,
-                    className="filter-toggle btn btn-outline-secondary btn-sm d-md-none",
-                    **{"aria-expanded": "false", "aria-controls": ids.FILTER_BODY},
+                    ids.FILTER_TOGGLE,
+                    ids.FILTER_BODY,
+                    "btn btn-outline-secondary btn-sm",
                 ),
                 html.Div(
                     [
