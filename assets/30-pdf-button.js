@@ -72,9 +72,9 @@
       return;
     }
     var failed = link.getAttribute("data-error-label") || "";
-    // A 503 means other PDFs are printing: the server keeps no queue (a waiting request would
-    // hold a thread from everyone else), so the wait happens here, for `Retry-After` seconds,
-    // within a budget (data-retry-budget, seconds; about a minute).
+    // A 503 means other PDFs are printing: the server queues a request for a second at most (a
+    // waiting request holds a thread from everyone else), so the longer wait happens here, for
+    // `Retry-After` seconds, within a budget (data-retry-budget, seconds; about a minute).
     var budget = parseFloat(link.getAttribute("data-retry-budget") || "60");
     setBusy(link, true);
     say(link.getAttribute("data-busy-label") || "", false);

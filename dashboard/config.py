@@ -66,10 +66,11 @@ class Settings:
     internal_url: str | None = None
     # PDFs printed at once by one process (fewer than its threads), how many more may wait,
     # and how long one waits before the answer is 503 with Retry-After.
-    # No queue by default: a waiting request holds one of a worker's few threads from the
-    # other users, so the page's PDF button waits and retries on 503 + Retry-After instead.
+    # A short queue: a waiting request holds one of a worker's few threads from the other
+    # users, so it waits one second at most; beyond that the page's PDF button waits and
+    # retries on 503 + Retry-After itself.
     pdf_concurrency: int = 1
-    pdf_queue: int = 0
+    pdf_queue: int = 1
     pdf_queue_timeout_s: float = 1.0
     # PDFs printed at once on the whole host, every worker together (file locks in lock_dir),
     # and whether Chromium runs from a print process of its own at the lowest CPU priority
@@ -137,7 +138,7 @@ class Settings:
             max_body_bytes=int(env.get("DASHBOARD_MAX_BODY", "1000000")),
             internal_url=(env.get("DASHBOARD_INTERNAL_URL") or "").rstrip("/") or None,
             pdf_concurrency=max(1, int(env.get("DASHBOARD_PDF_CONCURRENCY", "1"))),
-            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "0"))),
+            pdf_queue=max(0, int(env.get("DASHBOARD_PDF_QUEUE", "1"))),
             pdf_queue_timeout_s=float(env.get("DASHBOARD_PDF_QUEUE_TIMEOUT", "1")),
             pdf_host_concurrency=max(1, int(env.get("DASHBOARD_PDF_HOST_CONCURRENCY", "1"))),
             pdf_priority=env.get("DASHBOARD_PDF_PRIORITY", "idle") or "idle",

@@ -264,8 +264,8 @@ def test_pdf_button_says_when_the_server_stays_busy(page, open_page):
 
 
 def test_pdf_button_waits_and_asks_again_when_the_printer_is_busy(page, open_page, tmp_path):
-    """The server keeps no queue: on 503 + Retry-After the button says so, waits, asks again by
-    itself and the file arrives, with no second press."""
+    """The server queues a request a second at most: on 503 + Retry-After the button says so,
+    waits, asks again by itself and the file arrives, with no second press."""
     open_page("/?region=PY-1")
     asked: list[str] = []
 
