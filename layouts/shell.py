@@ -26,8 +26,11 @@ DOMAINS = ("MNI", "INM", "TRA", "ENT", "SER", "HOS", "DQ")
 
 
 def _filter(
-    label_id: str, label: str, control, lg: int | bool = True, beside=None, after=None
+    label_id: str, label: str, control, xl: int | bool = True, beside=None, after=None
 ) -> dbc.Col:
+    """One filter's column: two per row on a tablet, three per row on a small laptop (992 to
+    1199 px, where six in a row would cut every name to a few letters), all six in one row from
+    1200 px (`xl`: a width in twelfths, or True for an even share of what is left)."""
     head = html.Label(
         label,
         id=label_id,
@@ -44,7 +47,8 @@ def _filter(
         ],
         xs=12,
         sm=6,
-        lg=lg,
+        lg=4,
+        xl=xl,
         className="mb-2",
     )
 
@@ -213,7 +217,7 @@ def filter_bar(
                                     ids.LABEL_INDICATOR,
                                     t("filter_indicator", lang),
                                     dbc.Select(id=ids.FILTER_INDICATOR, **select),
-                                    lg=3,
+                                    xl=3,
                                     beside=html.Div(id=ids.FILTER_INDICATOR_INFO),
                                 ),
                                 _filter(
@@ -228,7 +232,7 @@ def filter_bar(
                                         autoComplete="off",
                                         className="form-control form-control-sm",
                                     ),
-                                    lg=2,
+                                    xl=2,
                                     # what the search found or why not, read out
                                     after=html.Div(
                                         id=ids.INDICATOR_SEARCH_HINT,
@@ -240,7 +244,7 @@ def filter_bar(
                                     ids.LABEL_PERIOD,
                                     t("filter_period", lang),
                                     dbc.Select(id=ids.FILTER_PERIOD, **select),
-                                    lg=2,
+                                    xl=2,
                                 ),
                             ],
                             className="g-2 align-items-end",
