@@ -609,41 +609,57 @@ def points_trace(
         rows = pd.DataFrame(columns=[lat_col, lon_col, status_col, code_col])
     else:
         rows = frame.dropna(subset=[lat_col, lon_col])
-    sizes = (
+    n = len(rows)
+    sizes = np.asarray(
         marker_sizes(rows[size_col], size_range)
         if size_col and size_col in rows.columns
-        else [size_range[0] + (size_range[1] - size_range[0]) / 3] * len(rows)
+        else [size_range[0] + (size_range[1] - size_range[0]) / 3] * n,
+        dtype=object,
     )
-    rows = rows.assign(_size=sizes)
+    # Columns taken out once as arrays: a region has thousands of points, five statuses.
+    status = rows[status_col].astype(str).to_numpy() if n else np.empty(0, dtype=object)
+    lat = rows[lat_col].to_numpy(dtype=object)
+    lon = rows[lon_col].to_numpy(dtype=object)
+    codes_all = (
+        rows[code_col].astype(str).to_numpy(dtype=object)
+        if code_col in rows.columns
+        else np.empty(0, dtype=object)
+    )
+    use_template = bool(hover_fields and hover_template)
+    if use_template:
+        fields = [rows[c].to_numpy(dtype=object) for c in hover_fields]
+    elif hover_col and hover_col in rows.columns:
+        hover_all = rows[hover_col].to_numpy(dtype=object)
+    else:
+        hover_all = codes_all
     traces = []
-    for status, (color, symbol, label) in status_styles.items():
-        part = rows[rows[status_col].astype(str) == status] if len(rows) else rows
-        codes = part[code_col].astype(str).tolist() if code_col in part.columns else []
-        hover = part[hover_col].tolist() if hover_col and hover_col in part.columns else codes
-        if hover_fields and hover_template:
-            columns = [part[c].tolist() for c in hover_fields]
+    for status_code, (color, symbol, label) in status_styles.items():
+        at = np.flatnonzero(status == status_code)
+        codes = codes_all[at].tolist() if len(codes_all) else []
+        if use_template:
+            columns = [c[at].tolist() for c in fields]
             custom: list = [list(r) for r in zip(codes, *columns, strict=True)]
             hover_props = {"customdata": custom, "hovertemplate": hover_template}
         else:
             hover_props = {
                 "customdata": codes,
-                "hovertext": hover,
+                "hovertext": hover_all[at].tolist() if len(hover_all) else [],
                 "hovertemplate": "%{hovertext}<extra></extra>",
             }
         traces.append(
             _trace(
                 "scattergeo",
                 # [None] keeps an empty status in the legend (plotly.js drops empty traces).
-                lat=part[lat_col].tolist() or [None],
-                lon=part[lon_col].tolist() or [None],
+                lat=lat[at].tolist() or [None],
+                lon=lon[at].tolist() or [None],
                 mode="markers",
                 name=label,
-                legendgroup=f"status:{status}",
+                legendgroup=f"status:{status_code}",
                 showlegend=True,
                 marker={
                     "color": color,
                     "symbol": symbol,
-                    "size": part["_size"].tolist(),
+                    "size": sizes[at].tolist(),
                     "line": {"color": line_color, "width": 0.8},
                     "opacity": 0.9,
                 },

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
     BindParameter,
-    ColumnElement,
     and_,
     bindparam,
-    distinct,
     func,
-    literal_column,
     or_,
     select,
     text,
@@ -336,29 +332,70 @@ class PageReads:
                 index.setdefault((de, year, ftype), set()).add(unit)
         return index
 
-    def facilities_reporting(
+    def report_masks(self, cat: Catalog) -> ReportMasks:
+        """Every facility's yearly report masks, with what counting them by unit needs."""
+        m = db.report_mask.c
+        with self.engine.connect() as c:
+            rows = c.execute(select(m.org_unit_id, m.year, m.mask)).all()
+        return ReportMasks(cat, rows)
+
+
+class ReportMasks:
+    """The report masks (a bit per month with a received report, one row per facility and
+    year) held as arrays: counting the distinct facilities that reported in a period, per
+    region, district or facility, is then a few array operations, not a query per period.
+    Rows of units the catalogue does not hold as facilities are left out, as a join would."""
+
+    def __init__(self, cat: Catalog, rows: Sequence[tuple[int, int, int]]):
+        facilities = sorted((u for u in cat.units.values() if u.level == 3), key=lambda u: u.id)
+        self.ids = np.array([u.id for u in facilities], dtype=np.int64)
+        self.keys = {
+            1: np.array([u.region_id or 0 for u in facilities], dtype=np.int64),
+            2: np.array([u.district_id or 0 for u in facilities], dtype=np.int64),
+            3: self.ids,
+        }
+        self.types = np.array([u.facility_type or "" for u in facilities], dtype=object)
+        raw = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        at = np.clip(np.searchsorted(self.ids, raw[:, 0]), 0, max(len(self.ids) - 1, 0))
+        known = (self.ids[at] == raw[:, 0]) if len(self.ids) else np.zeros(len(raw), bool)
+        self.row_facility = at[known]
+        self.year = raw[known, 1]
+        self.mask = raw[known, 2]
+
+    def count(
         self,
         units: Sequence[OrgUnit],
         ftypes: tuple[str, ...] | None,
         buckets: Sequence[tuple[int, int]],
     ) -> dict[tuple[int, int], int]:
-        """Distinct facilities with a received report, per (unit id, bucket index), for
-        visible units; counted from the yearly report masks."""
+        """Distinct facilities with a received report, per (unit id, bucket index), for the
+        units given: the country always has its count (zero included), other units only where
+        one facility or more reported."""
         out: dict[tuple[int, int], int] = {}
         if not units or not buckets:
             return out
-        types = None if ftypes is None else [t for t in ftypes if t in FACILITY_TYPES]
-        for level in sorted({u.level for u in units}):
-            ids = [u.id for u in units if u.level == level]
-            for i, (start, end) in enumerate(buckets):
-                spans = month_bits(start, end)
-                params: dict[str, Any] = {"ids": _ints(ids), "types": types or []}
-                for j, (year, bits) in enumerate(spans):
-                    params[f"year_{j}"], params[f"bits_{j}"] = year, bits
-                shape = ("facilities_reporting", level, types is not None, len(spans))
-                stmt = partial(_reporting_statement, level, types is not None, len(spans))
-                for k, n in self.fetch(shape, stmt, params):
-                    out[(ids[0] if level == 0 else k, i)] = n
+        allowed = np.ones(len(self.ids), dtype=bool)
+        if ftypes is not None:
+            allowed = np.isin(self.types, [t for t in ftypes if t in FACILITY_TYPES])
+        levels = sorted({u.level for u in units})
+        for i, (start, end) in enumerate(buckets):
+            hit = np.zeros(len(self.year), dtype=bool)
+            for year, bits in month_bits(start, end):
+                hit |= (self.year == year) & ((self.mask & bits) != 0)
+            reported = np.zeros(len(self.ids), dtype=bool)
+            reported[self.row_facility[hit]] = True
+            reported &= allowed
+            for level in levels:
+                if level == 0:
+                    for u in units:
+                        if u.level == 0:
+                            out[(u.id, i)] = int(reported.sum())
+                    continue
+                keys, counts = np.unique(self.keys[level][reported], return_counts=True)
+                found = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+                for u in units:
+                    if u.level == level and u.id in found:
+                        out[(u.id, i)] = found[u.id]
         return out
 
 
@@ -395,44 +432,6 @@ def _population_statement(by_year: bool) -> Select:
         .group_by(a.org_unit_id, a.data_element_id, a.year)
     )
     return stmt.where(a.year.in_(_inline("years"))) if by_year else stmt
-
-
-def _reporting_statement(level: int, typed: bool, n_years: int) -> Select:
-    """Facilities with a received report in the months given as (year, bit mask) pairs, per
-    unit of that level (0: the country)."""
-    o, m = db.org_unit.c, db.report_mask.c
-    joined = db.report_mask.join(db.org_unit, o.id == m.org_unit_id)
-    key: ColumnElement[Any] = {
-        0: literal_column("0"),
-        1: o.region_id,
-        2: o.district_id,
-        3: o.id,
-    }[level]
-    in_spans = or_(
-        *(
-            and_(
-                m.year == _inline(f"year_{j}", False),
-                m.mask.bitwise_and(_inline(f"bits_{j}", False)) != literal_column("0"),
-            )
-            for j in range(n_years)
-        )
-    )
-    filters: list[ColumnElement[bool]] = [in_spans]
-    if level:
-        filters.append(key.in_(_inline("ids")))
-    if typed:
-        filters.append(o.facility_type.in_(_inline("types")))
-    if n_years > 1:
-        # A facility has one mask a year: count facilities, not (facility, year) pairs.
-        x = (
-            select(key.label("k"), m.org_unit_id.label("f"))
-            .select_from(joined)
-            .where(*filters)
-            .subquery("x")
-        )
-        return select(x.c.k, func.count(distinct(x.c.f))).group_by(x.c.k)
-    stmt = select(key.label("k"), func.count()).select_from(joined).where(*filters)
-    return stmt.group_by(key) if level else stmt
 
 
 def _scatter(

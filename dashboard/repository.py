@@ -27,7 +27,8 @@ ROLLUP_FORMAT = "5"  # bump when the rollup vectors change layout: old ones are 
 SUMS_CELLS = 4_000_000  # 32 MB of float64 per process
 # A read of this many facilities or more (Central's at ten times the demo's scale) reads every
 # facility over those periods instead, and later facility reads of the same periods take their
-# rows from it (Repository._facility_sums). Smaller reads cost less on their own.
+# rows from it (Repository._level_sums). Smaller reads cost less on their own. Regions are
+# always read all 18 at once: that costs what one region's read does.
 COUNTRY_READ_MIN = 1000
 
 
@@ -323,10 +324,17 @@ class Repository:
         # numbers from before another process's import.
         version = self._reads.meta_value(writes.DATA_VERSION)
         spans = tuple(map(tuple, buckets))
-        if all(u.level == 3 for u in visible):
-            whole = self._sums.get(("facilities", version, spans), cat)
+        levels = {u.level for u in visible}
+        if levels == {3}:
+            whole = self._sums.get(("level", 3, version, None, spans), cat)
             if whole is not None or len(visible) >= COUNTRY_READ_MIN:
-                return self._facility_sums(cat, version, units, visible, spans, every)[:, :, at]
+                return self._level_sums(cat, version, 3, None, units, visible, spans, every)[
+                    :, :, at
+                ]
+        if levels == {1}:
+            # 18 regions cost one round trip, as one region does: read them all, so the next
+            # region's cards and trends read nothing.
+            return self._level_sums(cat, version, 1, ftypes, units, visible, spans, every)[:, :, at]
         key = (version, tuple(u.id for u in units), tuple(u.id for u in visible), ftypes, spans)
         full = self._sums.get(key, cat)
         if full is None:
@@ -334,26 +342,29 @@ class Repository:
             self._sums.put(key, cat, full)
         return full[:, :, at]
 
-    def _facility_sums(
+    def _level_sums(
         self,
         cat: Catalog,
         version: str | None,
+        level: int,
+        ftypes: tuple[str, ...] | None,
         units: Sequence[OrgUnit],
         visible: Sequence[OrgUnit],
         spans: tuple[tuple[int, ...], ...],
         every: np.ndarray,
     ) -> np.ndarray:
-        """Sums of many facilities (a region's map points, its facility scorecard): read once
-        for every facility of the country over those periods, then each request takes its
-        rows. A facility's numbers do not depend on who asks; the scope decides which rows are
-        handed out (the others stay NaN)."""
-        key = ("facilities", version, spans)
+        """Sums of units of one level (a region's map points or facility scorecard; a region's
+        cards): read once for every unit of that level in the country over those periods, then
+        each request takes its rows. A unit's numbers do not depend on who asks; the scope
+        decides which rows are handed out (the others stay NaN). Facilities read their own
+        vectors whatever the type filter (`ftypes` None)."""
+        key = ("level", level, version, ftypes, spans)
         hit = self._sums.get(key, cat)
         if hit is None:
-            facilities = sorted((u for u in cat.units.values() if u.level == 3), key=lambda u: u.id)
+            members = sorted(cat.level_units(level), key=lambda u: u.id)
             periods = [(int(a), int(b)) for a, b in spans]
-            table = self._reads.sums(facilities, facilities, None, every.tolist(), periods)
-            hit = np.array([u.id for u in facilities], dtype=np.int64), table
+            table = self._reads.sums(members, members, ftypes, every.tolist(), periods)
+            hit = np.array([u.id for u in members], dtype=np.int64), table
             self._sums.put(key, cat, hit)
         ids, table = hit
         out = np.full((len(units), len(spans), len(every)), np.nan)
@@ -435,19 +446,23 @@ class Repository:
         ftypes: tuple[str, ...] | None,
         buckets: Sequence[tuple[int, int]],
     ) -> dict[tuple[int, int], int]:
-        """Distinct facilities with a received report, per (unit id, bucket index). The same
-        for every indicator: kept per data version, so a change of indicator does not count
-        the report masks of every facility again."""
+        """Distinct facilities with a received report, per (unit id, bucket index). Counted
+        from every facility's report masks, held as arrays once per data version; each result
+        is kept too, so a change of indicator does not count them again."""
         visible = self._visible(units, scope)
+        cat = self.catalog()
         key = (
             "facilities_reporting",
             tuple(u.id for u in visible),
             ftypes,
             tuple(map(tuple, buckets)),
         )
-        return self.catalog().memo(
-            key, partial(self._reads.facilities_reporting, visible, ftypes, buckets)
-        )
+
+        def count() -> dict[tuple[int, int], int]:
+            masks = cat.memo(("report_masks",), partial(self._reads.report_masks, cat))
+            return masks.count(visible, ftypes, buckets)
+
+        return cat.memo(key, count)
 
 
 def _count_ids(cat: Catalog) -> np.ndarray:

@@ -54,7 +54,8 @@ def test_cached_facility_and_area_sums_are_the_databases(store, country_read_min
     cat = store.catalog()
     facilities = [cat.by_code[c] for c in ("F3", "F1", "F2")]  # not in id order
     areas = [cat.by_code[c] for c in ("PY-1", "0101", "PY-11", "PY")]
-    for units in (facilities, facilities[1:2], areas):
+    regions = [cat.by_code[c] for c in ("PY-11", "PY-1")]  # read with every region
+    for units in (facilities, facilities[1:2], areas, regions, regions[1:]):
         for codes in (("CONSULTAS",), ("PENTA3", "CONSULTAS")):
             got = store.sums(NATIONAL, units, None, ids(store, *codes), SPANS)
             assert np.array_equal(got, direct(store, NATIONAL, units, codes), equal_nan=True)
@@ -73,6 +74,11 @@ def test_cached_sums_keep_to_the_scope(store, country_read_min):
     assert not np.isnan(concepcion[:2]).all() and np.isnan(concepcion[2]).all()
     public = Scope(frozenset({"PY"}), max_level=2)
     assert np.isnan(store.sums(public, facilities, None, ids(store, "CONSULTAS"), SPANS)).all()
+    # Regions are read all at once: another region's director still gets only her own.
+    regions = [cat.by_code[c] for c in ("PY-1", "PY-11")]
+    store.sums(NATIONAL, regions, None, ids(store, "CONSULTAS"), SPANS)
+    central = store.sums(Scope.of("PY-11"), regions, None, ids(store, "CONSULTAS"), SPANS)
+    assert np.isnan(central[0]).all() and central[1, 0, 0] == 40
 
 
 def test_another_processs_import_is_seen_at_once(store, country_read_min):
@@ -87,3 +93,46 @@ def test_another_processs_import_is_seen_at_once(store, country_read_min):
     assert after[1, 0, 0] == before[1, 0, 0] + 100
     assert np.array_equal(after, direct(store, NATIONAL, units, ("CONSULTAS",)), equal_nan=True)
     other.engine.dispose()
+
+
+def test_facilities_reporting_counted_from_the_masks(repo):
+    # F1 (USF, 0101, PY-1) reported in 2024-03 and 2024-10, F2 (HD, 0102, PY-1) in 2024-03,
+    # F3 (USF, 1101, PY-11) in 2024-02; every facility was expected to report every month.
+    add_facilities(repo, [("F1", "USF", "0101"), ("F2", "HD", "0102"), ("F3", "USF", "1101")])
+    put_values(
+        repo,
+        [
+            ("F1", "CONSULTAS", 202403, 10),
+            ("F1", "CONSULTAS", 202410, 5),
+            ("F2", "CONSULTAS", 202403, 20),
+            ("F3", "CONSULTAS", 202402, 40),
+        ],
+        expect=(202310, 202412),
+    )
+    store = repo
+    cat = store.catalog()
+    units = [cat.by_code[c] for c in ("PY", "PY-1", "PY-11", "0101", "0102", "F1", "F3")]
+    spans = [(202401, 202412), (202403, 202403), (202404, 202409), (202310, 202402)]
+    got = store.facilities_reporting(NATIONAL, units, None, spans)
+    count = {
+        (code, b): got.get((cat.by_code[code].id, b), 0)
+        for code in ("PY", "PY-1", "PY-11", "0101", "0102", "F1", "F3")
+        for b in range(len(spans))
+    }
+    assert [count[("PY", b)] for b in range(4)] == [3, 2, 0, 1]
+    assert [count[("PY-1", b)] for b in range(4)] == [2, 2, 0, 0]
+    assert [count[("PY-11", b)] for b in range(4)] == [1, 0, 0, 1]
+    assert [count[("0101", b)] for b in range(4)] == [1, 1, 0, 0]
+    assert [count[("F1", b)] for b in range(4)] == [1, 1, 0, 0]
+    assert [count[("F3", b)] for b in range(4)] == [1, 0, 0, 1]
+    # A facility counts once however many months it reported (F1: March and October).
+    assert got[(cat.by_code["F1"].id, 0)] == 1
+    # The type filter counts only those types; an unknown type counts none.
+    usf = store.facilities_reporting(NATIONAL, units, ("USF",), spans[:1])
+    assert usf.get((cat.by_code["PY-1"].id, 0)) == 1 and usf.get((cat.country().id, 0)) == 2
+    none = store.facilities_reporting(NATIONAL, units, ("NOPE",), spans[:1])
+    assert not any(none.values())
+    # Within the scope only: Concepción's director gets no count for Central.
+    scoped = store.facilities_reporting(Scope.of("PY-1"), units, None, spans[:1])
+    assert (cat.by_code["PY-11"].id, 0) not in scoped
+    assert scoped[(cat.by_code["PY-1"].id, 0)] == 2
