@@ -21,6 +21,7 @@ locale template filled with those numbers: no generated text. The rules (README,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -177,13 +178,19 @@ def _build(ctx: Context, f: Filters, unit: OrgUnit, p: Period) -> Briefing:
     inds = [cat.indicators[c] for c in kpi_codes(f, cat)]
     prev, ly = p.previous(), p.year_earlier()
     spans = list(dict.fromkeys([p, prev, ly]))
-    frame = _evaluate(ctx, inds, [unit], spans, f.ftypes())
+    # One evaluation for the periods compared and the 12 months whose changes measure the
+    # noise: each costs a round of reads. Keyed by id: a month may be both.
+    noise_months = _noise_months(p.start)
+    periods = list({q.id: q for q in [*noise_months, *spans]}.values())
+    both = _evaluate(ctx, inds, [unit], periods, f.ftypes())
+    noise_of = month_noise(both, noise_months)
+    frame = both[both.period.isin([q.id for q in spans])].reset_index(drop=True)
     frame["small"] = _small(frame, ctx) if len(frame) else []
     by = {(r.indicator, r.period): r for r in frame.itertuples(index=False)}
     out: list[Finding] = []
     pf = f.with_(period=p.id)
     out += _status_changes(inds, by, unit, p, prev)
-    out += _deteriorations(ctx, pf, inds, by, unit, p, ly)
+    out += _deteriorations(ctx, pf, inds, by, unit, p, ly, noise_of)
     out += _children_below(ctx, pf, cat.indicators.get(f.indicator), unit, p, prev)
     out += _not_reporting(ctx, pf, unit, p)
     out += _quality(ctx, inds, by, unit, p)
@@ -226,18 +233,23 @@ def _status_changes(inds, by, unit, p, prev) -> list[Finding]:
     return out
 
 
-def month_noise(
-    ctx: Context, f: Filters, inds: list[Indicator], unit: OrgUnit, end: int
-) -> dict[str, float]:
-    """Standard deviation of each indicator's month-to-month changes over the 12 months before
-    `end` (at least three changes)."""
-    months = [period_for_span(m, m) for m in (add_months(end, -k) for k in range(12, 0, -1))]
-    res = _evaluate(ctx, inds, [unit], months, f.ftypes())
+def _noise_months(end: int) -> list[Period]:
+    """The 12 months before `end`, oldest first."""
+    return [period_for_span(m, m) for m in (add_months(end, -k) for k in range(12, 0, -1))]
+
+
+def month_noise(frame: pd.DataFrame, months: Sequence[Period]) -> dict[str, float]:
+    """Standard deviation of each indicator's month-to-month changes over those months (at
+    least three changes), from an evaluated frame holding them (in month order)."""
+    rows = frame[frame.period.isin([m.id for m in months])]
     out = {}
-    for code, grp in res.groupby("indicator"):
-        diffs = grp["value"].astype(float).diff().dropna()
+    codes = rows["indicator"].to_numpy()
+    values = rows["value"].to_numpy(dtype=float)
+    for code in dict.fromkeys(codes.tolist()):
+        diffs = np.diff(values[codes == code])
+        diffs = diffs[~np.isnan(diffs)]
         if len(diffs) >= 3:
-            out[str(code)] = float(diffs.std(ddof=1))
+            out[str(code)] = float(np.std(diffs, ddof=1))
     return out
 
 
@@ -262,11 +274,10 @@ def drivers(
     return k, len(rows), float(min(cum.iloc[k - 1], 1.0) * 100)
 
 
-def _deteriorations(ctx, f, inds, by, unit, p, ly) -> list[Finding]:
+def _deteriorations(ctx, f, inds, by, unit, p, ly, noise_of) -> list[Finding]:
     out: list[Finding] = []
     if p == ly:
         return out
-    noise_of = month_noise(ctx, f, inds, unit, p.start)
     for ind in inds:
         now, before = by.get((ind.code, p.id)), by.get((ind.code, ly.id))
         if now is None or before is None or now.small or before.small:

@@ -206,6 +206,10 @@ class Catalog:
         self._memo[key] = value
         return value
 
+    def memo_get(self, key: Hashable) -> Any:
+        """What `memo` holds for that key, or None: a result another page already made."""
+        return self._memo.get(key)
+
     # --- tree -----------------------------------------------------------------------------
     def unit(self, code: str) -> OrgUnit | None:
         return self.by_code.get(code)

@@ -210,6 +210,10 @@ def sdg_units(ctx: Context, unit: OrgUnit, by: str | None) -> list[OrgUnit]:
     return ctx.cat.filter_scope(units, ctx.scope)
 
 
+# The children /ods lists with a unit: the country's regions, a region's districts.
+PAGE_BY = {0: "region", 1: "district"}
+
+
 def window(today: date) -> list[int]:
     last = last_complete_year(today)
     return list(range(last - WINDOW + 1, last + 1))
@@ -224,17 +228,26 @@ def sdg_progress(
     """Every SDG-mapped indicator (or those in `codes`) × the unit and its regions or districts:
     one ratio of sums per year through the same query as every page (views._evaluate).
     Memoised per data version (Catalog.memo): the years are complete, the answer is fixed."""
-    key = (
-        "sdg",
-        ctx.scope,
-        unit.code,
-        by,
-        tuple(codes) if codes is not None else None,
-        ctx.today,
-        ctx.rules,
-        ctx.suppress,
-    )
-    return ctx.cat.memo(key, lambda: _progress(ctx, unit, by, codes))
+
+    def key(by: str | None) -> tuple:
+        return (
+            "sdg",
+            ctx.scope,
+            unit.code,
+            by,
+            tuple(codes) if codes is not None else None,
+            ctx.today,
+            ctx.rules,
+            ctx.suppress,
+        )
+
+    if by is None and unit.level in PAGE_BY:
+        # The unit alone: /ods may have worked it out already with its children (each unit's
+        # rows come from its own sums and cube, whoever else is in the evaluation).
+        wider = ctx.cat.memo_get(key(PAGE_BY[unit.level]))
+        if wider is not None:
+            return [r for r in wider if r.org_unit == unit.code]
+    return ctx.cat.memo(key(by), lambda: _progress(ctx, unit, by, codes))
 
 
 def _progress(
@@ -292,7 +305,7 @@ def sdg_view(ctx: Context, unit: OrgUnit, indicator: str | None) -> SdgView:
     """The chosen indicator when it is SDG-mapped, else the first mapped one (3.1.1)."""
     pairs = sdg_indicators(ctx.cat)
     chosen = next((p for p in pairs if p[0].code == indicator), pairs[0] if pairs else None)
-    by = {0: "region", 1: "district"}.get(unit.level)
+    by = PAGE_BY.get(unit.level)
     rows = sdg_progress(ctx, unit, by=by)
     return SdgView(
         unit=unit,
@@ -309,7 +322,7 @@ def sdg_tables(ctx: Context, unit: OrgUnit, lang: str) -> dict[str, pd.DataFrame
     districts, headers in `lang`, values rounded to each indicator's decimals."""
     from .i18n import t
 
-    by = {0: "region", 1: "district"}.get(unit.level)
+    by = PAGE_BY.get(unit.level)
     rows = sdg_progress(ctx, unit, by=by)
 
     def rnd(v: float | None, d: int) -> float | None:

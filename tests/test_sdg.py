@@ -219,6 +219,20 @@ def test_sdg_progress_ratio_of_sums_by_region(births):
     assert nat.sdg == "3.1.2" and nat.target_2030 == 98.0
 
 
+def test_sdg_progress_of_a_unit_alone_is_its_rows_with_its_children(births):
+    # The briefing asks for a unit alone; /ods asks for it with its children. Whichever came
+    # first, the unit's rows are the same (each unit's rows come from its own sums).
+    for unit_code in ("PY", "PY-1"):
+        fresh = Context(births, Scope.national(), TODAY)
+        alone = sdg_progress(fresh, fresh.cat.unit(unit_code))
+        assert alone and {r.org_unit for r in alone} == {unit_code}
+        ctx = Context(births, Scope.national(), TODAY)
+        unit = ctx.cat.unit(unit_code)
+        wide = sdg_progress(ctx, unit, by="region" if unit.level == 0 else "district")
+        assert len(wide) > len(alone)
+        assert sdg_progress(ctx, unit) == [r for r in wide if r.org_unit == unit_code] == alone
+
+
 def test_sdg_progress_regional_scope_sees_only_her_region(births):
     cat = births.catalog()
     ctx = Context(births, Scope.of("PY-2"), TODAY)
