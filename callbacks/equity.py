@@ -2,7 +2,7 @@
 
 from dash import Dash, Input, Output
 
-from dashboard.equity import equity
+from dashboard.equity import access_key, equity
 from dashboard.services import Services
 from layouts import equity as page
 from layouts import ids
@@ -32,6 +32,13 @@ def register(app: Dash, deps: Services) -> None:
     def fill(view: dict) -> tuple:
         c = context(deps)
         f = filters_of(view, c)
-        return page.render(
-            equity(c, f), c.cat, f, deps.boundaries, deps.tiles, deps.district_boundaries
+        ev = equity(c, f)
+        # The access map and bars do not change with the indicator or the grouping: drawn
+        # once per access table and language (per data version).
+        figures = c.cat.memo(
+            ("equity_access_figures", access_key(c, ev.unit, ev.period, ev.norm), f.lang),
+            lambda: page.access_figures(
+                ev, f.lang, deps.boundaries, deps.tiles, deps.district_boundaries
+            ),
         )
+        return page.render(ev, c.cat, f, figures=figures)

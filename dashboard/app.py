@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import memo
 from .accounts import Accounts
@@ -11,6 +13,9 @@ from .config import Settings
 from .db import make_engine
 from .repository import Repository
 from .services import Services
+
+if TYPE_CHECKING:
+    from .boundaries import Boundaries
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSET_MAX_AGE = 7 * 24 * 3600  # static assets are versioned by Dash's fingerprints
@@ -20,6 +25,10 @@ PLOTLY_BUNDLE = ROOT / "dashboard" / "static" / "plotly.min.js"
 # sets window._dashPlotlyJSURL to this path when serving locally); not fingerprinted.
 PLOTLY_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
 PLOTLY_MAX_AGE = 24 * 3600
+# Boundary files (install_boundaries): public-domain polygons, no data; the address changes
+# with the content, so a browser may keep one for a year.
+GEO_PATH = "/_dashboard/geo/"
+GEO_MAX_AGE = 365 * 24 * 3600
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -99,6 +108,9 @@ def create_app(
         [shell.layout(), *(page() for page in shell_cb.PAGE_LAYOUTS.values())]
     )
     boundaries, districts, tiles = _maps(settings)
+    prefix = app.config.requests_pathname_prefix
+    boundaries = install_boundaries(server, boundaries, prefix)
+    districts = install_boundaries(server, districts, prefix)
     deps = Services(
         repo=repo,
         settings=settings,
@@ -189,6 +201,40 @@ def install_plotly_bundle(server, path: Path, url: str) -> bool:
     # A static rule: Werkzeug prefers it to Dash's /_dash-component-suites/<package>/<path> rule.
     server.add_url_rule(url, endpoint="plotly_bundle", view_func=plotly_bundle)
     return True
+
+
+def install_boundaries(server, b: Boundaries | None, prefix: str) -> Boundaries | None:
+    """Serve the boundary polygons as one file whose address names its content, and return
+    the boundaries with that address: a map's answer then names the file instead of carrying
+    the polygons (some 47 KB for the 18 departments) every time, and the browser keeps the
+    file (immutable: new polygons get a new address). Compressed once here."""
+    import gzip
+    import hashlib
+    import json
+
+    from flask import Response, request
+
+    if b is None:
+        return None
+    raw = json.dumps(b.geojson, separators=(",", ":"), ensure_ascii=False).encode()
+    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    etag = hashlib.sha256(raw).hexdigest()[:16]
+    url = prefix + f"{GEO_PATH}{b.level}-{etag}.json".lstrip("/")
+
+    def geometry():
+        gz = "gzip" in request.headers.get("Accept-Encoding", "")
+        response = Response(packed if gz else raw, mimetype="application/json")
+        if gz:
+            response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+        response.set_etag(etag)
+        response.cache_control.public = True
+        response.cache_control.max_age = GEO_MAX_AGE
+        response.cache_control.immutable = True
+        return response.make_conditional(request)
+
+    server.add_url_rule(url, endpoint=f"geometry_{b.level}", view_func=geometry)
+    return replace(b, url=url)
 
 
 def _schema(repo: Repository, migrate: bool | None, settings: Settings) -> None:

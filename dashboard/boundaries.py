@@ -69,6 +69,9 @@ class Boundaries:
     centroids: dict[str, tuple[float, float]]  # code -> (lat, lon), a point inside the unit
     source: str  # file name
     unmatched: tuple[str, ...] = ()  # key values (or "#<feature index>") that were left out
+    # Where the browser fetches `geojson` (app.install_boundaries): maps then name it instead
+    # of sending the polygons with every answer, and the browser keeps it.
+    url: str | None = None
 
 
 # --- codes -------------------------------------------------------------------------------------

