@@ -13,6 +13,7 @@ from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_percent, fmt_period,
 from dashboard.missing import is_missing
 
 from . import ids
+from .components import frame_rows
 from .wire import el
 
 FLAG = "⚑"
@@ -135,7 +136,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 _flagged(_pct(x.timeliness, lang), bool(x.low_timeliness), lang),
             ],
         )
-        for x in r.reporting.itertuples(index=False)
+        for x in frame_rows(r.reporting)
     ]
     head = [t(k, lang) for k in ("col_unit", "dqr_expected", "dqr_received")]
     head += [t("dqr_completeness", lang), t("dqr_timeliness", lang)]
@@ -165,7 +166,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 _flagged(_num(x.extreme, lang), x.extreme > 0, lang),
             ],
         )
-        for x in r.outlier_counts.itertuples(index=False)
+        for x in frame_rows(r.outlier_counts)
     ]
     count_head = [t("col_unit", lang), t("dqr_values", lang)]
     count_head += [t("dqr_moderate_col", lang), t("dqr_extreme_col", lang)]
@@ -208,7 +209,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                         el("Td", t(f"dqr_{x.severity}", lang), className="text-end"),
                     ],
                 )
-                for x in r.outliers.head(SHOWN_OUTLIERS).itertuples(index=False)
+                for x in frame_rows(r.outliers.head(SHOWN_OUTLIERS))
             ],
             numeric_from=4,
         )
@@ -274,7 +275,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
     rel_rows = []
     if not rel.empty:
         names = dict(zip(rel.org_unit, rel.name, strict=True))
-        by = {(x.org_unit, x.a): x for x in rel.itertuples(index=False)}
+        by = {(x.org_unit, x.a): x for x in frame_rows(rel)}
         for code, name in names.items():
             cells = [_name_cell(code, name, own)]
             for a, _b in RELATIONS:
@@ -323,7 +324,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
                 _flagged(_pct(x.difference, lang), bool(x.flag), lang),
             ],
         )
-        for x in den.itertuples(index=False)
+        for x in frame_rows(den)
     ]
     official, alternative = DENOMINATOR
     out.append(
@@ -351,7 +352,7 @@ def body(r: Review, cat: Catalog, f: Filters) -> list:
 def _summary(r: Review, cat: Catalog, lang: str, rows_word: str) -> html.Section:
     s = summary(r)
     rows = []
-    for x in s.itertuples(index=False):
+    for x in frame_rows(s):
         label = t(f"dqr_metric_{x.metric}", lang)
         if x.metric in ("2d",):
             label += f": {element_name(cat, x.measure, lang)}"

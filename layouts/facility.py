@@ -18,6 +18,7 @@ from dashboard.views import INCOMPLETE_BELOW, FacilityProfile
 from . import ids
 from .components import (
     GRAPH_CONFIG,
+    frame_rows,
     graph,
     indicator_info,
     loading,
@@ -209,7 +210,7 @@ def indicators_table(
 def completeness(fp: FacilityProfile, lang: str) -> dict:
     rep = fp.reporting.sort_values("period")
     labels, pct, hover = [], [], []
-    for r in rep.itertuples(index=False):
+    for r in frame_rows(rep):
         label = fmt_period(month_period(int(r.period)), lang)
         labels.append(label)
         value = 100.0 * r.received_reports / r.expected_reports if r.expected_reports else None

@@ -18,7 +18,7 @@ from dashboard.quality import quality_words
 from dashboard.views import MapData
 
 from . import ids
-from .components import GRAPH_CONFIG, QUALITY_SYMBOL, graph, loading
+from .components import GRAPH_CONFIG, QUALITY_SYMBOL, frame_rows, graph, loading
 from .wire import el
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def hover_texts(frame: pd.DataFrame, ind: Indicator, lang: str, total: int) -> l
     from dashboard.i18n import fmt_percent, fmt_value
 
     out = []
-    for r in frame.itertuples(index=False):
+    for r in frame_rows(frame):
         rank = "—" if is_missing(r.rank) else f"{int(r.rank)} / {total}"
         out.append(
             f"<b>{r.org_unit_name}</b><br>{fmt_value(r.value, ind.unit(lang), lang, ind.decimals)}"
@@ -203,9 +203,7 @@ def figure(
     if national and (f.view == "tiles" or boundaries is None):
         if boundaries is None and f.view != "tiles":
             note = t("map_no_boundaries", lang)
-        frame = areas.assign(
-            label=[_tile_label(r, ind, lang, marks) for r in areas.itertuples(index=False)]
-        )
+        frame = areas.assign(label=[_tile_label(r, ind, lang, marks) for r in frame_rows(areas)])
         fig = maps.tilegrid_figure(
             frame,
             tiles,
@@ -355,7 +353,7 @@ def areas_table(md: MapData, f: Filters, cat: Catalog) -> list:
     narrow = {"col_type": "d-none d-md-table-cell"}
     rows = []
     # Cells in Dash's wire form (layouts.wire): a region's districts or facilities cost less.
-    for r in frame.sort_values("rank", na_position="last").itertuples(index=False):
+    for r in frame_rows(frame.sort_values("rank", na_position="last")):
         link = unit_href("mapa", f, cat.by_code[r.org_unit], cat)
         type_cell = el(
             "Td", facility_type_name(r.facility_type, lang), className=narrow["col_type"]

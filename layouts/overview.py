@@ -17,6 +17,7 @@ from .components import (
     change_text,
     completeness_text,
     empty_state,
+    frame_rows,
     indicator_info,
     loading,
     quality_legend,
@@ -91,15 +92,20 @@ def cards(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     if ov.cards.empty or ov.cards["value"].isna().all():
         return [empty_state(lang)]
     same_span = ov.previous == ov.year_earlier
-    spark = {
-        code: (
-            grp.sort_values("period")["value"].tolist(),
-            [fmt_month(int(p), lang) for p in grp.sort_values("period")["period"]],
-        )
-        for code, grp in ov.sparks.groupby("indicator")
-    }
+    # Each indicator's months, oldest first (no groupby: a pandas group costs more than these
+    # twelve numbers).
+    codes = ov.sparks["indicator"].tolist()
+    months = ov.sparks["period"].tolist()
+    values_of = ov.sparks["value"].tolist()
+    at: dict[str, list[int]] = {}
+    for k, code in enumerate(codes):
+        at.setdefault(code, []).append(k)
+    spark = {}
+    for code, ks in at.items():
+        ks = sorted(ks, key=lambda k: months[k])
+        spark[code] = ([values_of[k] for k in ks], [fmt_month(int(months[k]), lang) for k in ks])
     out = []
-    for row in ov.cards.itertuples(index=False):
+    for row in frame_rows(ov.cards):
         ind = cat.indicators[row.indicator]
         target = cat.target_for(ind, ov.unit, ov.period.end // 100)
         selected = ind.code == f.indicator
@@ -247,7 +253,7 @@ def attention(ov: Overview, cat: Catalog, f: Filters, lang: str) -> list:
     if ov.attention.empty:
         return [intro, dbc.Alert(t("attention_none", lang), color="success")]
     rows = []
-    for r in ov.attention.itertuples(index=False):
+    for r in frame_rows(ov.attention):
         unit = cat.by_code[r.org_unit]
         link = unit_href("resumen", f, unit, cat)
         rows.append(
