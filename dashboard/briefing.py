@@ -30,6 +30,7 @@ import pandas as pd
 
 from .catalog import Indicator, OrgUnit
 from .filters import Filters, href, resolve_period
+from .frames import frame_rows
 from .i18n import fmt_number, fmt_period, fmt_value, t
 from .missing import is_missing
 from .periods import RELATIVE, Period, add_months, month_period, period_for_span
@@ -186,7 +187,7 @@ def _build(ctx: Context, f: Filters, unit: OrgUnit, p: Period) -> Briefing:
     noise_of = month_noise(both, noise_months)
     frame = both[both.period.isin([q.id for q in spans])].reset_index(drop=True)
     frame["small"] = _small(frame, ctx) if len(frame) else []
-    by = {(r.indicator, r.period): r for r in frame.itertuples(index=False)}
+    by = {(r.indicator, r.period): r for r in frame_rows(frame)}
     out: list[Finding] = []
     pf = f.with_(period=p.id)
     out += _status_changes(inds, by, unit, p, prev)

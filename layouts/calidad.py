@@ -9,11 +9,11 @@ from dash import html
 from dashboard.catalog import Catalog
 from dashboard.dqr import DENOMINATOR, RELATIONS, SHOWN_OUTLIERS, TRACERS, Review, summary
 from dashboard.filters import Filters
+from dashboard.frames import frame_rows
 from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_percent, fmt_period, percent_sign, t
 from dashboard.missing import is_missing
 
 from . import ids
-from .components import frame_rows
 from .wire import el
 
 FLAG = "⚑"

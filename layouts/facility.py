@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashboard.catalog import Catalog, DataElement, facility_type_name
 from dashboard.figures import ROLE_STYLES, completeness_figure, trend_figure
 from dashboard.filters import Filters, href, unit_href
+from dashboard.frames import frame_rows
 from dashboard.i18n import fmt_number, fmt_percent, fmt_period, fmt_value, t
 from dashboard.missing import is_missing
 from dashboard.periods import month_period
@@ -18,7 +19,6 @@ from dashboard.views import INCOMPLETE_BELOW, FacilityProfile
 from . import ids
 from .components import (
     GRAPH_CONFIG,
-    frame_rows,
     graph,
     indicator_info,
     loading,

@@ -11,6 +11,7 @@ from dashboard.catalog import Catalog, Indicator
 from dashboard.disclosure import count_text, counts_text
 from dashboard.figures import STATUS_SYMBOLS
 from dashboard.filters import Filters, unit_href
+from dashboard.frames import frame_rows
 from dashboard.i18n import fmt_values, t
 from dashboard.maps import map_graph_config
 from dashboard.missing import is_missing
@@ -18,7 +19,7 @@ from dashboard.quality import quality_words
 from dashboard.views import MapData
 
 from . import ids
-from .components import GRAPH_CONFIG, QUALITY_SYMBOL, frame_rows, graph, loading
+from .components import GRAPH_CONFIG, QUALITY_SYMBOL, graph, loading
 from .wire import el
 
 if TYPE_CHECKING:

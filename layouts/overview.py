@@ -8,6 +8,7 @@ from dash import dcc, html
 from dashboard.briefing import Briefing
 from dashboard.catalog import Catalog, facility_type_name
 from dashboard.filters import Filters, href, unit_href
+from dashboard.frames import frame_rows
 from dashboard.i18n import NBSP, fmt_month, fmt_number, fmt_period, percent_sign, t
 from dashboard.sparkline import data_uri, sparkline_alt, sparkline_svg
 from dashboard.views import Overview
@@ -17,7 +18,6 @@ from .components import (
     change_text,
     completeness_text,
     empty_state,
-    frame_rows,
     indicator_info,
     loading,
     quality_legend,
