@@ -14,3 +14,11 @@ def frame_rows(frame: pd.DataFrame) -> list[SimpleNamespace]:
     names = [str(c) for c in frame.columns]
     columns = [col.tolist() for _, col in frame.items()]
     return [SimpleNamespace(**dict(zip(names, v, strict=True))) for v in zip(*columns, strict=True)]
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as dicts of plain Python values (to_dict("records"), several times
+    faster on a wide table: a scorecard page is 25 rows of ~150 columns)."""
+    names = list(frame.columns)
+    columns = [col.tolist() for _, col in frame.items()]
+    return [dict(zip(names, v, strict=True)) for v in zip(*columns, strict=True)]

@@ -8,6 +8,7 @@ from dash import dcc, html
 from dashboard.catalog import Catalog, facility_type_name
 from dashboard.figures import CHANGE_ARROWS, STATUS_SYMBOLS, VERDICT_CLASS, change_verdict
 from dashboard.filters import Filters, href, unit_href
+from dashboard.frames import frame_records
 from dashboard.i18n import fmt_number, fmt_period, t
 from dashboard.missing import is_missing
 from dashboard.quality import quality_words
@@ -213,7 +214,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
     first_page = f.with_(page=1)  # a district's row opens its own scorecard at its first page
     body = [
         _row(row, inds, cat, first_page, lang, facilities, sc, (labels, shorts))
-        for row in rows.to_dict("records")
+        for row in frame_records(rows)
     ]
     caption = html.Caption(
         [
