@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qs, urlencode
 
 from .catalog import FACILITY_TYPES, Catalog, OrgUnit, Scope
@@ -80,7 +81,11 @@ class Filters:
 
     # --- URL -----------------------------------------------------------------------------
     def to_query(self) -> str:
-        """The query string (with '?'), leaving out defaults so links stay short."""
+        """The query string (with '?'), leaving out defaults so links stay short. Kept per
+        filter set: a table of a hundred facilities links each with the same query."""
+        return _query(self)
+
+    def _to_query(self) -> str:
         default = Filters()
         pairs = []
         for field, key in KEYS.items():
@@ -115,6 +120,11 @@ class Filters:
 
     def ftypes(self) -> tuple[str, ...] | None:
         return (self.ftype,) if self.ftype else None
+
+
+@lru_cache(maxsize=4096)
+def _query(f: Filters) -> str:
+    return f._to_query()
 
 
 def parse_query(search: str | None) -> dict[str, str]:
