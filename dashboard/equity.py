@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -151,12 +152,14 @@ def group_frame(frame: pd.DataFrame, groups: Mapping[str, str], factor: float) -
     received reports are summed, the value and completeness recomputed as ratios of sums.
     Units not in `groups` are left out. One row per group that has a unit, in first-seen order."""
     cols = ["numerator", "denominator", "expected_reports", "received_reports"]
-    key = frame["org_unit"].map(groups) if len(frame) else pd.Series([], dtype=object)
-    keep = key.notna().to_numpy()
+    codes = frame["org_unit"].tolist() if len(frame) else []
+    key = [groups.get(c) for c in codes]
+    keep = np.array([k is not None for k in key], dtype=bool)
     if not keep.any():
         return pd.DataFrame(columns=["org_unit", *cols, "value", "completeness", "units"])
-    labels, names = pd.factorize(key[keep])
-    out = pd.DataFrame({"org_unit": list(names)})
+    # Columns made first, the frame once: inserting them one by one cost more than the sums.
+    labels, names = pd.factorize(np.array(key, dtype=object)[keep])
+    out: dict[str, Any] = {"org_unit": list(names)}
     for c in cols:
         v = (
             pd.to_numeric(frame[c], errors="coerce").to_numpy(float)[keep]
@@ -167,14 +170,14 @@ def group_frame(frame: pd.DataFrame, groups: Mapping[str, str], factor: float) -
         seen = np.bincount(labels, weights=~np.isnan(v), minlength=len(names))
         out[c] = np.where(seen > 0, total, np.nan)  # NaN when no unit had it, as sum(min_count=1)
     out["units"] = np.bincount(labels, minlength=len(names))
-    den = out["denominator"].to_numpy(float)
+    den = out["denominator"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["value"] = np.where(den > 0, np.nan_to_num(out["numerator"]) / den * factor, np.nan)
-        exp = out["expected_reports"].to_numpy(float)
+        exp = out["expected_reports"]
         out["completeness"] = np.where(
             exp > 0, np.nan_to_num(out["received_reports"]) / exp * 100, np.nan
         )
-    return out
+    return pd.DataFrame(out)
 
 
 def quintiles(population: Mapping[str, float]) -> dict[str, int]:
@@ -392,16 +395,20 @@ def _rows(
         res = _evaluate(ctx, [ind], districts, periods, f.ftypes())
         year = max(p.end for p in periods) // 100
         groups = {c: f"Q{q}" for c, q in quintiles(populations(ctx, districts, year)).items()}
-    parts = []
+    parts, period_ids = [], []
+    res_periods = res["period"].to_numpy()
     for p in periods:
-        g = group_frame(res[res.period == p.id], groups, ind.factor).assign(period=p.id)
-        g["quality"] = [() for _ in range(len(g))]
+        g = group_frame(res[res_periods == p.id], groups, ind.factor)
         parts.append(g)
+        period_ids += [p.id] * len(g)
     out = pd.concat(parts, ignore_index=True)
-    order = {"chaco": 0, "oriental": 1, "metro": 0, "resto": 1}
-    out["_o"] = [order.get(c, 0) for c in out["org_unit"]]
-    out = out.sort_values(["period", "_o", "org_unit"], kind="stable").drop(columns="_o")
-    return out.reset_index(drop=True)
+    out["period"] = period_ids
+    out["quality"] = [() for _ in range(len(out))]
+    # By period, then the named side first (the Chaco, the metropolitan area), then code.
+    first = {"chaco": 0, "oriental": 1, "metro": 0, "resto": 1}
+    codes = out["org_unit"].tolist()
+    order = sorted(range(len(out)), key=lambda k: (period_ids[k], first.get(codes[k], 0), codes[k]))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityView:
