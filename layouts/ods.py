@@ -11,6 +11,7 @@ from dashboard.sdg import HORIZON, MIN_YEARS, SdgRow, SdgView
 
 from . import ids
 from .components import empty_state, graph, indicator_info, loading
+from .wire import el
 
 # SDG status -> (CSS status class of the house badges, symbol): colour is never alone.
 SDG_BADGE = {
@@ -41,10 +42,12 @@ def layout(lang: str = "es", **_query) -> html.Div:
     )
 
 
-def sdg_badge(status: str, lang: str) -> html.Span:
+def sdg_badge(status: str, lang: str) -> dict:
+    """The status word with its symbol, in Dash's wire form (a table holds a hundred)."""
     css, symbol = SDG_BADGE[status]
-    return html.Span(
-        [html.Span(symbol, **{"aria-hidden": "true"}), " ", t(f"sdg_status_{status}", lang)],
+    return el(
+        "Span",
+        [el("Span", symbol, **{"aria-hidden": "true"}), " ", t(f"sdg_status_{status}", lang)],
         className=f"status-badge status-{css} small",
     )
 
@@ -86,14 +89,14 @@ def _cells(r: SdgRow, ind, lang: str, bare: bool = False) -> list:
         return fmt_number(v, lang, ind.decimals) if bare else _val(v, ind, lang)
 
     return [
-        html.Td(val(r.value), className="num"),
-        html.Td(str(r.year or "—"), className="num"),
-        html.Td(_rate(r.annual_change, lang), className="num"),
-        html.Td(val(r.projected_2030), className="num"),
-        html.Td(_band(r, ind, lang), className="num"),
-        html.Td(val(r.target_2030), className="num"),
-        html.Td(_rate(r.required_change, lang), className="num"),
-        html.Td(sdg_badge(r.status, lang)),
+        el("Td", val(r.value), className="num"),
+        el("Td", str(r.year or "—"), className="num"),
+        el("Td", _rate(r.annual_change, lang), className="num"),
+        el("Td", val(r.projected_2030), className="num"),
+        el("Td", _band(r, ind, lang), className="num"),
+        el("Td", val(r.target_2030), className="num"),
+        el("Td", _rate(r.required_change, lang), className="num"),
+        el("Td", sdg_badge(r.status, lang)),
     ]
 
 
@@ -172,17 +175,23 @@ def units_table(view: SdgView, cat, f: Filters, lang: str) -> html.Div:
     for r in view.by_unit:
         u = cat.by_code[r.org_unit]
         name = (
-            html.Strong(u.name)
+            el("Strong", u.name)
             if u.code == view.unit.code
-            else dcc.Link(u.name, href=unit_href("ods", f, u, cat))
+            else el(
+                "Link",
+                u.name,
+                namespace="dash_core_components",
+                href=unit_href("ods", f, u, cat),
+            )
         )
         rows.append(
-            html.Tr(
+            el(
+                "Tr",
                 [
-                    html.Th(name, scope="row"),
+                    el("Th", name, scope="row"),
                     *_cells(r, ind, lang, bare=True),
-                    html.Td(str(r.usable_years), className="num"),
-                ]
+                    el("Td", str(r.usable_years), className="num"),
+                ],
             )
         )
     head = ["ods_col_unit", *HEAD, "ods_col_years"]
