@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .figures import base_layout
@@ -41,24 +42,28 @@ def dot_figure(
     and the target as a vertical dashed line. `history` has org_unit, period, value, small;
     `hover` one text per history row; `texts` the translated legend labels (units, small,
     national, target); `label_units` are written beside their dot (best and worst)."""
-    rows = history.reset_index(drop=True)
     y_of = {pid: period_labels.get(pid, pid) for pid in period_ids}
     order = [y_of[p] for p in period_ids]  # oldest first: plotly draws the first at the bottom
-    ok = rows["value"].notna() if len(rows) else pd.Series([], dtype=bool)
-    small = rows["small"].astype(bool) if "small" in rows else pd.Series(False, index=rows.index)
+    # Plain arrays: a dozen pandas selections cost more than the figure.
+    n = len(history)
+    values = pd.to_numeric(history["value"], errors="coerce").to_numpy(float) if n else np.zeros(0)
+    codes = history["org_unit"].to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
+    periods = history["period"].to_numpy(dtype=object) if n else np.zeros(0, dtype=object)
+    ok = ~np.isnan(values)
+    small = history["small"].to_numpy(dtype=bool) if "small" in history else np.zeros(n, dtype=bool)
     data: list[dict] = []
     for is_small, label, symbol in (
         (False, texts["units"], "circle"),
         (True, texts["small"], "circle-open"),
     ):
-        pick = rows[ok & (small == is_small)]
+        pick = np.flatnonzero(ok & (small == is_small))
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
                 "name": label,
-                "x": [float(v) for v in pick["value"]],
-                "y": [y_of.get(p, p) for p in pick["period"]],
+                "x": values[pick].tolist(),
+                "y": [y_of.get(p, p) for p in periods[pick].tolist()],
                 "marker": {
                     "color": UNIT_COLOR,
                     "size": 11,
@@ -66,8 +71,8 @@ def dot_figure(
                     "opacity": 0.75,
                     "line": {"color": "#FFFFFF" if not is_small else UNIT_COLOR, "width": 1},
                 },
-                "customdata": list(pick["org_unit"]),
-                "hovertext": [hover[i] for i in pick.index],
+                "customdata": codes[pick].tolist(),
+                "hovertext": [hover[i] for i in pick.tolist()],
                 "hovertemplate": "%{hovertext}<extra></extra>",
                 "showlegend": True,
             }
@@ -96,12 +101,12 @@ def dot_figure(
     current = period_ids[-1] if period_ids else ""
     annotations = []
     for code in label_units if current else ():
-        hit = rows[(rows["org_unit"] == code) & (rows["period"] == current) & ok]
-        if hit.empty:
+        hit = np.flatnonzero((codes == code) & (periods == current) & ok)
+        if not len(hit):
             continue
         annotations.append(
             {
-                "x": float(hit["value"].iloc[0]),
+                "x": float(values[hit[0]]),
                 "y": y_of[current],
                 "text": names.get(code, code),
                 "showarrow": True,
