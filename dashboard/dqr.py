@@ -152,9 +152,12 @@ def review(ctx: Context, f: Filters) -> Review:
     rules = ctx.dqr
     units = [unit, *rows]
     prior = tuple(p.shifted(-12 * k) for k in range(1, PRIOR_YEARS + 1))
-    values = _read(ctx, units, [p, *prior], [*TRACERS, *(c for r in RELATIONS for c in r)])
+    # One read for every element the review uses: the tracers and relations over p and the
+    # years before, the denominators over p.
+    codes = [*TRACERS, *(c for r in RELATIONS for c in r), *DENOMINATOR]
+    values = _read(ctx, units, [p, *prior], codes)
     outliers, counts = _outliers(ctx, unit, rows, p, rules)
-    denominators = _denominators(ctx, units, p, rules)
+    denominators = _denominators(ctx, units, p, rules, values)
     if ctx.suppress is not None:
         # Restricted users: a count of 1..threshold events is not shown, nor what it gives.
         values = {k: _hide(v, ctx.suppress) for k, v in values.items()}
@@ -248,22 +251,24 @@ def _reporting(
 def _over_time(
     units: Sequence[OrgUnit], values: dict[str, np.ndarray], rules: ReviewRules
 ) -> pd.DataFrame:
-    frames = []
-    for code in TRACERS:
-        if code not in values:
-            continue
+    codes = [c for c in TRACERS if c in values]
+    if not codes:
+        return pd.DataFrame()
+    # One frame from whole columns (a frame per element and a concat cost more than the sums).
+    base = _base(units)
+    cols: dict[str, list] = {k: [] for k in (*base, "element", "current", "prior_mean")}
+    cols.update(ratio=[], flag=[])
+    for code in codes:
         v = values[code]
         mean, ratio = over_time(v[:, 0], v[:, 1:])
-        cols = _base(units)
-        cols.update(
-            element=[code] * len(units),
-            current=v[:, 0],
-            prior_mean=mean,
-            ratio=ratio,
-            flag=off_by(ratio, rules.consistency),
-        )
-        frames.append(pd.DataFrame(cols))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        for k, vals in base.items():
+            cols[k] += vals
+        cols["element"] += [code] * len(units)
+        cols["current"] += v[:, 0].tolist()
+        cols["prior_mean"] += np.asarray(mean, dtype=float).tolist()
+        cols["ratio"] += np.asarray(ratio, dtype=float).tolist()
+        cols["flag"] += np.asarray(off_by(ratio, rules.consistency), dtype=bool).tolist()
+    return pd.DataFrame(cols)
 
 
 def _relations(
@@ -286,13 +291,17 @@ def _relations(
 
 
 def _denominators(
-    ctx: Context, units: Sequence[OrgUnit], p: Period, rules: ReviewRules
+    ctx: Context,
+    units: Sequence[OrgUnit],
+    p: Period,
+    rules: ReviewRules,
+    v: dict[str, np.ndarray],
 ) -> pd.DataFrame:
+    """`v`: the review's read (its first period is p)."""
     cat = ctx.cat
     official, alternative = DENOMINATOR
     if official not in cat.data_elements or alternative not in cat.data_elements:
         return pd.DataFrame()
-    v = _read(ctx, units, [p], DENOMINATOR)
     o, a = v[official][:, 0], v[alternative][:, 0]
     diff = difference(o, a)
     years = sorted(p.months_by_year())
@@ -326,8 +335,8 @@ def _outliers(
     if p.n_months < 12:
         months = Period(add_months(p.end, -11), p.end, "").months()
     list_cols = ["area", "facility", "facility_name", "element", "month", "value", "median", "z"]
-    count_frame = pd.DataFrame(_base(rows)).assign(values=0, moderate=0, extreme=0)
     if not facs:
+        count_frame = pd.DataFrame({**_base(rows), "values": 0, "moderate": 0, "extreme": 0})
         return pd.DataFrame(columns=[*list_cols, "severity"]), count_frame
     v = ctx.repo.monthly_series(ctx.scope, facs, months, TRACERS)
     in_p = np.array([p.start <= m <= p.end for m in months])
@@ -364,12 +373,12 @@ def _outliers(
                     "extreme" if z[fi_, j] >= rules.extreme_z else "moderate",
                 )
             )
+    # Highest z first, then facility and month (sorted here: a handful of rows).
+    found.sort(key=lambda x: (-x[7], x[1], x[4]))
     listed = pd.DataFrame(found, columns=[*list_cols, "severity"])
-    listed = listed.sort_values(["z", "facility", "month"], ascending=[False, True, True])
-    listed = listed.reset_index(drop=True)
-    count_frame["values"] = totals[:, 0]
-    count_frame["moderate"] = totals[:, 1]
-    count_frame["extreme"] = totals[:, 2]
+    count_frame = pd.DataFrame(
+        {**_base(rows), "values": totals[:, 0], "moderate": totals[:, 1], "extreme": totals[:, 2]}
+    )
     return listed, count_frame
 
 
