@@ -213,7 +213,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
         )
     first_page = f.with_(page=1)  # a district's row opens its own scorecard at its first page
     body = [
-        _row(row, inds, cat, first_page, lang, facilities, sc, (labels, shorts))
+        _row(row, inds, cat, first_page, lang, facilities, sc, (labels, shorts, {}))
         for row in frame_records(rows)
     ]
     caption = html.Caption(
@@ -251,7 +251,7 @@ def table(sc: Scorecard, cat: Catalog, f: Filters, lang: str) -> list:
 def _row(
     row: dict, inds, cat: Catalog, f: Filters, lang: str, facilities: bool, sc, words: tuple
 ) -> dict:
-    labels, shorts = words
+    labels, shorts, titles = words  # kept per table: a page repeats the same few words
     unit = cat.by_code[row["org_unit"]]
     link = unit_href("desempeno", f, unit, cat, sort=None)
     cells = [
@@ -271,13 +271,9 @@ def _row(
         v = row.get(f"{ind.code}|value")
         status = row.get(f"{ind.code}|status") or "no_data"
         if is_missing(v):
+            no_data = titles.get("no_data") or titles.setdefault("no_data", t("no_data", lang))
             cells.append(
-                el(
-                    "Td",
-                    "—",
-                    className="score-cell status-no_data text-end",
-                    title=t("no_data", lang),
-                )
+                el("Td", "—", className="score-cell status-no_data text-end", title=no_data)
             )
             continue
         trend = row.get(f"{ind.code}|trend") or ""
@@ -311,7 +307,9 @@ def _row(
             # Coloured and worded as better or worse for this indicator (a rising dropout
             # rate is worse), as on the cards: the arrow for the eye, the word for the ear.
             judged = change_verdict(ind.direction, trend)
-            verdict = f" ({t('change_' + judged, lang)})"
+            verdict = titles.get(judged) or titles.setdefault(
+                judged, f" ({t('change_' + judged, lang)})"
+            )
             children += [
                 el(
                     "Span",
@@ -326,12 +324,26 @@ def _row(
                 "Td",
                 children,
                 className=f"score-cell status-{status} text-end" + (" uncertain" if doubt else ""),
-                title=f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
-                + (f"; {t('trend_' + trend, lang)}{verdict}" if trend else "")
-                + (f". {label}" if quality else ""),
+                title=_title(
+                    titles, ind, status, doubt, trend, verdict, label if quality else None, lang
+                ),
             )
         )
     return el("Tr", cells)
+
+
+def _title(titles: dict, ind, status: str, doubt: bool, trend: str, verdict: str, label, lang):
+    """A cell's hover text, made once per table for each combination (a page has ~1,700
+    cells and a few dozen different titles)."""
+    key = (ind.code, status, doubt, trend, verdict, label)
+    hit = titles.get(key)
+    if hit is None:
+        hit = titles[key] = (
+            f"{ind.name(lang)}: {status_word(status, lang, doubt)}"
+            + (f"; {t('trend_' + trend, lang)}{verdict}" if trend else "")
+            + (f". {label}" if label is not None else "")
+        )
+    return hit
 
 
 def note(sc: Scorecard, lang: str) -> list:
