@@ -601,8 +601,11 @@ def points_trace(
     line_color: str = BORDER_COLOR,
     hover_fields: Sequence[str] = (),
     hover_template: str | None = None,
+    field_values: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Facilities as points, one Scattergeo per status (legend order = status_styles order).
+    `field_values`: the hover fields' values, one per row of `frame` (instead of its columns;
+    then every row must have coordinates).
 
     With `hover_fields` and `hover_template`, each point's customdata is [code, *fields] and the
     template (with %{customdata[1]} ...) is sent once per trace instead of a whole hover text
@@ -613,6 +616,8 @@ def points_trace(
     coordinates are skipped. Add the result to a choropleth with fig.add_traces(...)."""
     if frame is None or frame.empty:
         rows = pd.DataFrame(columns=[lat_col, lon_col, status_col, code_col])
+    elif field_values is not None:
+        rows = frame  # placed already: the values are given row for row
     else:
         rows = frame.dropna(subset=[lat_col, lon_col])
     n = len(rows)
@@ -633,7 +638,12 @@ def points_trace(
     )
     use_template = bool(hover_fields and hover_template)
     if use_template:
-        fields = [rows[c].to_numpy(dtype=object) for c in hover_fields]
+        fields = [
+            np.asarray(field_values[c], dtype=object)
+            if field_values is not None
+            else rows[c].to_numpy(dtype=object)
+            for c in hover_fields
+        ]
     elif hover_col and hover_col in rows.columns:
         hover_all = rows[hover_col].to_numpy(dtype=object)
     else:

@@ -299,8 +299,10 @@ def figure(
             lats, lons = [*lats, la], [*lons, lo]
         frame = maps.frame_bounds(lats, lons)
     if f.show_points() and not md.points.empty:
-        pts = md.points.dropna(subset=["latitude"])
-        pts = pts.assign(**hover_fields(pts, ind, lang, len(pts)))
+        placed = (
+            md.points["latitude"].notna().to_numpy() & md.points["longitude"].notna().to_numpy()
+        )
+        pts = md.points[placed]
         labels = {
             s: f"{t('map_points', lang)}: {t(f'status_{s}', lang)}"
             for s in ("met", "near", "not_met", "no_target", "no_data")
@@ -314,6 +316,7 @@ def figure(
             size_range=(3, 10) if national else (4, 12),
             hover_fields=HOVER_FIELDS,
             hover_template=hover_template(lang),
+            field_values=hover_fields(pts, ind, lang, len(pts)),
         )
     fig = maps.geo_figure(traces, legend_title=legend_title, height=560, frame=frame)
     return fig, note
