@@ -268,14 +268,21 @@ def access_frame(
         else:
             row["verdict"] = "over" if per_usf > norm.per_usf else "within"
         rows.append(row)
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    # Worst access first: no USF at all, then the most people per USF.
-    out["_order"] = out["verdict"].map({"no_usf": 0, "over": 1, "within": 1, "no_population": 2})
-    out = out.sort_values(["_order", "per_USF"], ascending=[True, False], kind="stable")
-    out["rank"] = np.arange(1, len(out) + 1)
-    return out.drop(columns="_order").reset_index(drop=True)
+    if not rows:
+        return pd.DataFrame()
+    # Worst access first: no USF at all, then the most people per USF (no figure last), in
+    # the units' order otherwise; sorted before the frame is made.
+    group = {"no_usf": 0, "over": 1, "within": 1, "no_population": 2}
+
+    def worst_first(row: dict) -> tuple:
+        per = row["per_USF"]
+        missing = is_missing(per)
+        return (group[str(row["verdict"])], missing, 0.0 if missing else -float(per))
+
+    rows.sort(key=worst_first)
+    for k, row in enumerate(rows, start=1):
+        row["rank"] = k
+    return pd.DataFrame(rows)
 
 
 def norm_of(ctx: Context) -> AccessNorm:
