@@ -22,4 +22,4 @@ _.endElement  # called by the SAX parser (ADX import)
 _.value_change_span  # a table written by SQL text (writes.write_spans); declared for the schema
 worker.HealthFirstWorker  # gunicorn's worker_class (gunicorn.conf.py)
 _.nr_conns  # gunicorn's gthread connection count, kept right when a check is answered
-_.immutable  # Werkzeug cache-control attribute (app.install_boundaries)
+_.immutable  # Werkzeug cache-control attribute (app._serve_bytes)

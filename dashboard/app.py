@@ -172,34 +172,16 @@ def install_plotly_bundle(server, path: Path, url: str) -> bool:
     product draws instead of the 1.4 MB full plotly.js. Compressed once here, not per request.
     Without the file (npm was not run: `make install` needs no npm) Dash's full bundle is served
     as before. Returns whether the bundle is served."""
-    import gzip
-    import hashlib
-
-    from flask import Response, request
-
     if not path.is_file():
         logging.getLogger("dashboard").warning(
             "plotly.js partial bundle %s missing (run `make plotly`): serving the full plotly.js",
             path,
         )
         return False
-    raw = path.read_bytes()
-    packed = gzip.compress(raw, compresslevel=9, mtime=0)
-    etag = hashlib.sha256(raw).hexdigest()[:32]
-
-    def plotly_bundle():
-        gz = "gzip" in request.headers.get("Accept-Encoding", "")
-        response = Response(packed if gz else raw, mimetype="application/javascript")
-        if gz:
-            response.headers["Content-Encoding"] = "gzip"
-        response.headers["Vary"] = "Accept-Encoding"
-        response.set_etag(etag)
-        response.cache_control.public = True
-        response.cache_control.max_age = PLOTLY_MAX_AGE
-        return response.make_conditional(request)
-
     # A static rule: Werkzeug prefers it to Dash's /_dash-component-suites/<package>/<path> rule.
-    server.add_url_rule(url, endpoint="plotly_bundle", view_func=plotly_bundle)
+    _serve_bytes(
+        server, url, "plotly_bundle", path.read_bytes(), "application/javascript", PLOTLY_MAX_AGE
+    )
     return True
 
 
@@ -208,33 +190,46 @@ def install_boundaries(server, b: Boundaries | None, prefix: str) -> Boundaries 
     the boundaries with that address: a map's answer then names the file instead of carrying
     the polygons (some 47 KB for the 18 departments) every time, and the browser keeps the
     file (immutable: new polygons get a new address). Compressed once here."""
-    import gzip
     import hashlib
     import json
-
-    from flask import Response, request
 
     if b is None:
         return None
     raw = json.dumps(b.geojson, separators=(",", ":"), ensure_ascii=False).encode()
-    packed = gzip.compress(raw, compresslevel=9, mtime=0)
-    etag = hashlib.sha256(raw).hexdigest()[:16]
-    url = prefix + f"{GEO_PATH}{b.level}-{etag}.json".lstrip("/")
+    url = prefix + f"{GEO_PATH}{b.level}-{hashlib.sha256(raw).hexdigest()[:16]}.json".lstrip("/")
+    _serve_bytes(
+        server, url, f"geometry_{b.level}", raw, "application/json", GEO_MAX_AGE, immutable=True
+    )
+    return replace(b, url=url)
 
-    def geometry():
+
+def _serve_bytes(
+    server, url: str, endpoint: str, raw: bytes, mimetype: str, max_age: int, immutable=False
+) -> None:
+    """One fixed file at `url`: compressed once here, gzip when the browser takes it, an ETag
+    of its content (304 when unchanged), public caching for `max_age` seconds."""
+    import gzip
+    import hashlib
+
+    from flask import Response, request
+
+    packed = gzip.compress(raw, compresslevel=9, mtime=0)
+    etag = hashlib.sha256(raw).hexdigest()[:32]
+
+    def view():
         gz = "gzip" in request.headers.get("Accept-Encoding", "")
-        response = Response(packed if gz else raw, mimetype="application/json")
+        response = Response(packed if gz else raw, mimetype=mimetype)
         if gz:
             response.headers["Content-Encoding"] = "gzip"
         response.headers["Vary"] = "Accept-Encoding"
         response.set_etag(etag)
         response.cache_control.public = True
-        response.cache_control.max_age = GEO_MAX_AGE
-        response.cache_control.immutable = True
+        response.cache_control.max_age = max_age
+        if immutable:
+            response.cache_control.immutable = True
         return response.make_conditional(request)
 
-    server.add_url_rule(url, endpoint=f"geometry_{b.level}", view_func=geometry)
-    return replace(b, url=url)
+    server.add_url_rule(url, endpoint=endpoint, view_func=view)
 
 
 def _schema(repo: Repository, migrate: bool | None, settings: Settings) -> None:
