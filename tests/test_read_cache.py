@@ -26,6 +26,7 @@ def store(repo):
             ("F2", "CONSULTAS", 202403, 20),
             ("F3", "CONSULTAS", 202402, 40),
         ],
+        expect=(202310, 202412),  # every facility expected every month: report masks
     )
     return repo
 
@@ -95,21 +96,9 @@ def test_another_processs_import_is_seen_at_once(store, country_read_min):
     other.engine.dispose()
 
 
-def test_facilities_reporting_counted_from_the_masks(repo):
+def test_facilities_reporting_counted_from_the_masks(store):
     # F1 (USF, 0101, PY-1) reported in 2024-03 and 2024-10, F2 (HD, 0102, PY-1) in 2024-03,
     # F3 (USF, 1101, PY-11) in 2024-02; every facility was expected to report every month.
-    add_facilities(repo, [("F1", "USF", "0101"), ("F2", "HD", "0102"), ("F3", "USF", "1101")])
-    put_values(
-        repo,
-        [
-            ("F1", "CONSULTAS", 202403, 10),
-            ("F1", "CONSULTAS", 202410, 5),
-            ("F2", "CONSULTAS", 202403, 20),
-            ("F3", "CONSULTAS", 202402, 40),
-        ],
-        expect=(202310, 202412),
-    )
-    store = repo
     cat = store.catalog()
     units = [cat.by_code[c] for c in ("PY", "PY-1", "PY-11", "0101", "0102", "F1", "F3")]
     spans = [(202401, 202412), (202403, 202403), (202404, 202409), (202310, 202402)]
