@@ -356,8 +356,7 @@ class ReportMasks:
         }
         self.types = np.array([u.facility_type or "" for u in facilities], dtype=object)
         raw = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        at = np.clip(np.searchsorted(self.ids, raw[:, 0]), 0, max(len(self.ids) - 1, 0))
-        known = (self.ids[at] == raw[:, 0]) if len(self.ids) else np.zeros(len(raw), bool)
+        at, known = positions(self.ids, raw[:, 0])
         self.row_facility = at[known]
         self.year = raw[known, 1]
         self.mask = raw[known, 2]
@@ -477,6 +476,14 @@ def _scatter(
     seen[target] = True
     view = out.reshape(-1)
     view[seen] = np.where(np.isnan(view[seen]), 0.0, view[seen]) + flat[seen]
+
+
+def positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each wanted id sits in the ascending `ids`, and whether it is there at all."""
+    if not len(ids):
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    at = np.clip(np.searchsorted(ids, wanted), 0, len(ids) - 1)
+    return at, ids[at] == wanted
 
 
 def month_bits(start: int, end: int) -> list[tuple[int, int]]:

@@ -370,7 +370,7 @@ class Repository:
         out = np.full((len(units), len(spans), len(every)), np.nan)
         shown = {u.id for u in visible}
         rows = np.array([i for i, u in enumerate(units) if u.id in shown], dtype=np.int64)
-        at, found = _positions(ids, np.array([units[i].id for i in rows], dtype=np.int64))
+        at, found = reads.positions(ids, np.array([units[i].id for i in rows], dtype=np.int64))
         out[rows[found]] = table[at[found]]
         return out
 
@@ -433,7 +433,7 @@ class Repository:
                 fac, vals = cat.memo(key, partial(self._reads.series, year, de.id))
                 if not len(fac):
                     continue
-                at, found = _positions(fac, wanted)
+                at, found = reads.positions(fac, wanted)
                 cols = np.flatnonzero(month_arr // 100 == year)
                 picked = vals[np.ix_(at[found], month_arr[cols] % 100 - 1)]
                 out[code][np.ix_(rows[found], cols)] = picked
@@ -474,11 +474,3 @@ def _count_ids(cat: Catalog) -> np.ndarray:
 def _cells(value: Any) -> int:
     """Numbers held by a Repository._sums entry (an array, or facility ids and their array)."""
     return sum(a.size for a in value) if isinstance(value, tuple) else int(value.size)
-
-
-def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each wanted id sits in the ascending `ids`, and whether it is there at all."""
-    if not len(ids):
-        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
-    at = np.clip(np.searchsorted(ids, wanted), 0, len(ids) - 1)
-    return at, ids[at] == wanted
