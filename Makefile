@@ -10,8 +10,8 @@ NODE_DEPS := node_modules/.package-lock.json
 PLOTLY_BUNDLE := dashboard/static/plotly.min.js
 PY_DIRS := dashboard layouts callbacks tests benchmarks scripts
 
-.PHONY: install install-test boundaries plotly demo run test test-sqlite test-postgres test-browser \
-	lint check bench
+.PHONY: install install-test boundaries plotly demo run test test-sqlite test-sqlite-core test-postgres \
+	test-browser lint check bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,24 +64,33 @@ run: install boundaries plotly
 	DASHBOARD_SECRET_KEY="$${DASHBOARD_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}" \
 		$(PY) -m dashboard serve --ensure-demo
 
-# Both passes always run; the target fails if either failed.
+# The suite in three passes at once, each in its own temporary folder (and Redis database): the
+# browser tests, the rest on SQLite, the rest on PostgreSQL (browser tests don't depend on the
+# database backend). Much of each pass is spent waiting (on Chromium, on the server, on the
+# network falling idle), so three share the two cores well. Each pass's output is printed as a
+# block when it ends; all three always run, and the target fails if any failed.
 test: install-test
-	@status=0; \
-	$(MAKE) --no-print-directory test-sqlite || status=1; \
-	$(MAKE) --no-print-directory test-postgres || status=1; \
-	if [ $$status -ne 0 ]; then echo "make test: a pass failed (see above)"; fi; \
-	exit $$status
+	@echo "make test: three passes at once (browser, SQLite, PostgreSQL); each prints when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-browser test-sqlite-core \
+		test-postgres || { echo "make test: a pass failed (see above)"; exit 1; }
 
-# The whole suite, browser tests included (they need /usr/bin/chromium: see .ci/run).
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider
+TEST_TMP := $${TMPDIR:-/tmp}/dashboard-test
+
+# The whole suite on SQLite, browser tests included, with no database server at all (the browser
+# tests need /usr/bin/chromium: see .ci/run).
 test-sqlite:
-	$(PY) -m pytest -q
+	$(PYTEST) --basetemp="$(TEST_TMP)-sqlite"
 
-# Browser tests don't depend on the database backend, so this pass leaves them out.
-test-postgres:
-	DASHBOARD_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m "not browser"
+test-sqlite-core:
+	$(PYTEST) --basetemp="$(TEST_TMP)-sqlite-core" -m "not browser"
 
 test-browser:
-	$(PY) -m pytest -q -m browser tests/browser
+	$(PYTEST) --basetemp="$(TEST_TMP)-browser" -m browser
+
+test-postgres:
+	DASHBOARD_TEST_DATABASE_URL=$(PG_TEST_URL) DASHBOARD_TEST_REDIS_URL=redis://127.0.0.1:6379/4 \
+		$(PYTEST) --basetemp="$(TEST_TMP)-postgres" -m "not browser"
 
 # What CI blocks on before the tests: lint, formatting, the one-way imports, types, dead code.
 check: install-test
