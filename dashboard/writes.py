@@ -46,7 +46,11 @@ class WriteCounts:
 # ==== metadata ==============================================================================
 def upsert_org_units(c: Connection, rows: Sequence[dict]) -> WriteCounts:
     """Insert or update org units by code; rows carry 'parent' as a code and come parents
-    first (country, regions, districts, facilities)."""
+    first (country, regions, districts, facilities).
+
+    Written in batches, not a statement per unit: new units go in together until one names a
+    parent that is itself still waiting (the next level down), which writes the waiting ones
+    first and learns their ids."""
     existing = {r.code: r.id for r in c.execute(select(db.org_unit.c.code, db.org_unit.c.id))}
     cols = {col.name for col in db.org_unit.columns} - {
         "id",
@@ -54,25 +58,64 @@ def upsert_org_units(c: Connection, rows: Sequence[dict]) -> WriteCounts:
         "region_id",
         "district_id",
     }
-    ins = upd = 0
+    # By code and by id: a unit named twice takes the later row's values over the earlier's, as
+    # writing the rows one after another would.
+    waiting: dict[str, dict] = {}
+    changed: dict[int, dict] = {}
+    ins = 0
     for row in rows:
         values = {k: row.get(k) for k in cols if k in row}
         parent = row.get("parent")
+        if parent and parent not in existing:
+            ins += _insert_waiting(c, db.org_unit, waiting, existing)
         values["parent_id"] = existing[parent] if parent else None
-        if row["code"] in existing:
-            c.execute(
-                update(db.org_unit)
-                .where(db.org_unit.c.id == existing[row["code"]])
-                .values(**values)
-            )
-            upd += 1
+        code = row["code"]
+        if code in existing:
+            changed[existing[code]] = {**changed.get(existing[code], {}), **values}
         else:
-            key = c.execute(insert(db.org_unit).values(**values)).inserted_primary_key
-            assert key is not None
-            existing[row["code"]] = key[0]
-            ins += 1
+            waiting[code] = {**waiting.get(code, {}), **values}
+    ins += _insert_waiting(c, db.org_unit, waiting, existing)
+    _update_by_id(c, db.org_unit, changed)
     _denormalise_ancestors(c)
-    return WriteCounts(inserted=ins, updated=upd)
+    return WriteCounts(inserted=ins, updated=len(changed))
+
+
+def _by_keys(rows: Sequence[dict]) -> dict[tuple[str, ...], list[dict]]:
+    """Rows grouped by the columns they carry (one statement per group: executemany needs the
+    same keys in every row)."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return groups
+
+
+def _insert_waiting(c: Connection, table: Table, waiting: dict[str, dict], ids: dict) -> int:
+    """Insert the waiting rows (by code; the dict is emptied) and add their new ids to `ids`."""
+    if not waiting:
+        return 0
+    for group in _by_keys(list(waiting.values())).values():
+        c.execute(insert(table), group)
+    codes = list(waiting)
+    for k in range(0, len(codes), 500):  # well under every backend's bound-parameter limit
+        chunk = codes[k : k + 500]
+        ids.update(
+            (r.code, r.id)
+            for r in c.execute(select(table.c.code, table.c.id).where(table.c.code.in_(chunk)))
+        )
+    n = len(waiting)
+    waiting.clear()
+    return n
+
+
+def _update_by_id(c: Connection, table: Table, rows: dict[int, dict]) -> None:
+    """UPDATE … SET the row's values WHERE id = its key, one statement per group of like rows."""
+    for keys, group in _by_keys([{**v, "_id": k} for k, v in rows.items()]).items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in keys if k != "_id"})
+        )
+        c.execute(stmt, group)
 
 
 def _denormalise_ancestors(c: Connection) -> None:
@@ -100,16 +143,20 @@ def _denormalise_ancestors(c: Connection) -> None:
 
 
 def upsert_by_code(c: Connection, table: Table, rows: Sequence[dict]) -> WriteCounts:
+    """Insert or update rows by code, in batches (a code named twice: the later row's values
+    win, as writing them one after another would)."""
     existing = {r.code: r.id for r in c.execute(select(table.c.code, table.c.id))}
-    ins = upd = 0
+    new: dict[str, dict] = {}
+    changed: dict[int, dict] = {}
     for row in rows:
-        if row["code"] in existing:
-            c.execute(update(table).where(table.c.id == existing[row["code"]]).values(**row))
-            upd += 1
+        code = row["code"]
+        if code in existing:
+            changed[existing[code]] = {**changed.get(existing[code], {}), **row}
         else:
-            c.execute(insert(table).values(**row))
-            ins += 1
-    return WriteCounts(inserted=ins, updated=upd)
+            new[code] = {**new.get(code, {}), **row}
+    n = _insert_waiting(c, table, new, existing)
+    _update_by_id(c, table, changed)
+    return WriteCounts(inserted=n, updated=len(changed))
 
 
 def upsert_populations(c: Connection, rows: Sequence[dict]) -> WriteCounts:

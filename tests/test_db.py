@@ -62,3 +62,53 @@ def test_render_server_sessions_run_at_low_priority_on_postgresql():
     finally:
         low.dispose()
         plain.dispose()
+
+
+def test_batched_upserts_write_what_rows_one_by_one_would(repo):
+    """Org units and catalogue rows are written in batches: new ones together until a row
+    names a parent still waiting, updates by id. A code named twice takes the later values;
+    ancestors are filled in for units new and old."""
+    from sqlalchemy import select
+
+    from dashboard import db
+
+    usf = {"level": 3, "facility_type": "USF"}
+    counts = repo.upsert_org_units(
+        [
+            {"code": "9901", "name": "Distrito nuevo", "level": 2, "parent": "PY-1"},
+            {"code": "F1", "name": "USF uno", "parent": "9901", **usf},
+            {"code": "F2", "name": "USF dos", "parent": "9901", **usf},
+            {"code": "F1", "name": "USF uno (bis)", "level": 3, "parent": "9901"},
+            {"code": "0101", "name": "Concepción (distrito)", "level": 2, "parent": "PY-1"},
+        ]
+    )
+    assert (counts.inserted, counts.updated) == (3, 1)
+    again = repo.upsert_org_units(
+        [{"code": "F2", "name": "USF dos", "level": 3, "parent": "0101", "facility_type": "PS"}]
+    )
+    assert (again.inserted, again.updated) == (0, 1)
+    t = db.org_unit
+    with repo.engine.connect() as c:
+        id_of = dict(c.execute(select(t.c.code, t.c.id)).all())
+        got = {r.code: r for r in c.execute(select(t).where(t.c.code.in_(list(id_of))))}
+    assert got["F1"].name == "USF uno (bis)" and got["F1"].facility_type == "USF"
+    assert got["F1"].parent_id == id_of["9901"] and got["F1"].district_id == id_of["9901"]
+    assert got["F2"].facility_type == "PS" and got["F2"].district_id == id_of["0101"]
+    assert {got[c].region_id for c in ("9901", "F1", "F2")} == {id_of["PY-1"]}
+    assert got["0101"].name == "Concepción (distrito)" and got["PY-1"].parent_id == id_of["PY"]
+    assert got["PY-1"].name == "Concepción" and len(got) == 18 + 263 + 1 + 3
+
+    element = {"kind": "count", "name_en": "New element", "description": None}
+    counts = repo.upsert_data_elements(
+        [
+            {"code": "NEW-1", "name_es": "Elemento nuevo", **element},
+            {"code": "NEW-1", "name_es": "Elemento nuevo (bis)", **element},
+            {"code": "NEW-2", "name_es": "Otro", **element},
+        ]
+    )
+    again = repo.upsert_data_elements([{"code": "NEW-2", "name_es": "Otro (cambiado)", **element}])
+    assert (counts.inserted, counts.updated, again.inserted, again.updated) == (2, 0, 0, 1)
+    d = db.data_element
+    with repo.engine.connect() as c:
+        names = dict(c.execute(select(d.c.code, d.c.name_es).where(d.c.code.like("NEW-%"))).all())
+    assert names == {"NEW-1": "Elemento nuevo (bis)", "NEW-2": "Otro (cambiado)"}
