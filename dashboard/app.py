@@ -59,6 +59,9 @@ def create_app(
     from callbacks import trends as trends_cb
     from layouts import shell
 
+    from .web import wirejson
+
+    wirejson.install()
     settings = settings or Settings.from_env()
     engine = make_engine(
         settings.database_url,
