@@ -98,7 +98,7 @@ def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     assert names == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[: page.PAGE_ROWS]]
     pages = -(-n // page.PAGE_ROWS)
     status = text(of_type(tree, "Nav")[0])
-    assert f"Filas 1–100 de {n:,}".replace(",", ".") in status
+    assert f"Filas 1–{page.PAGE_ROWS} de {n:,}".replace(",", ".") in status
     assert f"(página 1 de {pages})" in status
     links = {text(a): a for a in of_type(tree, "Link") if "pag" in query_of(a)}
     assert query_of(links["Siguiente ›"])["pag"] == "2"
@@ -108,14 +108,15 @@ def test_facility_scorecard_sends_one_page_of_rows_with_a_pager(ctx):
     sc2 = scorecard(ctx, f.with_(page=2), page_rows=page.PAGE_ROWS)
     assert sc2.page == 2
     names2 = [text(cells(tr)[1]) for tr in body_rows(page.table(sc2, ctx.cat, f, "es"))]
-    assert names2 == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[100:200]]
+    size = page.PAGE_ROWS
+    assert names2 == [ctx.cat.by_code[c].name for c in sc.rows.org_unit[size : 2 * size]]
 
 
 def test_a_page_reads_trends_for_its_own_rows_equal_to_the_whole_table(ctx):
     f = Filters(region="PY-11", ftype="USF", period="2025", page=2)
     whole = scorecard(ctx, f).rows.set_index("org_unit")
     paged = scorecard(ctx, f, page_rows=page.PAGE_ROWS).rows
-    on_page = paged.iloc[100:200].set_index("org_unit")
+    on_page = paged.iloc[page.PAGE_ROWS : 2 * page.PAGE_ROWS].set_index("org_unit")
     cols = [c for c in paged.columns if c.endswith("|trend")]
     assert len(cols) == 4
     assert (on_page[cols] == whole.loc[on_page.index, cols]).all().all()
@@ -207,7 +208,7 @@ def test_cells_keep_symbol_value_quality_mark_trend_and_words(ctx):
     # The row's name links to the facility's profile.
     link = of_type([body_rows(tree)[0]], "Link")[0]
     assert prop(link, "href").startswith("/establecimiento/E")
-    # What Dash sends: plain JSON, a page of 100 rows well under the old 5 MB.
+    # What Dash sends: plain JSON, a page of rows well under the old 5 MB.
     import json
 
     from dash._utils import to_json
