@@ -42,13 +42,19 @@ PAGES = {
     "tendencias": "..trend-note.children...trend-graph.figure...trend-title.children...trend-grain.children...trend-compare.children...trend-facility.children...trend-title-info.children..",
     "desempeno": "..score-table.children...score-note.children...score-title.children...score-domain.children..",
     "calidad": "..cal-body.children...cal-title.children...cal-body.className..",
-    "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children...eq-note.children..",
+    "equidad": "..eq-title.children...eq-grouping.children...eq-summary.children...eq-graph.figure...eq-table.children...eq-note.children..",
     "ods": "..ods-summary.children...ods-graph.figure...ods-title.children...ods-pick.children...ods-units.children...ods-note.children..",
     # The briefing on Resumen: its own callback (a single output), measured on its own.
     "resumen-briefing": "briefing.children",
+    # Equidad's access section: its own callback beside the indicator's, measured on its own.
+    "equidad-access": "..eq-access-intro.children...eq-access-map.figure...eq-access-graph.figure...eq-access.children..",
 }
 # Changes only some pages have: Equidad's groupings.
-PAGE_CHANGES = {"equidad": {"grouping": ["tipo", "chaco", "metro", "quintil", None]}}
+EQUITY_GROUPINGS = ["tipo", "chaco", "metro", "quintil", None]
+PAGE_CHANGES = {
+    "equidad": {"grouping": EQUITY_GROUPINGS},
+    "equidad-access": {"grouping": EQUITY_GROUPINGS},
+}
 
 
 def nearest_rank(sorted_values: list[float], q: float) -> float:

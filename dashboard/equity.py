@@ -418,9 +418,12 @@ def _rows(
     return out.iloc[order].reset_index(drop=True)
 
 
-def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityView:
+def equity(
+    ctx: Context, f: Filters, norm: AccessNorm | None = None, access: bool = True
+) -> EquityView:
     """The page: units (or groups) now and 1, 3 and 5 years earlier, their spread and its
-    change, and people per facility of the unit's districts (or regions)."""
+    change, and people per facility of the unit's districts (or regions). `access` False
+    leaves the access table empty (the screen fills it from its own callback: access_view)."""
     cat = ctx.cat
     norm = norm or norm_of(ctx)
     unit = equity_unit(ctx, f)
@@ -450,7 +453,10 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
     current["bad"] = _badness(current["value"].astype(float), ind.direction, band)
     current = current.sort_values(["bad"], na_position="last", kind="stable")
     national = {q.id: spreads[q.id].mean for q in periods}
-    access, level = _access(ctx, unit, p, norm)
+    if access:
+        people, level = _access(ctx, unit, p, norm)
+    else:
+        people, level = pd.DataFrame(), access_level(unit)
     return EquityView(
         unit=unit,
         indicator=ind,
@@ -463,12 +469,39 @@ def equity(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> EquityVi
         history=res,
         national=national,
         target=t.target,
-        access=access,
+        access=people,
         access_level=level,
         norm=norm,
         periods=periods,
         rules=ctx.rules,
     )
+
+
+@dataclass(frozen=True)
+class AccessView:
+    """People per facility of each level in a unit's regions or districts: the part of the
+    page that is the same for every indicator and grouping."""
+
+    unit: OrgUnit
+    period: Period
+    norm: AccessNorm
+    access: pd.DataFrame
+    access_level: int
+
+
+def access_view(ctx: Context, f: Filters, norm: AccessNorm | None = None) -> AccessView:
+    """The access table of the view's unit and period, on its own: the screen draws it from a
+    callback of its own, beside the indicator's (each answers sooner, and in parallel)."""
+    norm = norm or norm_of(ctx)
+    unit = equity_unit(ctx, f)
+    p = resolve_period(f, ctx.today)
+    people, level = _access(ctx, unit, p, norm)
+    return AccessView(unit, p, norm, people, level)
+
+
+def access_level(unit: OrgUnit) -> int:
+    """The level the access table lists: the regions nationally, else the districts."""
+    return 1 if unit.level == 0 else 2
 
 
 def _access(ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm) -> tuple[pd.DataFrame, int]:
@@ -486,7 +519,7 @@ def _access_now(
     ctx: Context, unit: OrgUnit, p: Period, norm: AccessNorm
 ) -> tuple[pd.DataFrame, int]:
     cat = ctx.cat
-    level = 1 if unit.level == 0 else 2
+    level = access_level(unit)
     units = children(ctx, unit, level)
     # Facilities open in the period's last month, counted by type in one pass over the tree
     # (a count, never a facility's own row).

@@ -15,6 +15,7 @@ from dashboard.equity import (
     ACCESS_LEVELS,
     NATIONAL_ONLY,
     YEARS_BACK,
+    AccessView,
     EquityView,
     group_label,
     usf_needed,
@@ -88,7 +89,7 @@ def _keep(child) -> html.Div:
 
 
 def access_figures(
-    ev: EquityView,
+    ev: EquityView | AccessView,
     lang: str,
     boundaries: Any = None,
     tiles: pd.DataFrame | None = None,
@@ -108,22 +109,56 @@ def render(
     districts: Any = None,
     figures: tuple[dict, dict] | None = None,
 ) -> tuple:
-    """Every output of the page, in the callback's order. `figures`: access_figures' result,
-    when the caller kept it."""
+    """Every output of the page, in the order of MAIN_OUTPUTS then ACCESS_OUTPUTS (the screen
+    fills them from two callbacks: render_main and render_access). `figures`: access_figures'
+    result, when the caller kept it."""
+    main = render_main(ev, cat, f)
+    access = render_access(ev, cat, f, boundaries, tiles, districts, figures)
+    return (*main[:5], *access, main[5])
+
+
+def render_main(ev: EquityView, cat: Catalog, f: Filters) -> tuple:
+    """The indicator's outputs (MAIN_OUTPUTS): title, groupings, summary, chart, table, note."""
     lang = f.lang
-    a_map, a_chart = figures or access_figures(ev, lang, boundaries, tiles, districts)
     return (
         [title(ev, lang), " ", title_info(ev, cat, lang)],
         grouping_links(ev, f),
         summary(ev, cat, lang),
         chart(ev, cat, lang),
         table(ev, cat, f),
-        access_intro(ev, lang),
-        a_map,
-        a_chart,
-        access_table(ev, cat, f),
         note(ev, lang),
     )
+
+
+def render_access(
+    av: EquityView | AccessView,
+    cat: Catalog,
+    f: Filters,
+    boundaries: Any = None,
+    tiles: pd.DataFrame | None = None,
+    districts: Any = None,
+    figures: tuple[dict, dict] | None = None,
+) -> tuple:
+    """The access section's outputs (ACCESS_OUTPUTS): intro, map, bars, table."""
+    a_map, a_chart = figures or access_figures(av, f.lang, boundaries, tiles, districts)
+    return (access_intro(av, f.lang), a_map, a_chart, access_table(av, cat, f))
+
+
+# The outputs of the page's two callbacks, in render_main's and render_access's order.
+MAIN_OUTPUTS = (
+    (ids.EQ_TITLE, "children"),
+    (ids.EQ_GROUPING, "children"),
+    (ids.EQ_SUMMARY, "children"),
+    (ids.EQ_GRAPH, "figure"),
+    (ids.EQ_TABLE, "children"),
+    (ids.EQ_NOTE, "children"),
+)
+ACCESS_OUTPUTS = (
+    (ids.EQ_ACCESS_INTRO, "children"),
+    (ids.EQ_ACCESS_MAP, "figure"),
+    (ids.EQ_ACCESS_GRAPH, "figure"),
+    (ids.EQ_ACCESS, "children"),
+)
 
 
 def title(ev: EquityView, lang: str) -> str:
@@ -435,7 +470,7 @@ def table(ev: EquityView, cat: Catalog, f: Filters) -> list:
 
 
 # ==== access =====================================================================================
-def access_intro(ev: EquityView, lang: str) -> str:
+def access_intro(ev: EquityView | AccessView, lang: str) -> str:
     return t(
         "eq_access_intro",
         lang,
@@ -460,7 +495,7 @@ def _access_hover(a: pd.DataFrame, lang: str) -> list[str]:
     ]
 
 
-def access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict:
+def access_map(ev: EquityView | AccessView, lang: str, boundaries, tiles, districts) -> dict:
     """Regions (nationally) or districts coloured by their people per USF against the norm;
     the legend's title above its items, so a phone's narrow legend wraps instead of spilling."""
     fig = _access_map(ev, lang, boundaries, tiles, districts)
@@ -470,7 +505,7 @@ def access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict:
     return fig
 
 
-def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict:
+def _access_map(ev: EquityView | AccessView, lang: str, boundaries, tiles, districts) -> dict:
     from dashboard import maps
 
     a = ev.access
@@ -552,7 +587,7 @@ def _access_map(ev: EquityView, lang: str, boundaries, tiles, districts) -> dict
     return maps.geo_figure(traces, legend_title=legend, height=480)
 
 
-def access_chart(ev: EquityView, lang: str) -> dict:
+def access_chart(ev: EquityView | AccessView, lang: str) -> dict:
     a = ev.access
     if a.empty or a["per_USF"].notna().sum() == 0:
         return empty_figure(t("eq_no_usf_none", lang) if a.empty else "", 480)
@@ -577,7 +612,7 @@ ACCESS_COLUMNS = ("population", "n_USF", "per_USF", "norm_ratio", "usf_needed") 
 )
 
 
-def access_table(ev: EquityView, cat: Catalog, f: Filters) -> list:
+def access_table(ev: EquityView | AccessView, cat: Catalog, f: Filters) -> list:
     lang = f.lang
     a = ev.access
     if a.empty:

@@ -349,6 +349,7 @@ PAGE_OUTPUTS = [
     ("/desempeno", "score-table.children"),
     ("/paquete", "pack-trends.figure"),
     ("/equidad", "eq-title.children"),
+    ("/equidad", "eq-access-intro.children"),
     ("/desempeno", "footer.children"),  # the frame: summary, export links
     ("/desempeno", "page-content.children"),
     ("/ods", "ods-summary.children"),
