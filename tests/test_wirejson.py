@@ -93,3 +93,32 @@ def test_create_app_installs_it(tmp_path):
     create_app(Settings.from_env({"DASHBOARD_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}))
     assert dash._callback.to_json is wirejson.to_json
     assert dash.dash.to_json is wirejson.to_json
+
+
+def test_components_wire_form_is_dashs_own():
+    """The fast path (props read from the instance) gives what Component.to_plotly_json gives,
+    for every html component and the dcc and dbc components the pages build."""
+    import dash_bootstrap_components as dbc
+
+    made = [
+        cls(["a", html.Span("b")], id="x", className="c", title="t", **{"data-k": "1"})
+        for cls in (getattr(html, n) for n in dir(html))
+        if isinstance(cls, type)
+        and hasattr(cls, "_type")
+        and cls.__module__.startswith("dash.html.")
+    ]
+    assert len(made) > 100
+    made += [
+        dcc.Graph(id="g", figure={"data": []}, config={"displayModeBar": False}),
+        dcc.Link("x", href="/mapa"),
+        dcc.Dropdown(id="d", options=[{"label": "a", "value": "a"}], value="a", clearable=False),
+        dcc.Store(id="s", data={"k": 1}),
+        dcc.Location(id="u"),
+        dcc.Loading(html.Div("x"), type="dot"),
+        dbc.Table([html.Tbody([])], size="sm", bordered=True),
+        dbc.Row(dbc.Col(html.Div(), lg=4)),
+        dbc.Badge("Cumple", color="success", className="b"),
+        html.Td("x", **{"aria-label": "etiqueta", "data-col": "rank"}),
+    ]
+    for obj in made:
+        assert wirejson._component(obj) == obj.to_plotly_json(), type(obj)
