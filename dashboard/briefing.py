@@ -348,16 +348,16 @@ def _children_below(ctx, f, ind, unit, p, prev) -> list[Finding]:
         return []
     res = _evaluate(ctx, [ind], kids, [p, prev], f.ftypes())
     res["small"] = _small(res, ctx)
-    now = res[res.period == p.id].set_index("org_unit")
-    before = res[res.period == prev.id].set_index("org_unit")
-    now = now[now["value"].notna()]
+    # Plain columns, not a lookup by label per child (.at cost more than the evaluation).
+    period = res["period"].tolist()
+    codes, status, small = res["org_unit"].tolist(), res["status"].tolist(), res["small"].tolist()
+    has = res["value"].notna().tolist()
+    before = {codes[k]: status[k] for k in range(len(res)) if period[k] == prev.id}
+    now = [k for k in range(len(res)) if period[k] == p.id and has[k]]
     fell = [
-        code
-        for code in now.index
-        if code in before.index
-        and now.at[code, "status"] == "not_met"
-        and before.at[code, "status"] in ("met", "near")
-        and not now.at[code, "small"]
+        codes[k]
+        for k in now
+        if status[k] == "not_met" and before.get(codes[k]) in ("met", "near") and not small[k]
     ]
     if not fell:
         return []
