@@ -100,20 +100,12 @@ def access_figures(
     return access_map(ev, lang, boundaries, tiles, districts), access_chart(ev, lang)
 
 
-def render(
-    ev: EquityView,
-    cat: Catalog,
-    f: Filters,
-    boundaries: Any = None,
-    tiles: pd.DataFrame | None = None,
-    districts: Any = None,
-    figures: tuple[dict, dict] | None = None,
-) -> tuple:
+def render(ev: EquityView, cat: Catalog, f: Filters, *maps: Any, figures=None) -> tuple:
     """Every output of the page, in the order of MAIN_OUTPUTS then ACCESS_OUTPUTS (the screen
-    fills them from two callbacks: render_main and render_access). `figures`: access_figures'
-    result, when the caller kept it."""
+    fills them from two callbacks: render_main and render_access). `maps`: render_access's
+    boundaries, tiles and districts; `figures`: access_figures' result, when the caller kept it."""
     main = render_main(ev, cat, f)
-    access = render_access(ev, cat, f, boundaries, tiles, districts, figures)
+    access = render_access(ev, cat, f, *maps, figures=figures)
     return (*main[:5], *access, main[5])
 
 
