@@ -100,7 +100,9 @@ def access_figures(
     return access_map(ev, lang, boundaries, tiles, districts), access_chart(ev, lang)
 
 
-def render(ev: EquityView, cat: Catalog, f: Filters, *maps: Any, figures=None) -> tuple:
+def render(
+    ev: EquityView, cat: Catalog, f: Filters, *maps: Any, figures: tuple[dict, dict] | None = None
+) -> tuple:
     """Every output of the page, in the order of MAIN_OUTPUTS then ACCESS_OUTPUTS (the screen
     fills them from two callbacks: render_main and render_access). `maps`: render_access's
     boundaries, tiles and districts; `figures`: access_figures' result, when the caller kept it."""

@@ -73,7 +73,7 @@ def test_strings_cannot_close_the_script_tag_they_are_written_into():
     assert "\\u003c\\u002fscript\\u003e" in out
 
 
-def test_what_orjson_cannot_write_falls_back_to_dash(monkeypatch):
+def test_what_orjson_cannot_write_falls_back_to_dash():
     deep: list = []
     node = deep
     for _ in range(300):  # deeper than orjson's recursion limit
