@@ -191,6 +191,7 @@ class Catalog:
                 self.children.setdefault(u.parent_id, []).append(u)
         self._overridden = {k[0] for k in self.overrides}
         self._lineage: dict[int, frozenset[str]] = {}
+        self._scope_ids: dict[frozenset[str], frozenset[int]] = {}
         self._memo: dict[Hashable, Any] = {}
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
@@ -271,7 +272,20 @@ class Catalog:
         return not lineage.isdisjoint(scope.roots)
 
     def filter_scope(self, units: Iterable[OrgUnit], scope: Scope) -> list[OrgUnit]:
-        return [u for u in units if self.in_scope(u, scope)]
+        """The units in_scope keeps, by a set of the ids under the scope's roots (made once per
+        catalogue and roots): a country's 13,000 facilities are filtered on many reads."""
+        ids = self._scope_ids.get(scope.roots)
+        if ids is None:
+            found: set[int] = set()
+            todo = [self.by_code[c].id for c in scope.roots if c in self.by_code]
+            while todo:
+                uid = todo.pop()
+                if uid not in found:
+                    found.add(uid)
+                    todo.extend(c.id for c in self.children.get(uid, ()))
+            ids = self._scope_ids[scope.roots] = frozenset(found)
+        top = scope.max_level
+        return [u for u in units if u.level <= top and u.id in ids]
 
     def scope_roots(self, scope: Scope) -> list[OrgUnit]:
         """The highest units a scope can see (the starting point of its pages)."""

@@ -114,6 +114,28 @@ def test_page_exists_knows_pages_and_the_catalogues_facilities_within_scope(cat)
     assert not page_exists("/establecimiento/F2", cat, Scope.of("PY-1"))
 
 
+def test_filter_scope_keeps_exactly_the_units_in_scope(cat):
+    """filter_scope's id sets give what in_scope says of each unit, for every kind of scope."""
+    units = list(cat.units.values())
+    scopes = [
+        Scope.national(),
+        Scope(frozenset({"PY"}), max_level=2),
+        Scope.of("PY-1"),
+        Scope.of("PY-1", "PY-11"),
+        Scope(frozenset({"PY-11"}), max_level=2),
+        Scope.of("0101"),
+        Scope.of("F2"),
+        Scope.of("NOPE"),
+    ]
+    for scope in scopes:
+        kept = cat.filter_scope(units, scope)
+        assert kept == [u for u in units if cat.in_scope(u, scope)], scope
+        assert cat.filter_scope(units, scope) == kept  # the second call, from the kept ids
+    assert {u.code for u in cat.filter_scope(units, Scope.of("PY-1")) if u.level == 3} == {"F1"}
+    assert cat.filter_scope(units, Scope.of("NOPE")) == []
+    assert len(cat.filter_scope(units, Scope.national())) == len(units) == 18 + 263 + 1 + 2
+
+
 def test_tab_titles_name_page_unit_and_product_in_the_language(cat):
     f = from_query("?region=PY-1", cat, TODAY)
     assert page_title(cat, f, "mapa") == "Mapa · Concepción · Tablero de desempeño"
