@@ -31,17 +31,20 @@ SHOWN_OUTLIERS = 50  # the page lists the strongest; the export lists them all
 
 
 # ==== Arithmetic (pure, hand-tested) ==============================================================
-def modified_z(values: np.ndarray) -> np.ndarray:
+def modified_z(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Modified z-score of each value against its row (the last axis is one series):
     0.6745 × (x − median) / MAD. NaN where the row has fewer than MIN_SERIES values, the MAD is
-    0 (a flat series flags nothing) or the value is missing."""
+    0 (a flat series flags nothing) or the value is missing.
+
+    Also returns the row medians the scores were measured from (a length-1 last axis): the
+    outlier list shows both, and each median is one sort of the row."""
     v = np.asarray(values, dtype=float)
     n = np.sum(~np.isnan(v), axis=-1, keepdims=True)
     med = row_median(v)
     with np.errstate(invalid="ignore", divide="ignore"):
         mad = row_median(np.abs(v - med))
         z = 0.6745 * (v - med) / np.where(mad > 0, mad, np.nan)
-    return np.where(n >= MIN_SERIES, np.abs(z), np.nan)
+    return np.where(n >= MIN_SERIES, np.abs(z), np.nan), med
 
 
 def row_median(v: np.ndarray) -> np.ndarray:
@@ -340,15 +343,17 @@ def _outliers(
         return pd.DataFrame(columns=[*list_cols, "severity"]), count_frame
     v = ctx.repo.monthly_series(ctx.scope, facs, months, TRACERS)
     in_p = np.array([p.start <= m <= p.end for m in months])
-    area = _area_of(cat, facs, rows)
-    row_of = {r.code: k for k, r in enumerate(rows)}
-    where = np.array([row_of.get(a or "", -1) for a in area])
+    # Which row each facility falls under: also the same for every period.
+    area, where = cat.memo(
+        ("dqr_areas", unit.id, ctx.scope, tuple(r.id for r in rows)),
+        lambda: _areas(cat, facs, rows),
+    )
     under = where >= 0
     totals = np.zeros((len(rows), 3), dtype=int)  # values, moderate, extreme
     found = []
     for code, arr in v.items():  # facilities × months
-        z = modified_z(arr)
-        med = np.broadcast_to(row_median(arr), arr.shape)
+        z, row_med = modified_z(arr)
+        med = np.broadcast_to(row_med, arr.shape)
         zp = np.nan_to_num(z[:, in_p], nan=0.0)
         extreme = zp >= rules.extreme_z
         moderate = (zp >= rules.moderate_z) & ~extreme
@@ -380,6 +385,15 @@ def _outliers(
         {**_base(rows), "values": totals[:, 0], "moderate": totals[:, 1], "extreme": totals[:, 2]}
     )
     return listed, count_frame
+
+
+def _areas(
+    cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]
+) -> tuple[list[str | None], np.ndarray]:
+    """Each facility's row code (_area_of) and that row's position in rows (-1: none)."""
+    area = _area_of(cat, facs, rows)
+    row_of = {r.code: k for k, r in enumerate(rows)}
+    return area, np.array([row_of.get(a or "", -1) for a in area], dtype=int)
 
 
 def _area_of(cat: Catalog, facs: Sequence[OrgUnit], rows: Sequence[OrgUnit]) -> list[str | None]:

@@ -17,15 +17,19 @@ NATIONAL = Scope.national()
 
 def test_modified_z_by_hand():
     # Median 4; |x - 4| = 3 2 1 0 1 2 96, their median (MAD) 2.
-    z = dqr.modified_z(np.array([[1, 2, 3, 4, 5, 6, 100.0]]))
+    z = dqr.modified_z(np.array([[1, 2, 3, 4, 5, 6, 100.0]]))[0]
     assert z[0, 6] == pytest.approx(0.6745 * 96 / 2)  # 32.376
     assert z[0, 0] == pytest.approx(0.6745 * 3 / 2)
     # Fewer than six values, or a flat series (MAD 0): no score.
-    assert np.isnan(dqr.modified_z(np.array([[1, 2, 3, 4, 100.0]]))).all()
-    assert np.isnan(dqr.modified_z(np.array([[5, 5, 5, 5, 5, 5, 9.0]]))).all()
+    assert np.isnan(dqr.modified_z(np.array([[1, 2, 3, 4, 100.0]]))[0]).all()
+    assert np.isnan(dqr.modified_z(np.array([[5, 5, 5, 5, 5, 5, 9.0]]))[0]).all()
     # A missing month is left out of the series and scores nothing.
-    z = dqr.modified_z(np.array([[1, 2, np.nan, 3, 4, 5, 6, 100.0]]))
+    z = dqr.modified_z(np.array([[1, 2, np.nan, 3, 4, 5, 6, 100.0]]))[0]
     assert np.isnan(z[0, 2]) and z[0, 7] == pytest.approx(0.6745 * 96 / 2)  # same series
+    # The outlier list's medians come with the scores: 4 and 4.5 here, NaN for an empty row.
+    z2, med = dqr.modified_z(np.array([[1, 2, 3, 4, 5, 6, 100.0], [1, 2, 3, 6, 9, 10, np.nan]]))
+    assert med.tolist() == [[4.0], [4.5]] and z2[0, 6] == pytest.approx(0.6745 * 96 / 2)
+    assert np.isnan(dqr.modified_z(np.full((1, 3), np.nan))[1]).all()
 
 
 def test_severity_at_the_who_thresholds():
