@@ -112,3 +112,24 @@ def test_batched_upserts_write_what_rows_one_by_one_would(repo):
     with repo.engine.connect() as c:
         names = dict(c.execute(select(d.c.code, d.c.name_es).where(d.c.code.like("NEW-%"))).all())
     assert names == {"NEW-1": "Elemento nuevo (bis)", "NEW-2": "Otro (cambiado)"}
+
+
+def test_a_refresh_leaves_planner_statistics_for_the_page_reads(repo):
+    """SQLite plans the rollup reads by key only with statistics (writes.analyze): every
+    refresh leaves them, as ANALYZE does for PostgreSQL."""
+    from helpers import add_facilities, put_values
+    from sqlalchemy import text
+
+    add_facilities(repo, [("F1", "USF", "0101")])
+    put_values(repo, [("F1", "PENTA3", 202401, 5)])
+    with repo.engine.connect() as c:
+        if repo.engine.dialect.name == "sqlite":
+            tables = {r[0] for r in c.execute(text("SELECT tbl FROM sqlite_stat1"))}
+        else:
+            tables = {
+                r[0]
+                for r in c.execute(
+                    text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+                )
+            }
+    assert {"rollup", "data_value"} <= tables
