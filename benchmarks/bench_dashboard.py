@@ -6,7 +6,8 @@ Builds (or reuses) a demo database per scale, starts `python -m dashboard serve`
 port, then prints JSON figures: p50/p95 latency and compressed bytes of every page's main
 callback for changes of region, indicator and period, and of the largest table (Central's USF
 facility scorecard: indicator, sort and page); first-visit bytes (all, and those that
-block the first render); time from navigation until the map is drawn. Figures, not pass/fail.
+block the first render); time from navigation until the map is drawn; and how fast the machine
+was before and after (machine_loop_s: a fixed loop's seconds). Figures, not pass/fail.
 
 Each change is requested --repeat times, cycling through its variants: p50 and p95 (nearest
 rank: the 19th of 20) over all of them, and the p50 and maximum of each variant's first
@@ -60,6 +61,16 @@ PAGE_CHANGES = {
 def nearest_rank(sorted_values: list[float], q: float) -> float:
     """The q-quantile by nearest rank: of 20 values, p95 is the 19th smallest."""
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def loop_seconds() -> float:
+    """Seconds for a fixed pure-Python loop (10^7 additions): how fast this shared machine was
+    while the figures beside it were taken (about 0.7 s quiet here, over 2 s when busy)."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(10**7):
+        total += i
+    return round(time.perf_counter() - t0, 2)
 
 
 def free_port() -> int:
@@ -306,11 +317,13 @@ def main() -> None:
         token = session_token(url)
         proc, port = start_server(url)
         try:
+            before = loop_seconds()
             result = {
                 "scale": scale,
                 "callbacks": callback_figures(port, args.repeat, token, args.pages),
                 **({} if args.no_first_visit else first_visit(port, token)),
             }
+            result["machine_loop_s"] = [before, loop_seconds()]  # before and after the run
         finally:
             proc.terminate()
             proc.wait(timeout=10)
